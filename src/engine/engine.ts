@@ -1,0 +1,274 @@
+// The Engine API (DESIGN §6): batch Paillier operations on paillier-bigint keys, the
+// same for every backend. A call validates its inputs (validate.ts), draws randomness
+// (randomness.ts), packs values (limbs.ts) into one kernel task and hands it to a
+// runner: the WASM backend in this thread, a worker pool, or the BigInt reference.
+import type { PrivateKey, PublicKey } from 'paillier-bigint';
+import { BatchLengthError, EngineClosedError, KeyMismatchError } from '../errors.js';
+import type { KernelBackend, KernelTask, RandomMode } from '../workers/tasks.js';
+import { keyWords } from '../workers/tasks.js';
+import { BigintBackend } from './bigint-backend.js';
+import { djnExponentBits, type KeyMaterial, privateMaterial, publicMaterial } from './keys.js';
+import { type PackedBatch, pack, unpack, wordsFor } from './limbs.js';
+import { drawBelow, drawBits } from './randomness.js';
+import { RandomnessPool } from './randomness-pool.js';
+import {
+  checkBases,
+  checkCiphertexts,
+  checkExponents,
+  checkModulus,
+  checkPlaintexts,
+  checkSameLength,
+} from './validate.js';
+import { WasmBackend } from './wasm-backend.js';
+
+export type BackendName = 'wasm' | 'bigint';
+
+export interface EngineOptions {
+  /** 'wasm' (default) or the BigInt reference. */
+  backend?: BackendName;
+  /** Worker threads for the WASM backend; 0 runs in this thread. */
+  workers?: number;
+  /** How encrypt and rerandomize make r^n (DESIGN §2); default 'standard'. */
+  encryption?: RandomMode;
+  /** Most precomputed r^n values kept per key for the 'pool' mode; default 4096. */
+  randomnessPoolCapacity?: number;
+}
+
+export interface EncryptOptions {
+  mode?: RandomMode;
+}
+
+export interface ExponentOptions {
+  /** The exponent is secret (a join randomiser, a private value): constant-time path. */
+  secret?: boolean;
+}
+
+/** Runs kernel tasks somewhere: this thread, or a pool of workers. */
+export interface TaskRunner {
+  run(task: KernelTask): Promise<Uint32Array>;
+  close(): Promise<void>;
+}
+
+/** Runs tasks synchronously on one backend in this thread. */
+export class InThreadRunner implements TaskRunner {
+  constructor(private readonly backend: KernelBackend) {}
+  async run(task: KernelTask): Promise<Uint32Array> {
+    return this.backend.run(task);
+  }
+  async close(): Promise<void> {}
+}
+
+export class Engine {
+  private closed = false;
+  private readonly pool: RandomnessPool;
+
+  constructor(
+    readonly backend: BackendName,
+    private readonly runner: TaskRunner,
+    readonly encryption: RandomMode = 'standard',
+    randomnessPoolCapacity = 4096,
+  ) {
+    this.pool = new RandomnessPool(randomnessPoolCapacity);
+  }
+
+  private async run(task: KernelTask): Promise<Uint32Array> {
+    if (this.closed) throw new EngineClosedError();
+    return this.runner.run(task);
+  }
+
+  /** E(m) for each m in [0, n). */
+  async encrypt(publicKey: PublicKey, plaintexts: readonly bigint[], options: EncryptOptions = {}): Promise<bigint[]> {
+    const key = publicMaterial(publicKey);
+    const ms = checkPlaintexts(plaintexts, key.n);
+    return unpack(await this.encryptUnder(key, pack(ms, wordsFor(key.n)), options));
+  }
+
+  /** Packed form: plaintexts as n-word values in, n^2-word ciphertexts out. */
+  async encryptPacked(publicKey: PublicKey, plaintexts: PackedBatch, options: EncryptOptions = {}): Promise<PackedBatch> {
+    const key = publicMaterial(publicKey);
+    checkPacked(plaintexts, wordsFor(key.n), 'plaintexts');
+    checkPlaintexts(unpack(plaintexts), key.n);
+    return this.encryptUnder(key, plaintexts, options);
+  }
+
+  private async encryptUnder(key: KeyMaterial, plaintexts: PackedBatch, options: EncryptOptions): Promise<PackedBatch> {
+    const mode = options.mode ?? this.encryption;
+    const { rand, randWords } = await this.randomness(key, mode, plaintexts.count);
+    const data = await this.run({
+      op: 'encrypt',
+      key,
+      mode,
+      count: plaintexts.count,
+      input: plaintexts.data,
+      rand,
+      randWords,
+    });
+    return { words: keyWords(key).n2, count: plaintexts.count, data };
+  }
+
+  /** Randomness for `count` values in `mode`, drawn before the task is made. */
+  private async randomness(key: KeyMaterial, mode: RandomMode, count: number) {
+    if (mode === 'standard') {
+      const r = drawBelow(key.n, count);
+      return { rand: r.data, randWords: r.words };
+    }
+    if (mode === 'djn') {
+      const a = drawBits(djnExponentBits(key.n), count);
+      return { rand: a.data, randWords: a.words };
+    }
+    // pool: precomputed values first; a shortfall is computed now, never reused
+    const randWords = keyWords(key).n2;
+    const taken = this.pool.take(key.fingerprint, randWords, count);
+    if (taken.count === count) return { rand: taken.data, randWords };
+    const rand = new Uint32Array(count * randWords);
+    rand.set(taken.data);
+    rand.set(await this.randomFactors(key, count - taken.count), taken.count * randWords);
+    return { rand, randWords };
+  }
+
+  /** `count` fresh values r^n mod n^2 with r uniform in Z*_n. */
+  private randomFactors(key: KeyMaterial, count: number): Promise<Uint32Array> {
+    const r = drawBelow(key.n, count);
+    return this.run({ op: 'randomFactor', key, mode: 'standard', count, input: r.data, randWords: r.words });
+  }
+
+  /** Precomputes up to `count` values of r^n for the 'pool' mode; returns the pool's size. */
+  async fillRandomnessPool(publicKey: PublicKey, count: number): Promise<number> {
+    const key = publicMaterial(publicKey);
+    const want = Math.min(count, this.pool.room(key.fingerprint));
+    if (want > 0) this.pool.add(key.fingerprint, await this.randomFactors(key, want), keyWords(key).n2, want);
+    return this.pool.size(key.fingerprint);
+  }
+
+  randomnessPoolSize(publicKey: PublicKey): number {
+    return this.pool.size(publicMaterial(publicKey).fingerprint);
+  }
+
+  /** D(c) by CRT. */
+  async decrypt(privateKey: PrivateKey, ciphertexts: readonly bigint[]): Promise<bigint[]> {
+    return this.privateOp('decrypt', privateKey, ciphertexts);
+  }
+
+  /** D(c) mod p: half a decryption; the hashed join's tag (DESIGN §3.2). */
+  async decryptModP(privateKey: PrivateKey, ciphertexts: readonly bigint[]): Promise<bigint[]> {
+    return this.privateOp('decryptModP', privateKey, ciphertexts);
+  }
+
+  /** Whether D(c) = 0, by c^(p-1) mod p^2 = 1 (error probability about 1/p). */
+  async zeroTest(privateKey: PrivateKey, ciphertexts: readonly bigint[]): Promise<boolean[]> {
+    return (await this.privateOp('zeroTest', privateKey, ciphertexts)).map((bit) => bit === 1n);
+  }
+
+  private async privateOp(
+    op: 'decrypt' | 'decryptModP' | 'zeroTest',
+    privateKey: PrivateKey,
+    ciphertexts: readonly bigint[],
+  ): Promise<bigint[]> {
+    const key = privateMaterial(privateKey);
+    const cs = checkCiphertexts(ciphertexts, key.n);
+    const words = keyWords(key);
+    const data = await this.run({ op, key, count: cs.length, input: pack(cs, words.n2).data });
+    const outWords = op === 'decrypt' ? words.n : op === 'decryptModP' ? words.p : 1;
+    return unpack({ words: outWords, count: cs.length, data });
+  }
+
+  /** E(a + b) = E(a) * E(b) mod n^2, pairwise. */
+  async add(publicKey: PublicKey, a: readonly bigint[], b: readonly bigint[]): Promise<bigint[]> {
+    const key = publicMaterial(publicKey);
+    checkSameLength(a, b, ['a', 'b']);
+    const words = keyWords(key).n2;
+    const input = pack(checkCiphertexts(a, key.n, 'a'), words).data;
+    const input2 = pack(checkCiphertexts(b, key.n, 'b'), words).data;
+    const data = await this.run({ op: 'add', key, count: a.length, input, input2 });
+    return unpack({ words, count: a.length, data });
+  }
+
+  /** E(k m) = E(m)^k mod n^2, one scalar for all or one per ciphertext. */
+  async multiply(
+    publicKey: PublicKey,
+    ciphertexts: readonly bigint[],
+    scalars: bigint | readonly bigint[],
+    options: ExponentOptions = {},
+  ): Promise<bigint[]> {
+    const key = publicMaterial(publicKey);
+    const cs = checkCiphertexts(ciphertexts, key.n);
+    const ks = checkExponents(scalars, cs.length, 'scalars');
+    const words = keyWords(key).n2;
+    const exp = packExponents(ks);
+    const data = await this.run({
+      op: 'multiply',
+      key,
+      count: cs.length,
+      input: pack(cs, words).data,
+      ...exp,
+      secret: options.secret ?? false,
+    });
+    return unpack({ words, count: cs.length, data });
+  }
+
+  /** c * r^n mod n^2: the same plaintext under fresh randomness. */
+  async rerandomize(publicKey: PublicKey, ciphertexts: readonly bigint[], options: EncryptOptions = {}): Promise<bigint[]> {
+    const key = publicMaterial(publicKey);
+    const cs = checkCiphertexts(ciphertexts, key.n);
+    const mode = options.mode ?? this.encryption;
+    const { rand, randWords } = await this.randomness(key, mode, cs.length);
+    const words = keyWords(key).n2;
+    const input = pack(cs, words).data;
+    const data = await this.run({ op: 'rerandomize', key, mode, count: cs.length, input, rand, randWords });
+    return unpack({ words, count: cs.length, data });
+  }
+
+  /** base^e mod modulus for an odd modulus of up to 8192 bits. */
+  async modPow(
+    bases: readonly bigint[],
+    exponents: bigint | readonly bigint[],
+    modulus: bigint,
+    options: ExponentOptions = {},
+  ): Promise<bigint[]> {
+    const m = checkModulus(modulus);
+    const bs = checkBases(bases, m);
+    const es = checkExponents(exponents, bs.length);
+    const words = wordsFor(m);
+    const data = await this.run({
+      op: 'modPow',
+      modulus: m,
+      count: bs.length,
+      input: pack(bs, words).data,
+      ...packExponents(es),
+      secret: options.secret ?? false,
+    });
+    return unpack({ words, count: bs.length, data });
+  }
+
+  /** Rejects data made under another key (fingerprints differ). */
+  static requireSameKey(expected: string, got: string): void {
+    if (expected !== got) throw new KeyMismatchError('batch was made under another key', { expected, got });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.pool.clear();
+    await this.runner.close();
+  }
+}
+
+function checkPacked(batch: PackedBatch, words: number, name: string): void {
+  if (batch.words !== words || batch.data.length !== batch.count * words) {
+    throw new BatchLengthError(`${name}: expected ${batch.count} values of ${words} words, got ${batch.data.length} words`);
+  }
+}
+
+/** Exponents packed at a common width; a single exponent is broadcast (stride 0). */
+function packExponents(es: readonly bigint[]): { exp: Uint32Array; expWords: number; expStride: number } {
+  let expWords = 1;
+  for (const e of es) expWords = Math.max(expWords, wordsFor(e));
+  return { exp: pack(es, expWords).data, expWords, expStride: es.length === 1 ? 0 : expWords };
+}
+
+/** createEngine({ backend, workers }) as DESIGN §6 specifies. */
+export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
+  const backend = options.backend ?? 'wasm';
+  const runner = backend === 'bigint' ? new InThreadRunner(new BigintBackend()) : new InThreadRunner(await WasmBackend.create());
+  return new Engine(backend, runner, options.encryption, options.randomnessPoolCapacity);
+}

@@ -1,0 +1,55 @@
+// Per-value randomness for encryption, drawn on the calling thread from node:crypto
+// straight into packed words, one randomBytes call per batch: r uniform in [1, n) for
+// the standard mode, a uniform exponent of djnExponentBits(n) bits for DJN.
+import { randomBytes } from 'node:crypto';
+import { bitLength, wordsForBits } from './limbs.js';
+
+/** count values of `words` words, each uniform in [1, bound), by rejection per value. */
+export function drawBelow(bound: bigint, count: number): { data: Uint32Array; words: number } {
+  const bits = bitLength(bound);
+  const words = wordsForBits(bits);
+  const data = new Uint32Array(count * words);
+  const topMask = bits % 32 === 0 ? 0xffffffff : 2 ** (bits % 32) - 1;
+  const boundWords = new Uint32Array(words);
+  let v = bound;
+  for (let j = 0; j < words; j++) {
+    boundWords[j] = Number(v & 0xffffffffn);
+    v >>= 32n;
+  }
+  fill(data);
+  for (let i = 0; i < count; i++) {
+    const value = data.subarray(i * words, (i + 1) * words);
+    for (;;) {
+      value[words - 1] &= topMask;
+      if (inRange(value, boundWords)) break;
+      fill(value);
+    }
+  }
+  return { data, words };
+}
+
+/** count values of exactly `bits` random bits each. */
+export function drawBits(bits: number, count: number): { data: Uint32Array; words: number } {
+  const words = wordsForBits(bits);
+  const data = new Uint32Array(count * words);
+  fill(data);
+  const topMask = bits % 32 === 0 ? 0xffffffff : 2 ** (bits % 32) - 1;
+  for (let i = 0; i < count; i++) data[i * words + words - 1] &= topMask;
+  return { data, words };
+}
+
+function fill(view: Uint32Array): void {
+  // byte-wise copy: a pooled Buffer's offset need not be 4-aligned
+  new Uint8Array(view.buffer, view.byteOffset, view.byteLength).set(randomBytes(view.byteLength));
+}
+
+/** 1 <= value < bound, comparing from the top word. */
+function inRange(value: Uint32Array, bound: Uint32Array): boolean {
+  let zero = true;
+  for (let j = 0; j < value.length; j++) if (value[j] !== 0) zero = false;
+  if (zero) return false;
+  for (let j = value.length - 1; j >= 0; j--) {
+    if (value[j] !== bound[j]) return value[j] < bound[j];
+  }
+  return false;
+}

@@ -1,0 +1,103 @@
+// The only file that touches WebAssembly: loads build/fedjoin.wasm with the
+// AssemblyScript loader, checks that the binary's layout constants match the codec,
+// and exposes the raw-pointer exports with their types.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { instantiate } from '@assemblyscript/loader';
+import { LIMB_BITS } from './limbs.js';
+
+export interface KernelExports {
+  memory: WebAssembly.Memory;
+  heapBase(): number;
+  ctxSizeBytes(words: number): number;
+  ctxInit(ctx: number, n: number, words: number): void;
+  fixedBaseTableBytes(words: number, expBits: number, w: number): number;
+  fixedBaseInit(ctx: number, table: number, base: number, expBits: number, w: number): void;
+  encryptBatch(pk: number, m: number, r: number, out: number, count: number, mode: number, rWords: number): number;
+  randomFactorBatch(pk: number, r: number, out: number, count: number, mode: number, rWords: number): number;
+  rerandomizeBatch(
+    pk: number,
+    c: number,
+    r: number,
+    out: number,
+    count: number,
+    mode: number,
+    rWords: number,
+  ): number;
+  addBatch(pk: number, a: number, b: number, out: number, count: number): number;
+  modPowBatch(
+    ctx: number,
+    work: number,
+    base: number,
+    e: number,
+    out: number,
+    count: number,
+    eWords: number,
+    eStride: number,
+    secret: number,
+  ): number;
+  decryptCrtBatch(sk: number, c: number, out: number, count: number): number;
+  decryptModPBatch(sk: number, c: number, out: number, count: number): number;
+  zeroTestBatch(sk: number, c: number, out: number, count: number): number;
+  traceReset(): void;
+  traceHashLow(): number;
+  traceOps(): number;
+}
+
+/** Layout constants read from the binary (the single source of truth). */
+export interface KernelLayout {
+  PK_BYTES: number;
+  SK_BYTES: number;
+  WORK_SLOTS: number;
+  RAND_R: number;
+  RAND_DJN: number;
+  RAND_RN: number;
+  fields: Record<string, number>;
+}
+
+export interface Kernels {
+  exports: KernelExports;
+  layout: KernelLayout;
+}
+
+/** Path of the compiled module; `build/` sits beside `dist/` and `src/`. */
+export function wasmPath(debug = false): string {
+  return fileURLToPath(new URL(`../../build/fedjoin${debug ? '.debug' : ''}.wasm`, import.meta.url));
+}
+
+let compiled: WebAssembly.Module | undefined;
+
+function module(): WebAssembly.Module {
+  compiled ??= new WebAssembly.Module(readFileSync(wasmPath()));
+  return compiled;
+}
+
+function globalValue(exports: Record<string, unknown>, name: string): number {
+  const g = exports[name];
+  if (!(g instanceof WebAssembly.Global)) throw new Error(`fedjoin.wasm lacks the constant ${name}`);
+  return Number((g as WebAssembly.Global).value);
+}
+
+/** Instantiates a fresh module instance (its own memory). */
+export async function loadKernels(): Promise<Kernels> {
+  const instance = await instantiate<Record<string, unknown>>(module(), {});
+  const raw = instance.exports as unknown as Record<string, unknown>;
+  const limbBits = globalValue(raw, 'LIMB_BITS');
+  if (limbBits !== LIMB_BITS) throw new Error(`fedjoin.wasm has LIMB_BITS ${limbBits}, codec has ${LIMB_BITS}`);
+  const fields: Record<string, number> = {};
+  for (const name of Object.keys(raw)) {
+    if (/^(PK|SK)_/.test(name)) fields[name] = globalValue(raw, name);
+  }
+  return {
+    exports: raw as unknown as KernelExports,
+    layout: {
+      PK_BYTES: globalValue(raw, 'PK_BYTES'),
+      SK_BYTES: globalValue(raw, 'SK_BYTES'),
+      WORK_SLOTS: globalValue(raw, 'WORK_SLOTS'),
+      RAND_R: globalValue(raw, 'RAND_R'),
+      RAND_DJN: globalValue(raw, 'RAND_DJN'),
+      RAND_RN: globalValue(raw, 'RAND_RN'),
+      fields,
+    },
+  };
+}

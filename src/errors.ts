@@ -1,0 +1,161 @@
+// fedjoin's typed errors: one class per failure a caller may handle, each with a stable
+// `code`. Errors lose their class across threads and HTTP, so they travel as records
+// (toJSON) and are rebuilt with fromRecord. Messages name the element and bit sizes,
+// never a plaintext, key material or an exponent.
+
+export type ErrorCode =
+  | 'INVALID_ARGUMENT'
+  | 'PLAINTEXT_RANGE'
+  | 'CIPHERTEXT_RANGE'
+  | 'KEY_MISMATCH'
+  | 'INVALID_KEY'
+  | 'BATCH_LENGTH'
+  | 'ENCODING_OVERFLOW'
+  | 'MALFORMED_MESSAGE'
+  | 'FORGED_CONTRIBUTION'
+  | 'WORKER_CRASHED'
+  | 'ENGINE_MEMORY'
+  | 'ENGINE_CLOSED'
+  | 'ABORTED'
+  | 'KERNEL_STATUS';
+
+export type ErrorDetails = Record<string, string | number | boolean | undefined>;
+
+export interface ErrorRecord {
+  code: ErrorCode;
+  message: string;
+  details: ErrorDetails;
+}
+
+export class FedjoinError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: ErrorDetails = {},
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+
+  toJSON(): ErrorRecord {
+    return { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+/** A value of the wrong type, sign or shape (negative exponent, even modulus...). */
+export class InvalidArgumentError extends FedjoinError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('INVALID_ARGUMENT', message, details);
+  }
+}
+/** A plaintext outside [0, n). */
+export class PlaintextRangeError extends FedjoinError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('PLAINTEXT_RANGE', message, details);
+  }
+}
+/** A ciphertext outside [1, n^2) or sharing a factor with n. */
+export class CiphertextRangeError extends FedjoinError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('CIPHERTEXT_RANGE', message, details);
+  }
+}
+/** Data under one key presented to another, or a private key not matching its public key. */
+export class KeyMismatchError extends FedjoinError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('KEY_MISMATCH', message, details);
+  }
+}
+/** A key that cannot be used: even or too small modulus, inconsistent parts. */
+export class InvalidKeyError extends FedjoinError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('INVALID_KEY', message, details);
+  }
+}
+/** Batches that must have equal lengths do not. */
+export class BatchLengthError extends FedjoinError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('BATCH_LENGTH', message, details);
+  }
+}
+/** NaN, Infinity, or a value whose fixed-point encoding could pass n/2. */
+export class EncodingOverflowError extends FedjoinError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('ENCODING_OVERFLOW', message, details);
+  }
+}
+/** A protocol message that fails its schema, arrives out of order, or under the wrong key. */
+export class MalformedMessageError extends FedjoinError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('MALFORMED_MESSAGE', message, details);
+  }
+}
+/** A dropped, altered, forged or replayed federated-learning contribution. */
+export class ForgedContributionError extends FedjoinError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('FORGED_CONTRIBUTION', message, details);
+  }
+}
+/** A worker died twice on the same shard. */
+export class WorkerCrashedError extends FedjoinError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('WORKER_CRASHED', message, details);
+  }
+}
+/** The WASM memory cannot grow to what a batch needs. */
+export class EngineMemoryError extends FedjoinError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('ENGINE_MEMORY', message, details);
+  }
+}
+/** The engine was used after close(). */
+export class EngineClosedError extends FedjoinError {
+  constructor(message = 'engine is closed', details: ErrorDetails = {}) {
+    super('ENGINE_CLOSED', message, details);
+  }
+}
+/** The caller's AbortSignal fired. */
+export class AbortedError extends FedjoinError {
+  constructor(message = 'operation aborted', details: ErrorDetails = {}) {
+    super('ABORTED', message, details);
+  }
+}
+/** A kernel returned a non-zero status: an internal invariant, reported with its code. */
+export class KernelStatusError extends FedjoinError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('KERNEL_STATUS', message, details);
+  }
+}
+
+const classes: Record<ErrorCode, new (message: string, details?: ErrorDetails) => FedjoinError> = {
+  INVALID_ARGUMENT: InvalidArgumentError,
+  PLAINTEXT_RANGE: PlaintextRangeError,
+  CIPHERTEXT_RANGE: CiphertextRangeError,
+  KEY_MISMATCH: KeyMismatchError,
+  INVALID_KEY: InvalidKeyError,
+  BATCH_LENGTH: BatchLengthError,
+  ENCODING_OVERFLOW: EncodingOverflowError,
+  MALFORMED_MESSAGE: MalformedMessageError,
+  FORGED_CONTRIBUTION: ForgedContributionError,
+  WORKER_CRASHED: WorkerCrashedError,
+  ENGINE_MEMORY: EngineMemoryError,
+  ENGINE_CLOSED: EngineClosedError,
+  ABORTED: AbortedError,
+  KERNEL_STATUS: KernelStatusError,
+};
+
+/** Rebuilds the typed error from a record that crossed a thread or process boundary. */
+export function fromRecord(record: ErrorRecord): FedjoinError {
+  const Ctor = classes[record.code];
+  if (!Ctor) return new FedjoinError('INVALID_ARGUMENT', record.message, record.details);
+  return new Ctor(record.message, record.details);
+}
+
+export function isErrorRecord(value: unknown): value is ErrorRecord {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as ErrorRecord).code === 'string' &&
+    typeof (value as ErrorRecord).message === 'string'
+  );
+}

@@ -1,0 +1,80 @@
+// Kernel tasks: plain, structured-cloneable data that a backend (WASM in this thread, a
+// Piscina worker, or the BigInt reference) turns into a packed result. Every value of a
+// batch sits at a fixed word stride; randomness is drawn before a task is made, so a
+// task is a pure function of its fields and a retried shard yields identical bytes.
+import type { KeyMaterial } from '../engine/keys.js';
+import { wordsFor } from '../engine/limbs.js';
+
+/** How the r^n factor of encrypt / re-randomise is obtained (DESIGN §2). */
+export type RandomMode = 'standard' | 'djn' | 'pool';
+
+interface Batch {
+  /** Number of values. */
+  count: number;
+  /** count values of the task's input stride. */
+  input: Uint32Array;
+}
+
+export type KernelTask =
+  | (Batch & { op: 'encrypt'; key: KeyMaterial; mode: RandomMode; rand: Uint32Array; randWords: number })
+  | (Batch & { op: 'randomFactor'; key: KeyMaterial; mode: Exclude<RandomMode, 'pool'>; randWords: number })
+  | (Batch & { op: 'rerandomize'; key: KeyMaterial; mode: RandomMode; rand: Uint32Array; randWords: number })
+  | (Batch & { op: 'add'; key: KeyMaterial; input2: Uint32Array })
+  | (Batch & { op: 'decrypt' | 'decryptModP' | 'zeroTest'; key: KeyMaterial })
+  | (Batch & {
+      op: 'multiply';
+      key: KeyMaterial;
+      exp: Uint32Array;
+      expWords: number;
+      /** 0: one exponent for every value; else expWords. */
+      expStride: number;
+      secret: boolean;
+    })
+  | (Batch & {
+      op: 'modPow';
+      modulus: bigint;
+      exp: Uint32Array;
+      expWords: number;
+      expStride: number;
+      secret: boolean;
+    });
+
+export type KernelOp = KernelTask['op'];
+
+/** Something that runs kernel tasks: the WASM host or the BigInt reference. */
+export interface KernelBackend {
+  run(task: KernelTask): Uint32Array;
+}
+
+/** Words per value: n, n^2 and p of a key (the codec's strides). */
+export function keyWords(key: KeyMaterial): { n: number; n2: number; p: number; q: number } {
+  return {
+    n: wordsFor(key.n),
+    n2: wordsFor(key.n * key.n),
+    p: key.p === undefined ? 0 : wordsFor(key.p),
+    q: key.q === undefined ? 0 : wordsFor(key.q),
+  };
+}
+
+/** Input and output words per value of a task. */
+export function taskStrides(task: KernelTask): { inWords: number; outWords: number } {
+  if (task.op === 'modPow') {
+    const words = wordsFor(task.modulus);
+    return { inWords: words, outWords: words };
+  }
+  const w = keyWords(task.key);
+  switch (task.op) {
+    case 'encrypt':
+      return { inWords: w.n, outWords: w.n2 };
+    case 'randomFactor':
+      return { inWords: task.randWords, outWords: w.n2 };
+    case 'decrypt':
+      return { inWords: w.n2, outWords: w.n };
+    case 'decryptModP':
+      return { inWords: w.n2, outWords: w.p };
+    case 'zeroTest':
+      return { inWords: w.n2, outWords: 1 };
+    default:
+      return { inWords: w.n2, outWords: w.n2 };
+  }
+}
