@@ -1,13 +1,19 @@
 // fedjoin's public API: the engine (DESIGN §6), keys, typed errors.
 export {
-  createEngine,
-  Engine,
   type BackendName,
+  createEngine,
   type EncryptOptions,
+  Engine,
   type EngineOptions,
   type ExponentOptions,
 } from './engine/engine.js';
-export { DEFAULT_KEY_BITS, fingerprint, generateKeys, keyPairFromPrimes, type KeyPair } from './engine/keys.js';
-export { pack, unpack, type PackedBatch } from './engine/limbs.js';
-export type { RandomMode } from './workers/tasks.js';
+export {
+  DEFAULT_KEY_BITS,
+  fingerprint,
+  generateKeys,
+  type KeyPair,
+  keyPairFromPrimes,
+} from './engine/keys.js';
+export { type PackedBatch, pack, unpack } from './engine/limbs.js';
 export * from './errors.js';
+export type { RandomMode } from './workers/tasks.js';

@@ -88,4 +88,3 @@ function decryptTextbook(key: KeyMaterial, c: bigint): bigint {
   const mu = modInverse(L(modPowBig(g, lambda, n2)), n);
   return (L(modPowBig(c, lambda, n2)) * mu) % n;
 }
-

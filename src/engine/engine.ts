@@ -77,21 +77,33 @@ export class Engine {
   }
 
   /** E(m) for each m in [0, n). */
-  async encrypt(publicKey: PublicKey, plaintexts: readonly bigint[], options: EncryptOptions = {}): Promise<bigint[]> {
+  async encrypt(
+    publicKey: PublicKey,
+    plaintexts: readonly bigint[],
+    options: EncryptOptions = {},
+  ): Promise<bigint[]> {
     const key = publicMaterial(publicKey);
     const ms = checkPlaintexts(plaintexts, key.n);
     return unpack(await this.encryptUnder(key, pack(ms, wordsFor(key.n)), options));
   }
 
   /** Packed form: plaintexts as n-word values in, n^2-word ciphertexts out. */
-  async encryptPacked(publicKey: PublicKey, plaintexts: PackedBatch, options: EncryptOptions = {}): Promise<PackedBatch> {
+  async encryptPacked(
+    publicKey: PublicKey,
+    plaintexts: PackedBatch,
+    options: EncryptOptions = {},
+  ): Promise<PackedBatch> {
     const key = publicMaterial(publicKey);
     checkPacked(plaintexts, wordsFor(key.n), 'plaintexts');
     checkPlaintexts(unpack(plaintexts), key.n);
     return this.encryptUnder(key, plaintexts, options);
   }
 
-  private async encryptUnder(key: KeyMaterial, plaintexts: PackedBatch, options: EncryptOptions): Promise<PackedBatch> {
+  private async encryptUnder(
+    key: KeyMaterial,
+    plaintexts: PackedBatch,
+    options: EncryptOptions,
+  ): Promise<PackedBatch> {
     const mode = options.mode ?? this.encryption;
     const { rand, randWords } = await this.randomness(key, mode, plaintexts.count);
     const data = await this.run({
@@ -207,7 +219,11 @@ export class Engine {
   }
 
   /** c * r^n mod n^2: the same plaintext under fresh randomness. */
-  async rerandomize(publicKey: PublicKey, ciphertexts: readonly bigint[], options: EncryptOptions = {}): Promise<bigint[]> {
+  async rerandomize(
+    publicKey: PublicKey,
+    ciphertexts: readonly bigint[],
+    options: EncryptOptions = {},
+  ): Promise<bigint[]> {
     const key = publicMaterial(publicKey);
     const cs = checkCiphertexts(ciphertexts, key.n);
     const mode = options.mode ?? this.encryption;
@@ -255,7 +271,9 @@ export class Engine {
 
 function checkPacked(batch: PackedBatch, words: number, name: string): void {
   if (batch.words !== words || batch.data.length !== batch.count * words) {
-    throw new BatchLengthError(`${name}: expected ${batch.count} values of ${words} words, got ${batch.data.length} words`);
+    throw new BatchLengthError(
+      `${name}: expected ${batch.count} values of ${words} words, got ${batch.data.length} words`,
+    );
   }
 }
 
@@ -269,6 +287,9 @@ function packExponents(es: readonly bigint[]): { exp: Uint32Array; expWords: num
 /** createEngine({ backend, workers }) as DESIGN §6 specifies. */
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
   const backend = options.backend ?? 'wasm';
-  const runner = backend === 'bigint' ? new InThreadRunner(new BigintBackend()) : new InThreadRunner(await WasmBackend.create());
+  const runner =
+    backend === 'bigint'
+      ? new InThreadRunner(new BigintBackend())
+      : new InThreadRunner(await WasmBackend.create());
   return new Engine(backend, runner, options.encryption, options.randomnessPoolCapacity);
 }

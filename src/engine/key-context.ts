@@ -154,7 +154,13 @@ export class KeyContexts {
   }
 
   /** Allocates and fills a fixed-base table for `base` mod `modulus` (context ctx). */
-  private fixedBaseTable(ctx: number, modulus: bigint, base: bigint, expBits: number, window: number): number {
+  private fixedBaseTable(
+    ctx: number,
+    modulus: bigint,
+    base: bigint,
+    expBits: number,
+    window: number,
+  ): number {
     const words = wordsFor(modulus);
     const table = this.arena.alloc(this.kernels.exports.fixedBaseTableBytes(words, expBits, window));
     const mark = this.arena.mark();

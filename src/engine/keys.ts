@@ -28,7 +28,9 @@ export interface KeyPair {
 
 /** SHA-256 of n's big-endian bytes, hex. */
 export function fingerprint(n: bigint): string {
-  return createHash('sha256').update(Buffer.from(n.toString(16).padStart(2 * Math.ceil(bitLength(n) / 8), '0'), 'hex')).digest('hex');
+  return createHash('sha256')
+    .update(Buffer.from(n.toString(16).padStart(2 * Math.ceil(bitLength(n) / 8), '0'), 'hex'))
+    .digest('hex');
 }
 
 function prime(bits: number): Promise<bigint> {
@@ -70,7 +72,9 @@ export function publicMaterial(publicKey: PublicKey): KeyMaterial {
   const { n, g } = publicKey;
   if (n % 2n === 0n) throw new InvalidKeyError(`public key: modulus is even (${bitLength(n)} bits)`);
   if (bitLength(n) < MIN_KEY_BITS) {
-    throw new InvalidKeyError(`public key: modulus has ${bitLength(n)} bits, at least ${MIN_KEY_BITS} required`);
+    throw new InvalidKeyError(
+      `public key: modulus has ${bitLength(n)} bits, at least ${MIN_KEY_BITS} required`,
+    );
   }
   if (g <= 0n || g >= n * n) throw new InvalidKeyError('public key: expected 0 < g < n^2');
   return { fingerprint: fingerprint(n), n, g };
@@ -153,7 +157,11 @@ export function djnGenerator(n: bigint): bigint {
   const bytes = Math.ceil((bitLength(n) + 128) / 8);
   const blocks: Buffer[] = [];
   for (let i = 0; blocks.length * 32 < bytes; i++) {
-    blocks.push(createHash('sha256').update(`fedjoin/djn/${i}/${n.toString(16)}`).digest());
+    blocks.push(
+      createHash('sha256')
+        .update(`fedjoin/djn/${i}/${n.toString(16)}`)
+        .digest(),
+    );
   }
   const x = BigInt(`0x${Buffer.concat(blocks).subarray(0, bytes).toString('hex')}`) % n;
   return n - ((x * x) % n);

@@ -19,7 +19,8 @@ function requireArray(values: unknown, name: string): asserts values is readonly
 }
 
 function requireBigint(x: unknown, name: string, i: number): asserts x is bigint {
-  if (typeof x !== 'bigint') throw new InvalidArgumentError(`${name}[${i}]: expected a bigint, got ${typeof x}`);
+  if (typeof x !== 'bigint')
+    throw new InvalidArgumentError(`${name}[${i}]: expected a bigint, got ${typeof x}`);
 }
 
 export function checkSameLength(a: readonly unknown[], b: readonly unknown[], names: [string, string]): void {
@@ -38,9 +39,12 @@ export function checkPlaintexts(values: unknown, n: bigint, name = 'plaintexts')
     const m = values[i];
     requireBigint(m, name, i);
     if (m < 0n || m >= n) {
-      throw new PlaintextRangeError(`${name}[${i}]: expected 0 <= m < n (${bitLength(n)} bits), got ${describe(m)}`, {
-        index: i,
-      });
+      throw new PlaintextRangeError(
+        `${name}[${i}]: expected 0 <= m < n (${bitLength(n)} bits), got ${describe(m)}`,
+        {
+          index: i,
+        },
+      );
     }
   }
   return values as readonly bigint[];
@@ -59,9 +63,12 @@ export function checkCiphertexts(values: unknown, n: bigint, name = 'ciphertexts
     const c = values[i];
     requireBigint(c, name, i);
     if (c < 1n || c >= n2) {
-      throw new CiphertextRangeError(`${name}[${i}]: expected 1 <= c < n^2 (${bitLength(n2)} bits), got ${describe(c)}`, {
-        index: i,
-      });
+      throw new CiphertextRangeError(
+        `${name}[${i}]: expected 1 <= c < n^2 (${bitLength(n2)} bits), got ${describe(c)}`,
+        {
+          index: i,
+        },
+      );
     }
     product = (product * c) % n;
   }
@@ -85,7 +92,8 @@ export function checkExponents(values: unknown, count: number, name = 'exponents
   for (let i = 0; i < list.length; i++) {
     const e = list[i];
     requireBigint(e, name, i);
-    if (e < 0n) throw new InvalidArgumentError(`${name}[${i}]: expected a non-negative exponent`, { index: i });
+    if (e < 0n)
+      throw new InvalidArgumentError(`${name}[${i}]: expected a non-negative exponent`, { index: i });
   }
   return list as readonly bigint[];
 }
@@ -96,7 +104,8 @@ export function checkModulus(modulus: unknown): bigint {
   if (modulus < 3n || modulus % 2n === 0n) {
     throw new InvalidArgumentError(`modulus: expected an odd integer >= 3, got ${describe(modulus)}`);
   }
-  if (bitLength(modulus) > 8192) throw new InvalidArgumentError(`modulus: ${bitLength(modulus)} bits, at most 8192 supported`);
+  if (bitLength(modulus) > 8192)
+    throw new InvalidArgumentError(`modulus: ${bitLength(modulus)} bits, at most 8192 supported`);
   return modulus;
 }
 
@@ -107,7 +116,9 @@ export function checkBases(values: unknown, modulus: bigint): readonly bigint[] 
     const b = values[i];
     requireBigint(b, 'bases', i);
     if (b < 0n || b >= modulus) {
-      throw new InvalidArgumentError(`bases[${i}]: expected 0 <= b < modulus, got ${describe(b)}`, { index: i });
+      throw new InvalidArgumentError(`bases[${i}]: expected 0 <= b < modulus, got ${describe(b)}`, {
+        index: i,
+      });
     }
   }
   return values as readonly bigint[];

@@ -52,7 +52,15 @@ export class WasmBackend implements KernelBackend {
       let status: number;
       switch (task.op) {
         case 'encrypt':
-          status = k.encryptBatch(struct, input, this.copyIn(task.rand), out, task.count, mode(task.mode), task.randWords);
+          status = k.encryptBatch(
+            struct,
+            input,
+            this.copyIn(task.rand),
+            out,
+            task.count,
+            mode(task.mode),
+            task.randWords,
+          );
           break;
         case 'randomFactor':
           status = k.randomFactorBatch(struct, input, out, task.count, mode(task.mode), task.randWords);
@@ -85,17 +93,38 @@ export class WasmBackend implements KernelBackend {
           const work = this.arena.alloc((keyWords(task.key).n2 + 2) * 4);
           const exp = this.copyIn(task.exp);
           const secret = task.secret ? 1 : 0;
-          status = k.modPowBatch(n2Ctx, work, input, exp, out, task.count, task.expWords, task.expStride, secret);
+          status = k.modPowBatch(
+            n2Ctx,
+            work,
+            input,
+            exp,
+            out,
+            task.count,
+            task.expWords,
+            task.expStride,
+            secret,
+          );
           break;
         }
         case 'modPow': {
           const exp = this.copyIn(task.exp);
           const secret = task.secret ? 1 : 0;
-          status = k.modPowBatch(mod!.ctx, mod!.work, input, exp, out, task.count, task.expWords, task.expStride, secret);
+          status = k.modPowBatch(
+            mod!.ctx,
+            mod!.work,
+            input,
+            exp,
+            out,
+            task.count,
+            task.expWords,
+            task.expStride,
+            secret,
+          );
           break;
         }
       }
-      if (status !== 0) throw new KernelStatusError(`${task.op} kernel returned status ${status}`, { status });
+      if (status !== 0)
+        throw new KernelStatusError(`${task.op} kernel returned status ${status}`, { status });
       return this.arena.read(out, task.count * outWords);
     } finally {
       // batches may hold secrets (plaintexts, exponents): wipe before release

@@ -13,7 +13,15 @@ export interface KernelExports {
   ctxInit(ctx: number, n: number, words: number): void;
   fixedBaseTableBytes(words: number, expBits: number, w: number): number;
   fixedBaseInit(ctx: number, table: number, base: number, expBits: number, w: number): void;
-  encryptBatch(pk: number, m: number, r: number, out: number, count: number, mode: number, rWords: number): number;
+  encryptBatch(
+    pk: number,
+    m: number,
+    r: number,
+    out: number,
+    count: number,
+    mode: number,
+    rWords: number,
+  ): number;
   randomFactorBatch(pk: number, r: number, out: number, count: number, mode: number, rWords: number): number;
   rerandomizeBatch(
     pk: number,
@@ -83,7 +91,8 @@ export async function loadKernels(): Promise<Kernels> {
   const instance = await instantiate<Record<string, unknown>>(module(), {});
   const raw = instance.exports as unknown as Record<string, unknown>;
   const limbBits = globalValue(raw, 'LIMB_BITS');
-  if (limbBits !== LIMB_BITS) throw new Error(`fedjoin.wasm has LIMB_BITS ${limbBits}, codec has ${LIMB_BITS}`);
+  if (limbBits !== LIMB_BITS)
+    throw new Error(`fedjoin.wasm has LIMB_BITS ${limbBits}, codec has ${LIMB_BITS}`);
   const fields: Record<string, number> = {};
   for (const name of Object.keys(raw)) {
     if (/^(PK|SK)_/.test(name)) fields[name] = globalValue(raw, name);
