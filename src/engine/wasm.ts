@@ -1,7 +1,7 @@
 // The only file that touches WebAssembly: loads build/fedjoin.wasm with the
 // AssemblyScript loader, checks that the binary's layout constants match the codec,
 // and exposes the raw-pointer exports with their types.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { instantiate } from '@assemblyscript/loader';
 import { LIMB_BITS } from './limbs.js';
@@ -68,9 +68,17 @@ export interface Kernels {
   layout: KernelLayout;
 }
 
-/** Path of the compiled module; `build/` sits beside `dist/` and `src/`. */
+/**
+ * Path of the compiled module. `build/` sits at the package root, which is two levels
+ * above this file in src/engine/ and three in dist/src/engine/.
+ */
 export function wasmPath(debug = false): string {
-  return fileURLToPath(new URL(`../../build/fedjoin${debug ? '.debug' : ''}.wasm`, import.meta.url));
+  const file = `build/fedjoin${debug ? '.debug' : ''}.wasm`;
+  for (const up of ['../../', '../../../']) {
+    const candidate = fileURLToPath(new URL(up + file, import.meta.url));
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new Error(`${file} not found: run npm run build`);
 }
 
 let compiled: WebAssembly.Module | undefined;
