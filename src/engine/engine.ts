@@ -2,15 +2,25 @@
 // same for every backend. A call validates its inputs (validate.ts), draws randomness
 // (randomness.ts), packs values (limbs.ts) into one kernel task and hands it to a
 // runner: the WASM backend in this thread, a worker pool, or the BigInt reference.
+
+import { availableParallelism } from 'node:os';
 import type { PrivateKey, PublicKey } from 'paillier-bigint';
-import { BatchLengthError, EngineClosedError, KeyMismatchError } from '../errors.js';
+import {
+  AbortedError,
+  BatchLengthError,
+  EngineClosedError,
+  InvalidArgumentError,
+  KeyMismatchError,
+} from '../errors.js';
 import type { KernelBackend, KernelTask, RandomMode } from '../workers/tasks.js';
 import { keyWords } from '../workers/tasks.js';
 import { BigintBackend } from './bigint-backend.js';
 import { djnExponentBits, type KeyMaterial, privateMaterial, publicMaterial } from './keys.js';
 import { type PackedBatch, pack, unpack, wordsFor } from './limbs.js';
+import { PoolRunner } from './pool.js';
 import { drawBelow, drawBits } from './randomness.js';
 import { RandomnessPool } from './randomness-pool.js';
+import { mapInChunks, type StreamOptions } from './stream.js';
 import {
   checkBases,
   checkCiphertexts,
@@ -26,33 +36,47 @@ export type BackendName = 'wasm' | 'bigint';
 export interface EngineOptions {
   /** 'wasm' (default) or the BigInt reference. */
   backend?: BackendName;
-  /** Worker threads for the WASM backend; 0 runs in this thread. */
+  /** Worker threads for the WASM backend; 0 runs in this thread; default: available parallelism. */
   workers?: number;
   /** How encrypt and rerandomize make r^n (DESIGN §2); default 'standard'. */
   encryption?: RandomMode;
   /** Most precomputed r^n values kept per key for the 'pool' mode; default 4096. */
   randomnessPoolCapacity?: number;
+  /** Worker module for the pool (tests wrap the real one to inject faults). */
+  workerFilename?: string;
 }
 
-export interface EncryptOptions {
+export interface CallOptions {
+  /** Cancels the call: queued shards are dropped and the call rejects with AbortedError. */
+  signal?: AbortSignal;
+}
+
+export interface EncryptOptions extends CallOptions {
   mode?: RandomMode;
 }
 
-export interface ExponentOptions {
+export interface ExponentOptions extends CallOptions {
   /** The exponent is secret (a join randomiser, a private value): constant-time path. */
   secret?: boolean;
 }
 
 /** Runs kernel tasks somewhere: this thread, or a pool of workers. */
 export interface TaskRunner {
-  run(task: KernelTask): Promise<Uint32Array>;
+  /** Worker threads behind this runner (0: the calling thread). */
+  readonly workers: number;
+  /** Nothing is running or queued. */
+  readonly idle: boolean;
+  run(task: KernelTask, signal?: AbortSignal): Promise<Uint32Array>;
   close(): Promise<void>;
 }
 
 /** Runs tasks synchronously on one backend in this thread. */
 export class InThreadRunner implements TaskRunner {
+  readonly workers = 0;
+  readonly idle = true;
   constructor(private readonly backend: KernelBackend) {}
-  async run(task: KernelTask): Promise<Uint32Array> {
+  async run(task: KernelTask, signal?: AbortSignal): Promise<Uint32Array> {
+    if (signal?.aborted) throw new AbortedError();
     return this.backend.run(task);
   }
   async close(): Promise<void> {}
@@ -61,19 +85,28 @@ export class InThreadRunner implements TaskRunner {
 export class Engine {
   private closed = false;
   private readonly pool: RandomnessPool;
+  private readonly filling = new Set<string>();
+  private fillDone: Promise<void> = Promise.resolve();
 
   constructor(
     readonly backend: BackendName,
     private readonly runner: TaskRunner,
     readonly encryption: RandomMode = 'standard',
     randomnessPoolCapacity = 4096,
+    /** Refill the randomness pool with idle workers after 'pool' encryptions. */
+    private readonly backgroundFill = runner.workers > 0,
   ) {
     this.pool = new RandomnessPool(randomnessPoolCapacity);
   }
 
-  private async run(task: KernelTask): Promise<Uint32Array> {
+  private async run(task: KernelTask, signal?: AbortSignal): Promise<Uint32Array> {
     if (this.closed) throw new EngineClosedError();
-    return this.runner.run(task);
+    return this.runner.run(task, signal);
+  }
+
+  /** Worker threads behind this engine (0: it computes in the calling thread). */
+  get workers(): number {
+    return this.runner.workers;
   }
 
   /** E(m) for each m in [0, n). */
@@ -106,7 +139,7 @@ export class Engine {
   ): Promise<PackedBatch> {
     const mode = options.mode ?? this.encryption;
     const { rand, randWords } = await this.randomness(key, mode, plaintexts.count);
-    const data = await this.run({
+    const task = {
       op: 'encrypt',
       key,
       mode,
@@ -114,7 +147,9 @@ export class Engine {
       input: plaintexts.data,
       rand,
       randWords,
-    });
+    } as const;
+    const data = await this.run(task, options.signal);
+    if (mode === 'pool') this.keepPoolFull(key);
     return { words: keyWords(key).n2, count: plaintexts.count, data };
   }
 
@@ -157,41 +192,62 @@ export class Engine {
   }
 
   /** D(c) by CRT. */
-  async decrypt(privateKey: PrivateKey, ciphertexts: readonly bigint[]): Promise<bigint[]> {
-    return this.privateOp('decrypt', privateKey, ciphertexts);
+  async decrypt(
+    privateKey: PrivateKey,
+    ciphertexts: readonly bigint[],
+    options: CallOptions = {},
+  ): Promise<bigint[]> {
+    return this.privateOp('decrypt', privateKey, ciphertexts, options);
   }
 
   /** D(c) mod p: half a decryption; the hashed join's tag (DESIGN §3.2). */
-  async decryptModP(privateKey: PrivateKey, ciphertexts: readonly bigint[]): Promise<bigint[]> {
-    return this.privateOp('decryptModP', privateKey, ciphertexts);
+  async decryptModP(
+    privateKey: PrivateKey,
+    ciphertexts: readonly bigint[],
+    options: CallOptions = {},
+  ): Promise<bigint[]> {
+    return this.privateOp('decryptModP', privateKey, ciphertexts, options);
   }
 
   /** Whether D(c) = 0, by c^(p-1) mod p^2 = 1 (error probability about 1/p). */
-  async zeroTest(privateKey: PrivateKey, ciphertexts: readonly bigint[]): Promise<boolean[]> {
-    return (await this.privateOp('zeroTest', privateKey, ciphertexts)).map((bit) => bit === 1n);
+  async zeroTest(
+    privateKey: PrivateKey,
+    ciphertexts: readonly bigint[],
+    options: CallOptions = {},
+  ): Promise<boolean[]> {
+    return (await this.privateOp('zeroTest', privateKey, ciphertexts, options)).map((bit) => bit === 1n);
   }
 
   private async privateOp(
     op: 'decrypt' | 'decryptModP' | 'zeroTest',
     privateKey: PrivateKey,
     ciphertexts: readonly bigint[],
+    options: CallOptions,
   ): Promise<bigint[]> {
     const key = privateMaterial(privateKey);
     const cs = checkCiphertexts(ciphertexts, key.n);
     const words = keyWords(key);
-    const data = await this.run({ op, key, count: cs.length, input: pack(cs, words.n2).data });
+    const data = await this.run(
+      { op, key, count: cs.length, input: pack(cs, words.n2).data },
+      options.signal,
+    );
     const outWords = op === 'decrypt' ? words.n : op === 'decryptModP' ? words.p : 1;
     return unpack({ words: outWords, count: cs.length, data });
   }
 
   /** E(a + b) = E(a) * E(b) mod n^2, pairwise. */
-  async add(publicKey: PublicKey, a: readonly bigint[], b: readonly bigint[]): Promise<bigint[]> {
+  async add(
+    publicKey: PublicKey,
+    a: readonly bigint[],
+    b: readonly bigint[],
+    options: CallOptions = {},
+  ): Promise<bigint[]> {
     const key = publicMaterial(publicKey);
     checkSameLength(a, b, ['a', 'b']);
     const words = keyWords(key).n2;
     const input = pack(checkCiphertexts(a, key.n, 'a'), words).data;
     const input2 = pack(checkCiphertexts(b, key.n, 'b'), words).data;
-    const data = await this.run({ op: 'add', key, count: a.length, input, input2 });
+    const data = await this.run({ op: 'add', key, count: a.length, input, input2 }, options.signal);
     return unpack({ words, count: a.length, data });
   }
 
@@ -207,14 +263,12 @@ export class Engine {
     const ks = checkExponents(scalars, cs.length, 'scalars');
     const words = keyWords(key).n2;
     const exp = packExponents(ks);
-    const data = await this.run({
-      op: 'multiply',
-      key,
-      count: cs.length,
-      input: pack(cs, words).data,
-      ...exp,
-      secret: options.secret ?? false,
-    });
+    const secret = options.secret ?? false;
+    const input = pack(cs, words).data;
+    const data = await this.run(
+      { op: 'multiply', key, count: cs.length, input, ...exp, secret },
+      options.signal,
+    );
     return unpack({ words, count: cs.length, data });
   }
 
@@ -230,7 +284,9 @@ export class Engine {
     const { rand, randWords } = await this.randomness(key, mode, cs.length);
     const words = keyWords(key).n2;
     const input = pack(cs, words).data;
-    const data = await this.run({ op: 'rerandomize', key, mode, count: cs.length, input, rand, randWords });
+    const task = { op: 'rerandomize', key, mode, count: cs.length, input, rand, randWords } as const;
+    const data = await this.run(task, options.signal);
+    if (mode === 'pool') this.keepPoolFull(key);
     return unpack({ words, count: cs.length, data });
   }
 
@@ -245,15 +301,69 @@ export class Engine {
     const bs = checkBases(bases, m);
     const es = checkExponents(exponents, bs.length);
     const words = wordsFor(m);
-    const data = await this.run({
-      op: 'modPow',
-      modulus: m,
-      count: bs.length,
-      input: pack(bs, words).data,
-      ...packExponents(es),
-      secret: options.secret ?? false,
-    });
+    const secret = options.secret ?? false;
+    const input = pack(bs, words).data;
+    const task = { op: 'modPow', modulus: m, count: bs.length, input, ...packExponents(es), secret } as const;
+    const data = await this.run(task, options.signal);
     return unpack({ words, count: bs.length, data });
+  }
+
+  /**
+   * Encrypts a stream of plaintexts of any length with bounded memory, results in input
+   * order (see stream.ts); the AbortSignal cancels, onProgress reports done/total.
+   */
+  encryptStream(
+    publicKey: PublicKey,
+    plaintexts: Iterable<bigint> | AsyncIterable<bigint>,
+    options: EncryptOptions & StreamOptions = {},
+  ): AsyncGenerator<bigint> {
+    return mapInChunks(
+      plaintexts,
+      (chunk, signal) => this.encrypt(publicKey, chunk, { ...options, signal }),
+      {
+        ...this.streamDefaults(),
+        ...options,
+      },
+    );
+  }
+
+  /** Decrypts a stream of ciphertexts with bounded memory, in order. */
+  decryptStream(
+    privateKey: PrivateKey,
+    ciphertexts: Iterable<bigint> | AsyncIterable<bigint>,
+    options: StreamOptions = {},
+  ): AsyncGenerator<bigint> {
+    return mapInChunks(ciphertexts, (chunk, signal) => this.decrypt(privateKey, chunk, { signal }), {
+      ...this.streamDefaults(),
+      ...options,
+    });
+  }
+
+  private streamDefaults(): { chunkSize: number; inFlight: number } {
+    return { chunkSize: 256, inFlight: Math.max(2, 2 * this.runner.workers) };
+  }
+
+  /**
+   * Refills the randomness pool for `key` in the background, one value per worker at a
+   * time and only while no caller's work is queued, until the pool is at capacity.
+   */
+  private keepPoolFull(key: KeyMaterial): void {
+    if (!this.backgroundFill || this.filling.has(key.fingerprint)) return;
+    this.filling.add(key.fingerprint);
+    const step = async (): Promise<void> => {
+      while (!this.closed && this.pool.room(key.fingerprint) > 0) {
+        if (!this.runner.idle) {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          continue;
+        }
+        const count = Math.min(Math.max(1, this.runner.workers), this.pool.room(key.fingerprint));
+        const data = await this.randomFactors(key, count);
+        if (!this.closed) this.pool.add(key.fingerprint, data, keyWords(key).n2, count);
+      }
+    };
+    this.fillDone = step()
+      .catch(() => {}) // a failed background fill only means the next call computes its own
+      .finally(() => this.filling.delete(key.fingerprint));
   }
 
   /** Rejects data made under another key (fingerprints differ). */
@@ -264,6 +374,7 @@ export class Engine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.fillDone;
     this.pool.clear();
     await this.runner.close();
   }
@@ -287,9 +398,17 @@ function packExponents(es: readonly bigint[]): { exp: Uint32Array; expWords: num
 /** createEngine({ backend, workers }) as DESIGN §6 specifies. */
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
   const backend = options.backend ?? 'wasm';
+  const { encryption, randomnessPoolCapacity } = options;
+  if (backend === 'bigint') {
+    return new Engine(backend, new InThreadRunner(new BigintBackend()), encryption, randomnessPoolCapacity);
+  }
+  const workers = options.workers ?? availableParallelism();
+  if (!Number.isInteger(workers) || workers < 0) {
+    throw new InvalidArgumentError(`workers: expected a non-negative integer, got ${workers}`);
+  }
   const runner =
-    backend === 'bigint'
-      ? new InThreadRunner(new BigintBackend())
-      : new InThreadRunner(await WasmBackend.create());
-  return new Engine(backend, runner, options.encryption, options.randomnessPoolCapacity);
+    workers === 0
+      ? new InThreadRunner(await WasmBackend.create())
+      : new PoolRunner({ workers, filename: options.workerFilename });
+  return new Engine(backend, runner, encryption, randomnessPoolCapacity);
 }

@@ -1,0 +1,130 @@
+// The worker pool behind createEngine({ backend: 'wasm', workers }): each batch is cut
+// into shards (src/workers/shard.ts) that keep every worker busy, run on Piscina workers
+// (src/workers/engine-worker.ts), and reassembled in input order by shard index. A shard
+// whose worker dies is retried once on a fresh worker with identical inputs (randomness
+// was drawn before dispatch), then the call fails with WorkerCrashedError naming it.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { AbortedError, type ErrorRecord, fromRecord, WorkerCrashedError } from '../errors.js';
+import { shardBounds, sliceTask, transferList } from '../workers/shard.js';
+import { type KernelTask, keyWords, taskStrides } from '../workers/tasks.js';
+import type { TaskRunner } from './engine.js';
+import { bitLength } from './limbs.js';
+
+export interface PoolOptions {
+  workers: number;
+  /** Worker module (tests wrap the real one); default: the compiled engine worker. */
+  filename?: string;
+}
+
+/**
+ * The compiled worker: Node 20 cannot run a .ts worker, so from src/engine (under vitest)
+ * this points into dist/, and from dist/src/engine to its sibling.
+ */
+export function workerPath(): string {
+  for (const rel of ['../workers/engine-worker.js', '../../dist/src/workers/engine-worker.js']) {
+    const candidate = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new Error('dist/src/workers/engine-worker.js not found: run npm run build');
+}
+
+/** Rough kernel cost per value in Montgomery multiplications x words^2, to size shards. */
+function costPerValue(task: KernelTask): number {
+  if (task.op === 'modPow') return 1.2 * task.expWords * 32 * bitLength(task.modulus) ** 2;
+  const w = keyWords(task.key);
+  const n2 = (w.n2 * 32) ** 2;
+  const p2 = (2 * w.p * 32) ** 2;
+  const nBits = w.n * 32;
+  const randomFactor = (mode: string) =>
+    mode === 'standard' ? 1.2 * nBits : mode === 'djn' ? nBits / 14 : 1;
+  switch (task.op) {
+    case 'encrypt':
+    case 'rerandomize':
+    case 'randomFactor':
+      return (randomFactor(task.mode) + 1) * n2;
+    case 'add':
+      return 2 * n2;
+    case 'multiply':
+      return 1.2 * task.expWords * 32 * n2;
+    case 'decrypt':
+      return 2.4 * w.p * 32 * p2;
+    default:
+      return 1.2 * w.p * 32 * p2;
+  }
+}
+
+/** Smallest shard worth a message: about 5e8 bit^2-multiplications (~1 ms at 2048 bits). */
+function minShardValues(task: KernelTask): number {
+  return Math.max(1, Math.ceil(5e8 / costPerValue(task)));
+}
+
+export class PoolRunner implements TaskRunner {
+  private readonly piscina: Piscina;
+  private inFlight = 0;
+  readonly workers: number;
+
+  constructor(options: PoolOptions) {
+    this.workers = options.workers;
+    this.piscina = new Piscina({
+      filename: options.filename ?? workerPath(),
+      minThreads: options.workers,
+      maxThreads: options.workers,
+      idleTimeout: 30_000,
+    });
+  }
+
+  /** No shard is queued or running. */
+  get idle(): boolean {
+    return this.inFlight === 0;
+  }
+
+  async run(task: KernelTask, signal?: AbortSignal): Promise<Uint32Array> {
+    const { outWords } = taskStrides(task);
+    const out = new Uint32Array(task.count * outWords);
+    if (task.count === 0) return out;
+    const bounds = shardBounds(task.count, this.workers, minShardValues(task));
+    const shards = bounds.slice(1).map(async (end, index) => {
+      const start = bounds[index];
+      out.set(await this.runShard(task, start, end, index, signal), start * outWords);
+    });
+    await Promise.all(shards);
+    return out;
+  }
+
+  private async runShard(
+    task: KernelTask,
+    start: number,
+    end: number,
+    index: number,
+    signal?: AbortSignal,
+  ): Promise<Uint32Array> {
+    for (let attempt = 0; ; attempt++) {
+      // a fresh copy per attempt: the previous attempt's buffers were transferred away
+      const shard = sliceTask(task, start, end);
+      let result: Uint32Array | ErrorRecord;
+      this.inFlight++;
+      try {
+        result = await this.piscina.run(shard, { transferList: transferList(shard), signal });
+      } catch (err) {
+        if (signal?.aborted) throw new AbortedError();
+        if (attempt === 0) continue;
+        const reason = err instanceof Error ? err.message : String(err);
+        throw new WorkerCrashedError(`shard ${index} (values ${start}..${end - 1}) failed twice: ${reason}`, {
+          shard: index,
+          start,
+          end,
+        });
+      } finally {
+        this.inFlight--;
+      }
+      if (result instanceof Uint32Array) return result;
+      throw fromRecord(result);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.piscina.close();
+  }
+}

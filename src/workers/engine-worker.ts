@@ -1,0 +1,20 @@
+// The Piscina worker entry (STYLE G2): instantiates the WASM module once per worker (its
+// key contexts are cached inside the backend by key fingerprint) and runs one shard per
+// call. A result travels back as a transferred Uint32Array; a failure as an error
+// record (code, message, details), because Piscina would flatten a thrown typed error.
+import { move } from 'piscina';
+import { WasmBackend } from '../engine/wasm-backend.js';
+import { type ErrorRecord, FedjoinError } from '../errors.js';
+import type { KernelTask } from './tasks.js';
+
+const backend = await WasmBackend.create();
+
+export default function runShard(task: KernelTask): Uint32Array | ErrorRecord {
+  try {
+    return move(backend.run(task)) as Uint32Array;
+  } catch (err) {
+    if (err instanceof FedjoinError) return err.toJSON();
+    const message = err instanceof Error ? err.message : String(err);
+    return { code: 'KERNEL_STATUS', message: `worker: ${message}`, details: {} };
+  }
+}

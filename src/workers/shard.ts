@@ -1,0 +1,37 @@
+// Splitting a kernel task into shards by value range, and the inverse. A shard carries
+// copies of its slices, so its buffers can be transferred to a worker without touching
+// the caller's arrays; a broadcast exponent (stride 0) goes whole to every shard.
+import { type KernelTask, taskStrides } from './tasks.js';
+
+/** Values [start, end) of `task` as a task of its own. */
+export function sliceTask(task: KernelTask, start: number, end: number): KernelTask {
+  const { inWords } = taskStrides(task);
+  const count = end - start;
+  const cut = (data: Uint32Array, words: number) => data.slice(start * words, end * words);
+  const shard = { ...task, count, input: cut(task.input, inWords) } as KernelTask;
+  if ('rand' in shard) shard.rand = cut(shard.rand, shard.randWords);
+  if ('input2' in shard) shard.input2 = cut(shard.input2, inWords);
+  if ('exp' in shard) shard.exp = shard.expStride > 0 ? cut(shard.exp, shard.expStride) : shard.exp.slice();
+  return shard;
+}
+
+/** The buffers a shard owns outright (all of them are fresh copies). */
+export function transferList(task: KernelTask): ArrayBuffer[] {
+  const list = [task.input.buffer as ArrayBuffer];
+  if ('rand' in task) list.push(task.rand.buffer as ArrayBuffer);
+  if ('input2' in task) list.push(task.input2.buffer as ArrayBuffer);
+  if ('exp' in task) list.push(task.exp.buffer as ArrayBuffer);
+  return list;
+}
+
+/**
+ * Shard boundaries for `count` values over `workers` workers: about `perWorker` shards
+ * per worker so uneven shard times even out, but no shard smaller than `minValues`
+ * (cheap operations amortise the message cost over more values).
+ */
+export function shardBounds(count: number, workers: number, minValues: number, perWorker = 4): number[] {
+  const shards = Math.max(1, Math.min(Math.ceil(count / minValues), workers * perWorker));
+  const bounds = [0];
+  for (let s = 1; s <= shards; s++) bounds.push(Math.round((s * count) / shards));
+  return bounds;
+}
