@@ -3,6 +3,7 @@
 // (src/workers/engine-worker.ts), and reassembled in input order by shard index. A shard
 // whose worker dies is retried once on a fresh worker with identical inputs (randomness
 // was drawn before dispatch), then the call fails with WorkerCrashedError naming it.
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
@@ -85,6 +86,8 @@ export class PoolRunner implements TaskRunner {
     const out = new Uint32Array(task.count * outWords);
     if (task.count === 0) return out;
     const bounds = shardBounds(task.count, this.workers, minShardValues(task));
+    // Piscina adds one abort listener per queued shard; more than Node's default 10 is expected
+    if (signal) setMaxListeners(Math.max(getMaxListeners(signal), bounds.length + 10), signal);
     const shards = bounds.slice(1).map(async (end, index) => {
       const start = bounds[index];
       out.set(await this.runShard(task, start, end, index, signal), start * outWords);
