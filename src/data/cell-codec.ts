@@ -1,0 +1,55 @@
+// One cell <-> one plaintext in Z_n, for every column type, so B can decrypt any column a
+// query delivers: integers exactly and decimals in fixed point (fixed-point.ts, DESIGN
+// §2), strings as their UTF-8 bytes behind a 0x01 marker byte (so leading zero bytes
+// survive), below n/2 like every other encoding. Equal cells give equal plaintexts, which
+// is what the nested-loop join compares.
+
+import { bitLength } from '../engine/limbs.js';
+import { EncodingOverflowError, MalformedMessageError } from '../errors.js';
+import { decodeInteger, decodeValue, encodeValue } from './fixed-point.js';
+import type { Cell, ColumnType } from './table.js';
+
+export interface CellEncoding {
+  type: ColumnType;
+  /** 0 for integers and strings. */
+  fractionBits: number;
+}
+
+/** Fraction bits used for decimals when the owner does not choose (DESIGN §2: F = 32). */
+export const DECIMAL_FRACTION_BITS = 32;
+/** How many times a value may be summed or scaled: the encoding's overflow budget. */
+export const DEFAULT_TERMS = 2 ** 32;
+
+export function encodingFor(type: ColumnType): CellEncoding {
+  return { type, fractionBits: type === 'decimal' ? DECIMAL_FRACTION_BITS : 0 };
+}
+
+export function encodeCell(value: Cell, encoding: CellEncoding, n: bigint, terms = DEFAULT_TERMS): bigint {
+  if (encoding.type === 'string') return encodeString(value as string, n);
+  return encodeValue(value as number | bigint, n, { fractionBits: encoding.fractionBits, terms });
+}
+
+/** The cell a plaintext decodes to: bigint for integers, number for decimals, string. */
+export function decodeCell(x: bigint, encoding: CellEncoding, n: bigint): Cell {
+  if (encoding.type === 'string') return decodeString(x);
+  if (encoding.type === 'integer') return decodeInteger(x, n, 0);
+  return decodeValue(x, n, encoding.fractionBits);
+}
+
+function encodeString(value: string, n: bigint): bigint {
+  const bytes = Buffer.from(value, 'utf8');
+  const x = BigInt(`0x01${bytes.toString('hex')}`);
+  if (bitLength(x) >= bitLength(n) - 1) {
+    throw new EncodingOverflowError(
+      `string of ${bytes.length} UTF-8 bytes does not fit below n/2 (${bitLength(n)}-bit n)`,
+    );
+  }
+  return x;
+}
+
+function decodeString(x: bigint): string {
+  const hex = x.toString(16);
+  if (hex.length % 2 !== 1 || !hex.startsWith('1'))
+    throw new MalformedMessageError('plaintext is not an encoded string');
+  return Buffer.from(hex.slice(1), 'hex').toString('utf8');
+}

@@ -1,0 +1,165 @@
+// Every message the roles exchange (DESIGN §1, §3), as zod schemas: a role validates each
+// message at receipt (parseMessage) and never trusts a field it did not validate.
+// Ciphertext batches are packed u32 words (`data`, `words` per value) under a key
+// `fingerprint`; no message to server B carries a row identity.
+import { z } from 'zod';
+import { MalformedMessageError } from '../errors.js';
+
+const id = z.string().min(1).max(128);
+const fingerprint = z.string().regex(/^[0-9a-f]{64}$/);
+const count = z.number().int().nonnegative();
+const words = z.number().int().positive().max(512);
+const packed = z.custom<Uint32Array>((v) => v instanceof Uint32Array, 'expected a packed Uint32Array');
+const columnType = z.enum(['integer', 'decimal', 'string']);
+export const joinModes = ['hashed', 'nested'] as const;
+
+export const columnMeta = z.object({
+  name: z.string().min(1).max(128),
+  type: columnType,
+  /** fixed-point fraction bits for decimals (DESIGN §2); 0 for integers and strings */
+  fractionBits: z.number().int().min(0).max(64),
+});
+export type ColumnMeta = z.infer<typeof columnMeta>;
+
+const columnRef = z.object({ table: id, column: id });
+/** src/query/sql.ts's Query, as it crosses the wire. */
+const queryPlan = z.object({
+  tables: z.tuple([z.object({ name: id, alias: id }), z.object({ name: id, alias: id })]),
+  joinKeys: z
+    .array(z.object({ left: columnRef, right: columnRef }))
+    .min(1)
+    .max(16),
+  select: z
+    .array(
+      z.discriminatedUnion('kind', [
+        z.object({ kind: z.literal('column'), table: id, column: id }),
+        z.object({ kind: z.literal('count') }),
+        z.object({ kind: z.enum(['sum', 'avg']), table: id, column: id }),
+      ]),
+    )
+    .min(1)
+    .max(256),
+});
+
+/** A batch of ciphertexts: count values of `words` words each, under `fingerprint`. */
+const batch = { fingerprint, count, words, data: packed };
+
+export const messageSchemas = {
+  /** B -> everyone: the public key and its fingerprint. */
+  'public-key': z.object({
+    type: z.literal('public-key'),
+    n: z.bigint().positive(),
+    g: z.bigint().positive(),
+    fingerprint,
+  }),
+  /** owner -> A: a table encrypted column by column, plus hashed join tags (§3.2). */
+  'encrypted-table': z.object({
+    type: z.literal('encrypted-table'),
+    table: id,
+    owner: id,
+    fingerprint,
+    rowCount: count,
+    words,
+    columns: z.array(columnMeta).max(1024),
+    columnData: z.array(packed),
+    /** hashed-join tags: one per declared key (ordered column list) */
+    tags: z.array(z.object({ columns: z.array(z.string().min(1)).min(1), data: packed })),
+  }),
+  /** client -> A: a parsed query: join conditions and feature or aggregate requests. */
+  query: z.object({ type: z.literal('query'), queryId: id, mode: z.enum(joinModes), plan: queryPlan }),
+  /** A -> client: what the query did (aggregate values come from B). */
+  'query-result': z.object({
+    type: z.literal('query-result'),
+    queryId: id,
+    kind: z.enum(['aggregate', 'features']),
+    rowsJoined: count,
+    columns: z.array(z.string()),
+    timingsMs: z.record(z.string(), z.number()),
+  }),
+  /** A -> B: a query starts; later batches must name it, in sequence. */
+  'query-open': z.object({
+    type: z.literal('query-open'),
+    queryId: id,
+    mode: z.enum(joinModes),
+    fingerprint,
+  }),
+  /** A -> B: the query is over. */
+  'query-close': z.object({ type: z.literal('query-close'), queryId: id }),
+  /** A -> B: shuffled nested-loop indicators (§3.1). */
+  'indicator-batch': z.object({ type: z.literal('indicator-batch'), queryId: id, seq: count, ...batch }),
+  /** B -> A: one bit per indicator, 1 where it decrypts to zero. */
+  'indicator-bits': z.object({ type: z.literal('indicator-bits'), queryId: id, seq: count, bits: packed }),
+  /** A -> B: masked tags E(t + s) of both tables, each shuffled (§3.2). */
+  'tag-batch': z.object({
+    type: z.literal('tag-batch'),
+    queryId: id,
+    seq: count,
+    sideCounts: z.tuple([count, count]),
+    ...batch,
+  }),
+  /** B -> A: a group number per masked tag; equal tags share a group. */
+  'tag-groups': z.object({ type: z.literal('tag-groups'), queryId: id, seq: count, groups: packed }),
+  /** A -> B: re-randomised, shuffled feature vectors of joined rows, row-major (§4 step 4). */
+  'feature-batch': z.object({
+    type: z.literal('feature-batch'),
+    queryId: id,
+    seq: count,
+    columns: z.array(columnMeta).min(1),
+    ...batch,
+  }),
+  /** A -> B: homomorphic totals over the join, to decrypt only if the group is large enough. */
+  'aggregate-request': z.object({
+    type: z.literal('aggregate-request'),
+    queryId: id,
+    groupSize: count,
+    items: z.array(z.object({ label: z.string(), column: columnMeta })),
+    ...batch,
+  }),
+  /** B -> client: decrypted totals. */
+  'aggregate-result': z.object({
+    type: z.literal('aggregate-result'),
+    queryId: id,
+    groupSize: count,
+    totals: z.array(z.object({ label: z.string(), value: z.number() })),
+  }),
+  /** Any role -> requester: done, nothing to return. */
+  ack: z.object({ type: z.literal('ack') }),
+  /** Any role -> requester: the request failed; a typed error record. */
+  error: z.object({
+    type: z.literal('error'),
+    code: z.string(),
+    message: z.string(),
+    details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+  }),
+} as const;
+
+export type MessageType = keyof typeof messageSchemas;
+export type MessageOf<T extends MessageType> = z.infer<(typeof messageSchemas)[T]>;
+export type Message = { [T in MessageType]: MessageOf<T> }[MessageType];
+
+/** Validates a decoded message against its type's schema. */
+export function parseMessage(value: unknown): Message {
+  const type = (value as { type?: unknown } | null)?.type;
+  if (typeof type !== 'string' || !(type in messageSchemas)) {
+    throw new MalformedMessageError(`message: unknown type ${JSON.stringify(type)?.slice(0, 40)}`);
+  }
+  const result = messageSchemas[type as MessageType].safeParse(value);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new MalformedMessageError(`${type}: ${issue.path.join('.') || '(root)'}: ${issue.message}`, {
+      type,
+    });
+  }
+  return result.data as Message;
+}
+
+/** Narrows a message to the expected type, or rejects it as out of order. */
+export function expectType<T extends MessageType>(message: Message, type: T): MessageOf<T> {
+  if (message.type !== type) {
+    throw new MalformedMessageError(`expected a ${type} message, got ${message.type}`, {
+      expected: type,
+      got: message.type,
+    });
+  }
+  return message as MessageOf<T>;
+}

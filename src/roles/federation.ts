@@ -1,0 +1,50 @@
+// Wiring every role onto one transport: B makes the key pair and publishes its public
+// key; A, the owners and the client take it from that published message. The demo and
+// the tests build their pipelines with this; over HTTP each role would run alone.
+import { PublicKey } from 'paillier-bigint';
+import { generateJoinSecret } from '../data/join-key.js';
+import type { Engine } from '../engine/engine.js';
+import type { MessageOf } from '../protocol/messages.js';
+import { InProcessTransport } from '../protocol/transport.js';
+import { Client } from './client.js';
+import { DataOwner } from './data-owner.js';
+import { ServerA } from './server-a.js';
+import { ServerB, type ServerBPolicy } from './server-b.js';
+
+export interface FederationOptions {
+  engine: Engine;
+  /** Key size (default 2048). */
+  bits?: number;
+  /** Record every role's view (leakage tests). */
+  recordViews?: boolean;
+  policy?: Partial<ServerBPolicy>;
+}
+
+export interface Federation {
+  transport: InProcessTransport;
+  serverA: ServerA;
+  serverB: ServerB;
+  client: Client;
+  /** A data owner holding the owners' shared join secret. */
+  owner(name: string): DataOwner;
+  publicKey: PublicKey;
+}
+
+export async function createFederation(options: FederationOptions): Promise<Federation> {
+  const transport = new InProcessTransport(options.recordViews ?? false);
+  const { engine } = options;
+  const serverB = await ServerB.create({ engine, transport, bits: options.bits, policy: options.policy });
+  const published: MessageOf<'public-key'> = serverB.publicKeyMessage();
+  const publicKey = new PublicKey(published.n, published.g);
+  const serverA = new ServerA({ engine, transport, publicKey });
+  const client = new Client({ transport });
+  const joinSecret = generateJoinSecret();
+  return {
+    transport,
+    serverA,
+    serverB,
+    client,
+    publicKey,
+    owner: (name) => new DataOwner({ name, engine, transport, publicKey, joinSecret }),
+  };
+}

@@ -1,0 +1,359 @@
+// Server A (DESIGN §1, §3): holds the owners' encrypted tables and the public key only.
+// It runs the join with B's help: nested-loop indicators (§3.1) or masked hashed tags
+// (§3.2), every batch to B shuffled with a secret permutation that A undoes on the
+// reply; then sums the query's columns homomorphically for B to decrypt as totals, or
+// sends B re-randomised, shuffled feature vectors of the joined rows.
+import type { PublicKey } from 'paillier-bigint';
+import { sumCiphertexts } from '../engine/aggregate.js';
+import type { Engine } from '../engine/engine.js';
+import { fingerprint } from '../engine/keys.js';
+import { pack, unpack, wordsFor } from '../engine/limbs.js';
+import { randomBelow } from '../engine/modular.js';
+import { KeyMismatchError, MalformedMessageError, QueryError } from '../errors.js';
+import { type Pair, pairsFromBits, pairsFromGroups } from '../join/pairs.js';
+import { applyPermutation, randomPermutation, undoPermutation } from '../join/shuffle.js';
+import type { ColumnMeta, Message, MessageOf } from '../protocol/messages.js';
+import { expectType } from '../protocol/messages.js';
+import type { Transport } from '../protocol/transport.js';
+import { isAggregateQuery, type Query, validateQuery } from '../query/sql.js';
+import { ROLES } from './names.js';
+
+/** Indicators per batch sent to B (one tile of left rows x all right rows). */
+const INDICATORS_PER_BATCH = 1024;
+/** Joined rows per feature batch sent to B. */
+const FEATURE_ROWS_PER_BATCH = 512;
+
+export type Phase = 'join' | 'aggregate' | 'features';
+export type ProgressListener = (phase: Phase, done: number, total: number) => void;
+
+/** One query in flight: its id at B and its batch sequence. */
+interface QueryRun {
+  queryId: string;
+  nextSeq: () => number;
+}
+
+interface StoredTable {
+  meta: MessageOf<'encrypted-table'>;
+  /** column name -> its ciphertexts, unpacked on first use */
+  columns: Map<string, bigint[]>;
+}
+
+export class ServerA {
+  private readonly tables = new Map<string, StoredTable>();
+  private readonly keyFingerprint: string;
+  private queries = 0;
+  onProgress?: ProgressListener;
+
+  constructor(private readonly options: { engine: Engine; transport: Transport; publicKey: PublicKey }) {
+    this.keyFingerprint = fingerprint(options.publicKey.n);
+    options.transport.register(ROLES.serverA, (message) => this.receive(message));
+  }
+
+  private async receive(message: Message): Promise<Message> {
+    switch (message.type) {
+      case 'encrypted-table':
+        return this.storeTable(message);
+      case 'query':
+        return this.runQuery(message);
+      default:
+        throw new MalformedMessageError(`server A does not accept ${message.type} messages`, {
+          type: message.type,
+        });
+    }
+  }
+
+  private storeTable(message: MessageOf<'encrypted-table'>): Message {
+    if (message.fingerprint !== this.keyFingerprint) {
+      throw new KeyMismatchError(`table ${message.table} is under another key`, {
+        expected: this.keyFingerprint,
+        got: message.fingerprint,
+      });
+    }
+    const words = wordsFor(this.options.publicKey.n ** 2n);
+    const expected = message.rowCount * words;
+    if (message.words !== words || message.columnData.length !== message.columns.length) {
+      throw new MalformedMessageError(`table ${message.table}: column data does not match its columns`);
+    }
+    for (const data of [...message.columnData, ...message.tags.map((t) => t.data)]) {
+      if (data.length !== expected) {
+        throw new MalformedMessageError(
+          `table ${message.table}: a column holds ${data.length} words, not ${expected}`,
+        );
+      }
+    }
+    this.tables.set(message.table, { meta: message, columns: new Map() });
+    return { type: 'ack' };
+  }
+
+  private table(name: string): StoredTable {
+    const table = this.tables.get(name);
+    if (!table) throw new QueryError(`no encrypted table ${name} at server A`, { part: 'table' });
+    return table;
+  }
+
+  private ciphertexts(table: StoredTable, column: string): bigint[] {
+    let values = table.columns.get(column);
+    if (!values) {
+      const k = table.meta.columns.findIndex((c) => c.name === column);
+      if (k < 0)
+        throw new QueryError(`table ${table.meta.table} has no encrypted column ${column}`, {
+          part: 'column',
+        });
+      values = unpack({
+        words: table.meta.words,
+        count: table.meta.rowCount,
+        data: table.meta.columnData[k],
+      });
+      table.columns.set(column, values);
+    }
+    return values;
+  }
+
+  private columnMeta(table: StoredTable, column: string): ColumnMeta {
+    return table.meta.columns.find((c) => c.name === column)!;
+  }
+
+  private send(message: Message): Promise<Message> {
+    return this.options.transport.request(ROLES.serverA, ROLES.serverB, message);
+  }
+
+  private async runQuery(message: MessageOf<'query'>): Promise<MessageOf<'query-result'>> {
+    const schemas = [...this.tables.values()].map((t) => ({
+      name: t.meta.table,
+      columns: t.meta.columns.map(({ name, type }) => ({ name, type })),
+    }));
+    const plan = validateQuery(message.plan as Query, schemas);
+    const left = this.table(plan.tables[0].name);
+    const right = this.table(plan.tables[1].name);
+    const queryId = `${message.queryId}#${++this.queries}`;
+    // B requires the batches of a query in one sequence, whatever their kind
+    let seq = 0;
+    const run: QueryRun = { queryId, nextSeq: () => seq++ };
+    const timingsMs: Record<string, number> = {};
+    const timed = async <T>(phase: string, fn: () => Promise<T>): Promise<T> => {
+      const start = performance.now();
+      try {
+        return await fn();
+      } finally {
+        timingsMs[phase] = performance.now() - start;
+      }
+    };
+    const aggregate = isAggregateQuery(plan);
+    const columns: string[] = [];
+    let pairs: Pair[];
+    await this.send({ type: 'query-open', queryId, mode: message.mode, fingerprint: this.keyFingerprint });
+    try {
+      pairs = await timed(`join (${message.mode})`, () =>
+        message.mode === 'hashed'
+          ? this.hashedJoin(run, plan, left, right)
+          : this.nestedJoin(run, plan, left, right),
+      );
+      if (aggregate) await timed('aggregates', () => this.aggregates(queryId, plan, left, right, pairs));
+      else columns.push(...(await timed('features', () => this.features(run, plan, left, right, pairs))));
+    } finally {
+      await this.send({ type: 'query-close', queryId });
+    }
+    return {
+      type: 'query-result',
+      queryId: message.queryId,
+      kind: aggregate ? 'aggregate' : 'features',
+      rowsJoined: pairs.length,
+      columns,
+      timingsMs,
+    };
+  }
+
+  /** §3.1: indicators for every (left, right) pair, tile by tile, each tile shuffled. */
+  private async nestedJoin(
+    { queryId, nextSeq }: QueryRun,
+    plan: Query,
+    left: StoredTable,
+    right: StoredTable,
+  ): Promise<Pair[]> {
+    const { engine, publicKey } = this.options;
+    const leftKeys = plan.joinKeys.map((k) => this.ciphertexts(left, k.left.column));
+    const rightKeys = plan.joinKeys.map((k) => this.ciphertexts(right, k.right.column));
+    const rows = left.meta.rowCount;
+    const cols = right.meta.rowCount;
+    if (rows === 0 || cols === 0) return [];
+    // E(b)^-1 once per right row and key column
+    const inverses = await Promise.all(rightKeys.map((column) => engine.inverse(publicKey, column)));
+    const rightInverse = Array.from({ length: cols }, (_, j) => inverses.map((column) => column[j]));
+    const tileRows = Math.max(1, Math.floor(INDICATORS_PER_BATCH / cols));
+    const pairs: Pair[] = [];
+    for (let start = 0; start < rows; start += tileRows) {
+      const end = Math.min(rows, start + tileRows);
+      const leftRows = Array.from({ length: end - start }, (_, i) =>
+        leftKeys.map((column) => column[start + i]),
+      );
+      const indicators = await engine.joinIndicators(publicKey, leftRows, rightInverse);
+      const perm = randomPermutation(indicators.length);
+      const reply = expectType(
+        await this.send({
+          type: 'indicator-batch',
+          queryId,
+          seq: nextSeq(),
+          ...this.batch(applyPermutation(indicators, perm)),
+        }),
+        'indicator-bits',
+      );
+      if (reply.bits.length !== indicators.length)
+        throw new MalformedMessageError('indicator-bits: wrong count');
+      const bits = undoPermutation(
+        Array.from(reply.bits, (b) => b === 1),
+        perm,
+      );
+      pairs.push(...pairsFromBits(bits, start, cols));
+      this.onProgress?.('join', end * cols, rows * cols);
+    }
+    return pairs;
+  }
+
+  /** §3.2: masked tags E(t + s) of both tables, each side shuffled, grouped by B. */
+  private async hashedJoin(
+    { queryId, nextSeq }: QueryRun,
+    plan: Query,
+    left: StoredTable,
+    right: StoredTable,
+  ): Promise<Pair[]> {
+    const { engine, publicKey } = this.options;
+    const leftTags = this.tagColumn(
+      left,
+      plan.joinKeys.map((k) => k.left.column),
+    );
+    const rightTags = this.tagColumn(
+      right,
+      plan.joinKeys.map((k) => k.right.column),
+    );
+    const rows = left.meta.rowCount;
+    const cols = right.meta.rowCount;
+    if (rows === 0 || cols === 0) return [];
+    // one fresh mask s per query: B sees t + s, never t
+    const [maskCipher] = await engine.encrypt(publicKey, [randomBelow(publicKey.n)]);
+    const masked = await engine.add(
+      publicKey,
+      [...leftTags, ...rightTags],
+      new Array(rows + cols).fill(maskCipher),
+    );
+    const permLeft = randomPermutation(rows);
+    const permRight = randomPermutation(cols);
+    const shuffled = [
+      ...applyPermutation(masked.slice(0, rows), permLeft),
+      ...applyPermutation(masked.slice(rows), permRight),
+    ];
+    const reply = expectType(
+      await this.send({
+        type: 'tag-batch',
+        queryId,
+        seq: nextSeq(),
+        sideCounts: [rows, cols],
+        ...this.batch(shuffled),
+      }),
+      'tag-groups',
+    );
+    if (reply.groups.length !== rows + cols) throw new MalformedMessageError('tag-groups: wrong count');
+    const groupsLeft = undoPermutation(reply.groups.subarray(0, rows), permLeft);
+    const groupsRight = undoPermutation(reply.groups.subarray(rows), permRight);
+    this.onProgress?.('join', rows + cols, rows + cols);
+    return pairsFromGroups(groupsLeft, groupsRight);
+  }
+
+  /** The hashed tags an owner made for exactly these key columns, in this order. */
+  private tagColumn(table: StoredTable, columns: string[]): bigint[] {
+    const tag = table.meta.tags.find((t) => t.columns.join('\u0000') === columns.join('\u0000'));
+    if (!tag) {
+      throw new QueryError(
+        `table ${table.meta.table} has no hashed join tag for (${columns.join(', ')}): its owner must encrypt with that key, or use mode nested`,
+        { part: 'join key' },
+      );
+    }
+    return unpack({ words: table.meta.words, count: table.meta.rowCount, data: tag.data });
+  }
+
+  private batch(values: readonly bigint[]): {
+    fingerprint: string;
+    count: number;
+    words: number;
+    data: Uint32Array;
+  } {
+    const words = wordsFor(this.options.publicKey.n ** 2n);
+    return { fingerprint: this.keyFingerprint, count: values.length, words, data: pack(values, words).data };
+  }
+
+  /** Column `column` of the joined rows: left row i or right row j of each pair. */
+  private joinedColumn(
+    pairs: Pair[],
+    leftTable: string,
+    ref: { table: string; column: string },
+    left: StoredTable,
+    right: StoredTable,
+  ) {
+    const onLeft = ref.table === leftTable;
+    const source = onLeft ? left : right;
+    const values = this.ciphertexts(source, ref.column);
+    return {
+      meta: this.columnMeta(source, ref.column),
+      values: pairs.map(([i, j]) => values[onLeft ? i : j]),
+    };
+  }
+
+  /** SUM / AVG totals over the join, homomorphically; B decrypts totals only (COUNT is the group size). */
+  private async aggregates(
+    queryId: string,
+    plan: Query,
+    left: StoredTable,
+    right: StoredTable,
+    pairs: Pair[],
+  ) {
+    const { engine, publicKey } = this.options;
+    const items: { label: string; column: ColumnMeta }[] = [];
+    const totals: bigint[] = [];
+    for (const [index, item] of plan.select.entries()) {
+      if (item.kind === 'count' || item.kind === 'column') continue;
+      const column = this.joinedColumn(pairs, plan.tables[0].name, item, left, right);
+      if (column.meta.type === 'string') {
+        throw new QueryError(`${item.kind.toUpperCase()}(${item.column}): a string column cannot be summed`, {
+          part: 'aggregate',
+        });
+      }
+      items.push({ label: String(index), column: column.meta });
+      totals.push(await sumCiphertexts(engine, publicKey, column.values));
+      this.onProgress?.('aggregate', items.length, plan.select.length);
+    }
+    await this.send({
+      type: 'aggregate-request',
+      queryId,
+      groupSize: pairs.length,
+      items,
+      ...this.batch(totals),
+    });
+  }
+
+  /** §4 step 4: the query's columns of each joined pair, re-randomised and shuffled, to B. */
+  private async features(
+    { queryId, nextSeq }: QueryRun,
+    plan: Query,
+    left: StoredTable,
+    right: StoredTable,
+    pairs: Pair[],
+  ) {
+    const { engine, publicKey } = this.options;
+    const refs = plan.select.filter((s) => s.kind === 'column');
+    const columns = refs.map((ref) => this.joinedColumn(pairs, plan.tables[0].name, ref, left, right));
+    const perm = randomPermutation(pairs.length);
+    for (let start = 0; start < pairs.length; start += FEATURE_ROWS_PER_BATCH) {
+      const rows = perm.subarray(start, start + FEATURE_ROWS_PER_BATCH);
+      const flat = Array.from(rows).flatMap((r) => columns.map((c) => c.values[r]));
+      const fresh = await engine.rerandomize(publicKey, flat);
+      await this.send({
+        type: 'feature-batch',
+        queryId,
+        seq: nextSeq(),
+        columns: columns.map((c) => c.meta),
+        ...this.batch(fresh),
+      });
+      this.onProgress?.('features', start + rows.length, pairs.length);
+    }
+    return refs.map((r) => `${r.table}.${r.column}`);
+  }
+}

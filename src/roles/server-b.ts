@@ -1,0 +1,226 @@
+// Server B (DESIGN §1): the only holder of the private key. It zero-tests shuffled join
+// indicators (§3.1), turns shuffled masked tags into group numbers (§3.2), decrypts
+// re-randomised, shuffled feature vectors into a local feature set (§4 step 5), and
+// decrypts aggregate totals only for groups at least `minGroupSize` rows large. It never
+// receives a table's ciphertexts, join keys or row identities.
+import type { PublicKey } from 'paillier-bigint';
+import { type CellEncoding, decodeCell } from '../data/cell-codec.js';
+import type { Cell } from '../data/table.js';
+import type { Engine } from '../engine/engine.js';
+import { fingerprint, generateKeys, type KeyPair } from '../engine/keys.js';
+import { unpack } from '../engine/limbs.js';
+import { KeyMismatchError, MalformedMessageError, PolicyRefusedError } from '../errors.js';
+import type { ColumnMeta, Message, MessageOf } from '../protocol/messages.js';
+import type { Transport } from '../protocol/transport.js';
+import { ROLES } from './names.js';
+
+export interface ServerBPolicy {
+  /** Aggregates over fewer joined rows are refused (default 10). */
+  minGroupSize: number;
+}
+
+/** What B holds after a feature query: decoded rows in the (shuffled) order received. */
+export interface FeatureSet {
+  columns: ColumnMeta[];
+  rows: Cell[][];
+}
+
+interface OpenQuery {
+  mode: 'hashed' | 'nested';
+  nextSeq: number;
+}
+
+export class ServerB {
+  private readonly keyFingerprint: string;
+  private readonly open = new Map<string, OpenQuery>();
+  /** queryId -> the feature vectors B decrypted for it (B's local training data). */
+  readonly featureSets = new Map<string, FeatureSet>();
+  readonly policy: ServerBPolicy;
+
+  constructor(
+    private readonly options: {
+      engine: Engine;
+      transport: Transport;
+      keys: KeyPair;
+      policy?: Partial<ServerBPolicy>;
+    },
+  ) {
+    this.keyFingerprint = fingerprint(options.keys.publicKey.n);
+    this.policy = { minGroupSize: 10, ...options.policy };
+    options.transport.register(ROLES.serverB, (message) => this.receive(message));
+  }
+
+  /** B generates the key pair (it is the only holder of the private key). */
+  static async create(options: {
+    engine: Engine;
+    transport: Transport;
+    bits?: number;
+    policy?: Partial<ServerBPolicy>;
+  }): Promise<ServerB> {
+    return new ServerB({ ...options, keys: await generateKeys(options.bits) });
+  }
+
+  get publicKey(): PublicKey {
+    return this.options.keys.publicKey;
+  }
+
+  /** The public key and its fingerprint, as published to every other role. */
+  publicKeyMessage(): MessageOf<'public-key'> {
+    const { n, g } = this.publicKey;
+    return { type: 'public-key', n, g, fingerprint: this.keyFingerprint };
+  }
+
+  private async receive(message: Message): Promise<Message> {
+    switch (message.type) {
+      case 'query-open':
+        return this.openQuery(message);
+      case 'indicator-batch':
+        return this.zeroTests(message);
+      case 'tag-batch':
+        return this.tagGroups(message);
+      case 'feature-batch':
+        return this.features(message);
+      case 'aggregate-request':
+        return this.aggregate(message);
+      case 'query-close':
+        this.open.delete(message.queryId);
+        return { type: 'ack' };
+      default:
+        throw new MalformedMessageError(`server B does not accept ${message.type} messages`, {
+          type: message.type,
+        });
+    }
+  }
+
+  private requireKey(got: string): void {
+    if (got !== this.keyFingerprint) {
+      throw new KeyMismatchError('batch is under another key', { expected: this.keyFingerprint, got });
+    }
+  }
+
+  private requireOpen(queryId: string): OpenQuery {
+    const query = this.open.get(queryId);
+    if (!query) throw new MalformedMessageError(`query ${queryId} is not open at server B`, { queryId });
+    return query;
+  }
+
+  /** Batches of a query must follow its query-open, with seq 0, 1, 2, ... */
+  private inSequence(queryId: string, seq: number): OpenQuery {
+    const query = this.requireOpen(queryId);
+    if (seq !== query.nextSeq) {
+      throw new MalformedMessageError(
+        `query ${queryId}: batch ${seq} out of order, expected ${query.nextSeq}`,
+        {
+          queryId,
+          seq,
+        },
+      );
+    }
+    query.nextSeq++;
+    return query;
+  }
+
+  private async openQuery(message: MessageOf<'query-open'>): Promise<Message> {
+    this.requireKey(message.fingerprint);
+    if (this.open.has(message.queryId)) {
+      throw new MalformedMessageError(`query ${message.queryId} is already open`, {
+        queryId: message.queryId,
+      });
+    }
+    this.open.set(message.queryId, { mode: message.mode, nextSeq: 0 });
+    return { type: 'ack' };
+  }
+
+  private batch(message: { count: number; words: number; data: Uint32Array }): bigint[] {
+    if (message.data.length !== message.count * message.words) {
+      throw new MalformedMessageError(
+        `batch holds ${message.data.length} words, not ${message.count} x ${message.words}`,
+      );
+    }
+    return unpack(message);
+  }
+
+  /** §3.1: one bit per shuffled indicator. B learns how many pairs of the batch match. */
+  private async zeroTests(message: MessageOf<'indicator-batch'>): Promise<Message> {
+    this.requireKey(message.fingerprint);
+    this.inSequence(message.queryId, message.seq);
+    const zero = await this.options.engine.zeroTest(this.options.keys.privateKey, this.batch(message));
+    return {
+      type: 'indicator-bits',
+      queryId: message.queryId,
+      seq: message.seq,
+      bits: Uint32Array.from(zero, Number),
+    };
+  }
+
+  /**
+   * §3.2: the tag of E(t + s) is (t + s) mod p, which is equal exactly when t is (t has
+   * 224 bits, far below p). Group numbers go by first appearance in the shuffled batch.
+   */
+  private async tagGroups(message: MessageOf<'tag-batch'>): Promise<Message> {
+    this.requireKey(message.fingerprint);
+    this.inSequence(message.queryId, message.seq);
+    if (message.sideCounts[0] + message.sideCounts[1] !== message.count) {
+      throw new MalformedMessageError('tag-batch: side counts do not add up to the batch');
+    }
+    const tags = await this.options.engine.decryptModP(this.options.keys.privateKey, this.batch(message));
+    const group = new Map<bigint, number>();
+    const groups = new Uint32Array(tags.length);
+    tags.forEach((tag, k) => {
+      let g = group.get(tag);
+      if (g === undefined) {
+        g = group.size;
+        group.set(tag, g);
+      }
+      groups[k] = g;
+    });
+    return { type: 'tag-groups', queryId: message.queryId, seq: message.seq, groups };
+  }
+
+  /** §4 step 5: decrypt and decode shuffled feature vectors; they stay at B. */
+  private async features(message: MessageOf<'feature-batch'>): Promise<Message> {
+    this.requireKey(message.fingerprint);
+    this.inSequence(message.queryId, message.seq);
+    const width = message.columns.length;
+    if (message.count % width !== 0)
+      throw new MalformedMessageError('feature-batch: count is not rows x columns');
+    const plain = await this.options.engine.decrypt(this.options.keys.privateKey, this.batch(message));
+    const n = this.publicKey.n;
+    const set = this.featureSets.get(message.queryId) ?? { columns: message.columns, rows: [] };
+    for (let r = 0; r < message.count / width; r++) {
+      set.rows.push(
+        message.columns.map((column, c) => decodeCell(plain[r * width + c], column as CellEncoding, n)),
+      );
+    }
+    this.featureSets.set(message.queryId, set);
+    return { type: 'ack' };
+  }
+
+  /** Aggregates: decrypt totals only, only for large enough groups; the answer goes to the client. */
+  private async aggregate(message: MessageOf<'aggregate-request'>): Promise<Message> {
+    this.requireKey(message.fingerprint);
+    this.requireOpen(message.queryId);
+    if (message.groupSize < this.policy.minGroupSize) {
+      throw new PolicyRefusedError(
+        `aggregate over ${message.groupSize} joined rows refused: server B's minimum group size is ${this.policy.minGroupSize}`,
+        { groupSize: message.groupSize, minGroupSize: this.policy.minGroupSize },
+      );
+    }
+    if (message.items.length !== message.count)
+      throw new MalformedMessageError('aggregate-request: one total per item');
+    const plain = await this.options.engine.decrypt(this.options.keys.privateKey, this.batch(message));
+    const n = this.publicKey.n;
+    // totals of integer columns are exact; Number() keeps 53 bits, enough for reports
+    const totals = message.items.map((item, k) => ({
+      label: item.label,
+      value: Number(decodeCell(plain[k], item.column, n)),
+    }));
+    await this.options.transport.request(ROLES.serverB, ROLES.client, {
+      type: 'aggregate-result',
+      queryId: message.queryId,
+      groupSize: message.groupSize,
+      totals,
+    });
+    return { type: 'ack' };
+  }
+}
