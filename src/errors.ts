@@ -17,7 +17,11 @@ export type ErrorCode =
   | 'ENGINE_MEMORY'
   | 'ENGINE_CLOSED'
   | 'ABORTED'
-  | 'KERNEL_STATUS';
+  | 'KERNEL_STATUS'
+  | 'POLICY_REFUSED'
+  | 'MALFORMED_CSV'
+  | 'NULL_VALUE'
+  | 'UNSUPPORTED_QUERY';
 
 export type ErrorDetails = Record<string, string | number | boolean | undefined>;
 
@@ -127,6 +131,32 @@ export class KernelStatusError extends FedjoinError {
   }
 }
 
+/** A CSV that cannot become a table: ragged row, bad header, a cell not of its column's type. */
+export class CsvError extends FedjoinError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('MALFORMED_CSV', message, details);
+  }
+}
+/** An empty or NULL cell: fedjoin's tables are NULL-free. */
+export class NullValueError extends FedjoinError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('NULL_VALUE', message, details);
+  }
+}
+/** SQL outside fedjoin's subset, or naming a table or column that does not exist. */
+export class QueryError extends FedjoinError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('UNSUPPORTED_QUERY', message, details);
+  }
+}
+
+/** A role's policy refuses the request (an aggregate over too few rows, a spent budget). */
+export class PolicyRefusedError extends FedjoinError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('POLICY_REFUSED', message, details);
+  }
+}
+
 const classes: Record<ErrorCode, new (message: string, details?: ErrorDetails) => FedjoinError> = {
   INVALID_ARGUMENT: InvalidArgumentError,
   PLAINTEXT_RANGE: PlaintextRangeError,
@@ -142,6 +172,10 @@ const classes: Record<ErrorCode, new (message: string, details?: ErrorDetails) =
   ENGINE_CLOSED: EngineClosedError,
   ABORTED: AbortedError,
   KERNEL_STATUS: KernelStatusError,
+  POLICY_REFUSED: PolicyRefusedError,
+  MALFORMED_CSV: CsvError,
+  NULL_VALUE: NullValueError,
+  UNSUPPORTED_QUERY: QueryError,
 };
 
 /** Rebuilds the typed error from a record that crossed a thread or process boundary. */

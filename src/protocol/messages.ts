@@ -64,6 +64,8 @@ export const messageSchemas = {
     columnData: z.array(packed),
     /** hashed-join tags: one per declared key (ordered column list) */
     tags: z.array(z.object({ columns: z.array(z.string().min(1)).min(1), data: packed })),
+    /** nested-loop keys: the canonical key plaintext of each declared key column */
+    nestedKeys: z.array(z.object({ column: z.string().min(1), data: packed })),
   }),
   /** client -> A: a parsed query: join conditions and feature or aggregate requests. */
   query: z.object({ type: z.literal('query'), queryId: id, mode: z.enum(joinModes), plan: queryPlan }),

@@ -1,11 +1,12 @@
 // A data owner (DESIGN §1, §3): holds its plaintext table and B's public key. It encodes
 // each column a query may need (cell-codec.ts: integers exact, decimals fixed point,
-// strings as UTF-8), encrypts them in batches through the engine, adds the hashed join
-// tags HMAC-SHA256_K(canonical key) for the keys it declares (§3.2, K shared by the
-// owners only), and hands the encrypted table to A.
+// strings as UTF-8), encrypts them in batches through the engine, adds for each join key
+// it declares the hashed tag HMAC-SHA256_K(canonical key) (§3.2, K shared by the owners
+// only) and canonical per-column keys for the nested loop (§3.1), and hands the
+// encrypted table to A.
 import type { PublicKey } from 'paillier-bigint';
 import { encodeCell, encodingFor } from '../data/cell-codec.js';
-import { joinTags } from '../data/join-key.js';
+import { joinTags, nestedKeyColumns } from '../data/join-key.js';
 import type { Table } from '../data/table.js';
 import type { Engine } from '../engine/engine.js';
 import { fingerprint } from '../engine/keys.js';
@@ -17,8 +18,12 @@ import { ROLES } from './names.js';
 export interface EncryptTableOptions {
   /** Columns to encrypt (default: all). */
   columns?: readonly string[];
-  /** Join keys to tag for the hashed mode, each an ordered column list (default: none). */
-  hashedKeys?: readonly (readonly string[])[];
+  /**
+   * Join keys a query may use, each an ordered column list (default: none). Each gets a
+   * hashed tag (§3.2) and each of its columns a canonical nested-mode key column (§3.1),
+   * so both modes compare the same canonical keys (src/data/join-key.ts).
+   */
+  joinKeys?: readonly (readonly string[])[];
   /** Called after each column with columns done / total. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -41,22 +46,30 @@ export class DataOwner {
     const n = publicKey.n;
     const words = wordsFor(n * n);
     const names = options.columns ?? table.columnNames;
-    const hashedKeys = options.hashedKeys ?? [];
-    const total = names.length + hashedKeys.length;
+    const joinKeys = options.joinKeys ?? [];
+    const keyColumns = [...new Set(joinKeys.flat())];
+    const total = names.length + joinKeys.length + keyColumns.length;
+    const secret = this.options.joinSecret;
+    if (joinKeys.length > 0 && !secret)
+      throw new Error(`owner ${this.options.name}: join keys need the join secret`);
+    let done = 0;
+    const encrypt = async (plaintexts: bigint[]) => {
+      const data = pack(await engine.encrypt(publicKey, plaintexts), words).data;
+      options.onProgress?.(++done, total);
+      return data;
+    };
     const columns = names.map((name) => ({ name, ...encodingFor(table.column(name).type) }));
     const columnData: Uint32Array[] = [];
     for (const column of columns) {
-      const plaintexts = table.column(column.name).values.map((v) => encodeCell(v, column, n));
-      columnData.push(pack(await engine.encrypt(publicKey, plaintexts), words).data);
-      options.onProgress?.(columnData.length, total);
+      columnData.push(await encrypt(table.column(column.name).values.map((v) => encodeCell(v, column, n))));
     }
     const tags: { columns: string[]; data: Uint32Array }[] = [];
-    for (const key of hashedKeys) {
-      if (!this.options.joinSecret)
-        throw new Error(`owner ${this.options.name}: hashed join keys need the join secret`);
-      const tagged = await engine.encrypt(publicKey, joinTags(table, key, this.options.joinSecret));
-      tags.push({ columns: [...key], data: pack(tagged, words).data });
-      options.onProgress?.(columnData.length + tags.length, total);
+    for (const key of joinKeys)
+      tags.push({ columns: [...key], data: await encrypt(joinTags(table, key, secret!)) });
+    const nestedKeys: { column: string; data: Uint32Array }[] = [];
+    for (const column of keyColumns) {
+      const [plaintexts] = nestedKeyColumns(table, [column], n, secret);
+      nestedKeys.push({ column, data: await encrypt(plaintexts) });
     }
     return {
       type: 'encrypted-table',
@@ -68,6 +81,7 @@ export class DataOwner {
       columns,
       columnData,
       tags,
+      nestedKeys,
     };
   }
 

@@ -74,7 +74,12 @@ export class ServerA {
     if (message.words !== words || message.columnData.length !== message.columns.length) {
       throw new MalformedMessageError(`table ${message.table}: column data does not match its columns`);
     }
-    for (const data of [...message.columnData, ...message.tags.map((t) => t.data)]) {
+    const all = [
+      ...message.columnData,
+      ...message.tags.map((t) => t.data),
+      ...message.nestedKeys.map((k) => k.data),
+    ];
+    for (const data of all) {
       if (data.length !== expected) {
         throw new MalformedMessageError(
           `table ${message.table}: a column holds ${data.length} words, not ${expected}`,
@@ -171,8 +176,8 @@ export class ServerA {
     right: StoredTable,
   ): Promise<Pair[]> {
     const { engine, publicKey } = this.options;
-    const leftKeys = plan.joinKeys.map((k) => this.ciphertexts(left, k.left.column));
-    const rightKeys = plan.joinKeys.map((k) => this.ciphertexts(right, k.right.column));
+    const leftKeys = plan.joinKeys.map((k) => this.nestedKey(left, k.left.column));
+    const rightKeys = plan.joinKeys.map((k) => this.nestedKey(right, k.right.column));
     const rows = left.meta.rowCount;
     const cols = right.meta.rowCount;
     if (rows === 0 || cols === 0) return [];
@@ -256,6 +261,18 @@ export class ServerA {
     const groupsRight = undoPermutation(reply.groups.subarray(rows), permRight);
     this.onProgress?.('join', rows + cols, rows + cols);
     return pairsFromGroups(groupsLeft, groupsRight);
+  }
+
+  /** The canonical nested-loop key ciphertexts an owner made for `column`. */
+  private nestedKey(table: StoredTable, column: string): bigint[] {
+    const key = table.meta.nestedKeys.find((k) => k.column === column);
+    if (!key) {
+      throw new QueryError(
+        `table ${table.meta.table} has no join key on ${column}: its owner must encrypt with that key`,
+        { part: 'join key' },
+      );
+    }
+    return unpack({ words: table.meta.words, count: table.meta.rowCount, data: key.data });
   }
 
   /** The hashed tags an owner made for exactly these key columns, in this order. */

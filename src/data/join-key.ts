@@ -1,0 +1,113 @@
+// Join keys: one canonical string per (possibly multi-column) key, so equal keys give
+// equal bytes; the hashed-mode tag t = HMAC-SHA256_K(canonical key) cut to 224 bits
+// (DESIGN §3.2); and the nested-mode plaintexts, one per key column (DESIGN §3.1).
+// Invariants: integer and string parts never collide (type-tagged), multi-column keys
+// are length-prefixed so no concatenation is ambiguous, decimal keys are refused.
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { InvalidArgumentError } from '../errors.js';
+import { encodeValue } from './fixed-point.js';
+import type { Table } from './table.js';
+
+export type KeyPart = bigint | string;
+
+export const JOIN_TAG_BITS = 224;
+export const JOIN_SECRET_BYTES = 32;
+/** A shorter secret would make the tags guessable by enumeration. */
+export const MIN_JOIN_SECRET_BYTES = 16;
+
+// A lone surrogate becomes U+FFFD in UTF-8, so two different strings would collide.
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** A part as type tag + UTF-8 length + text: 'i2:42', 's5:Alice'. */
+export function canonicalKeyPart(value: KeyPart): string {
+  let tag: string;
+  let text: string;
+  if (typeof value === 'bigint') {
+    tag = 'i';
+    text = value.toString(); // no leading zeros; a bigint has no negative zero
+  } else if (typeof value === 'string') {
+    if (LONE_SURROGATE.test(value)) {
+      throw new InvalidArgumentError('join key: string contains a lone UTF-16 surrogate');
+    }
+    tag = 's';
+    text = value.normalize('NFC').trim();
+  } else {
+    throw new InvalidArgumentError(
+      `join key: expected a bigint or string, got a ${typeof value}` +
+        (typeof value === 'number' ? ' (decimal columns cannot be join keys)' : ''),
+    );
+  }
+  return `${tag}${Buffer.byteLength(text, 'utf8')}:${text}`;
+}
+
+/** The canonical form of a whole key: its parts' canonical forms, in column order. */
+export function canonicalKey(parts: readonly KeyPart[]): string {
+  if (parts.length === 0) throw new InvalidArgumentError('join key: expected at least one part');
+  return parts.map(canonicalKeyPart).join('');
+}
+
+/** A fresh 256-bit join secret K for the owners to share (never A or B). */
+export function generateJoinSecret(): Buffer {
+  return randomBytes(JOIN_SECRET_BYTES);
+}
+
+function truncatedToBigint(digest: Buffer): bigint {
+  return BigInt(`0x${digest.subarray(0, JOIN_TAG_BITS / 8).toString('hex')}`);
+}
+
+/** §3.2: t = HMAC-SHA256_K(canonical key), first 224 bits, big-endian. */
+export function joinTag(parts: readonly KeyPart[], secret: Uint8Array): bigint {
+  if (!(secret instanceof Uint8Array) || secret.length < MIN_JOIN_SECRET_BYTES) {
+    throw new InvalidArgumentError(`join secret: expected at least ${MIN_JOIN_SECRET_BYTES} bytes`);
+  }
+  return truncatedToBigint(createHmac('sha256', secret).update(canonicalKey(parts), 'utf8').digest());
+}
+
+/** The key of every row of `table` over `columns` (integer or string columns only). */
+export function keyParts(table: Table, columns: readonly string[]): KeyPart[][] {
+  if (columns.length === 0) throw new InvalidArgumentError('join key: expected at least one column');
+  const cols = columns.map((name) => {
+    const column = table.column(name);
+    if (column.type === 'decimal') {
+      throw new InvalidArgumentError(
+        `table ${table.name}, column ${JSON.stringify(name)}: decimal columns cannot be join keys`,
+        { column: name },
+      );
+    }
+    return column.values as readonly KeyPart[];
+  });
+  return Array.from({ length: table.rowCount }, (_, i) => cols.map((values) => values[i]));
+}
+
+/** §3.2: one tag per row of `table`. */
+export function joinTags(table: Table, columns: readonly string[], secret: Uint8Array): bigint[] {
+  return keyParts(table, columns).map((parts) => joinTag(parts, secret));
+}
+
+/**
+ * §3.1: one key part as a plaintext < n whose equality is the key's equality: an integer
+ * encoded exactly (F = 0), a string as the 224-bit SHA-256 (or, given the join secret,
+ * HMAC) of its canonical form. One column's parts are all of one type, so the two
+ * ranges cannot collide within a column.
+ */
+export function nestedKeyPlaintext(value: KeyPart, n: bigint, secret?: Uint8Array): bigint {
+  if (typeof value === 'bigint') return encodeValue(value, n, { fractionBits: 0 });
+  const canonical = canonicalKeyPart(value);
+  const hashed =
+    secret === undefined
+      ? truncatedToBigint(createHash('sha256').update(canonical, 'utf8').digest())
+      : joinTag([value], secret);
+  if (hashed >= n) throw new InvalidArgumentError(`n: must exceed 2^${JOIN_TAG_BITS} to hold string keys`);
+  return hashed;
+}
+
+/** §3.1: the nested-mode plaintexts of `table`, one array per key column (each gets its own rho). */
+export function nestedKeyColumns(
+  table: Table,
+  columns: readonly string[],
+  n: bigint,
+  secret?: Uint8Array,
+): bigint[][] {
+  const rows = keyParts(table, columns);
+  return columns.map((_, j) => rows.map((parts) => nestedKeyPlaintext(parts[j], n, secret)));
+}

@@ -1,0 +1,125 @@
+import { createHash, createHmac } from 'node:crypto';
+import { describe, expect, test } from 'vitest';
+import {
+  canonicalKey,
+  canonicalKeyPart,
+  generateJoinSecret,
+  JOIN_TAG_BITS,
+  joinTag,
+  joinTags,
+  keyParts,
+  nestedKeyColumns,
+  nestedKeyPlaintext,
+} from '../../src/data/join-key.js';
+import { Table } from '../../src/data/table.js';
+import { EncodingOverflowError, type FedjoinError, InvalidArgumentError } from '../../src/errors.js';
+
+function thrown(fn: () => unknown): FedjoinError {
+  try {
+    fn();
+  } catch (err) {
+    return err as FedjoinError;
+  }
+  throw new Error('expected a throw');
+}
+
+const N = (1n << 1023n) + 2n * 77777n + 1n;
+const SECRET = Buffer.alloc(32, 7);
+
+const visits = () =>
+  new Table('visits', [
+    { name: 'pid', type: 'integer', values: [7n, -3n, 7n] },
+    { name: 'site', type: 'string', values: ['Zürich', ' Basel', 'Zu\u0308rich '] },
+    { name: 'w', type: 'decimal', values: [1, 2, 3] },
+  ]);
+
+describe('canonical keys', () => {
+  test.each([
+    ['an integer', 42n, 'i2:42'],
+    ['-0', -0n, 'i1:0'],
+    ['a negative integer', -120n, 'i4:-120'],
+    ['a string', 'Alice', 's5:Alice'],
+    ['a padded string (trimmed)', '  Alice \n', 's5:Alice'],
+    ['a composed accent (2 UTF-8 bytes)', '\u00e9', 's2:\u00e9'],
+    ['a decomposed accent (NFC)', 'e\u0301', 's2:\u00e9'],
+    ['an empty string', '', 's0:'],
+  ])('%s', (_, value, canonical) => {
+    expect(canonicalKeyPart(value)).toBe(canonical);
+  });
+
+  test('multi-column keys are unambiguous and type-tagged', () => {
+    expect(canonicalKey(['ab', 'c'])).not.toBe(canonicalKey(['a', 'bc']));
+    expect(canonicalKey(['s1:', 'x'])).not.toBe(canonicalKey(['s1:x']));
+    expect(canonicalKey([5n])).not.toBe(canonicalKey(['5']));
+    expect(canonicalKey([1n, '2'])).toBe('i1:1s1:2');
+  });
+
+  const bad: [string, () => unknown][] = [
+    ['no parts', () => canonicalKey([])],
+    ['a number (decimal key)', () => canonicalKeyPart(1.5 as unknown as bigint)],
+    ['a lone surrogate', () => canonicalKeyPart('a\uD800b')],
+    ['a short secret', () => joinTag(['a'], Buffer.alloc(15))],
+    ['a string secret', () => joinTag(['a'], 'secret' as unknown as Uint8Array)],
+    ['a decimal key column', () => keyParts(visits(), ['w'])],
+    ['no key columns', () => keyParts(visits(), [])],
+    ['an unknown key column', () => keyParts(visits(), ['nope'])],
+    ['a string key under a small n', () => nestedKeyPlaintext('a', 1000003n)],
+  ];
+  test.each(bad)('rejects %s with InvalidArgumentError', (_, fn) => {
+    const err = thrown(fn);
+    expect(err).toBeInstanceOf(InvalidArgumentError);
+    expect(err.code).toBe('INVALID_ARGUMENT');
+  });
+});
+
+describe('hashed-mode tags', () => {
+  test('t = HMAC-SHA256_K(canonical key), first 224 bits', () => {
+    const digest = createHmac('sha256', SECRET).update('i1:7s7:Zürich').digest();
+    const expected = BigInt(`0x${digest.subarray(0, 28).toString('hex')}`);
+    expect(joinTag([7n, 'Zürich'], SECRET)).toBe(expected);
+    expect(expected < 1n << BigInt(JOIN_TAG_BITS)).toBe(true);
+  });
+
+  test('equal keys give equal tags; another secret gives others', () => {
+    const tags = joinTags(visits(), ['pid', 'site'], SECRET);
+    expect(tags[0]).toBe(tags[2]);
+    expect(tags[0]).not.toBe(tags[1]);
+    expect(joinTag([7n, 'Zürich'], Buffer.alloc(32, 8))).not.toBe(tags[0]);
+  });
+
+  test('generateJoinSecret gives 32 fresh bytes', () => {
+    const a = generateJoinSecret();
+    expect(a).toHaveLength(32);
+    expect(a.equals(generateJoinSecret())).toBe(false);
+  });
+
+  test('keyParts reads rows in order', () => {
+    expect(keyParts(visits(), ['site', 'pid'])[1]).toEqual([' Basel', -3n]);
+  });
+});
+
+describe('nested-mode plaintexts', () => {
+  test('integers are encoded directly, negatives as n - |k|', () => {
+    expect(nestedKeyPlaintext(42n, N)).toBe(42n);
+    expect(nestedKeyPlaintext(-3n, N)).toBe(N - 3n);
+  });
+
+  test('strings are the 224-bit hash of their canonical form', () => {
+    const digest = createHash('sha256').update('s5:Alice').digest();
+    expect(nestedKeyPlaintext(' Alice', N)).toBe(BigInt(`0x${digest.subarray(0, 28).toString('hex')}`));
+    expect(nestedKeyPlaintext('Alice', N, SECRET)).toBe(joinTag(['Alice'], SECRET));
+  });
+
+  test('one array per key column, equal where the keys are equal', () => {
+    const [pids, sites] = nestedKeyColumns(visits(), ['pid', 'site'], N);
+    expect(pids).toEqual([7n, N - 3n, 7n]);
+    expect(sites[0]).toBe(sites[2]);
+    expect(sites[0]).not.toBe(sites[1]);
+  });
+
+  test('an integer key past n/2 is EncodingOverflowError', () => {
+    const err = thrown(() => nestedKeyPlaintext(N, N));
+    expect(err).toBeInstanceOf(EncodingOverflowError);
+    expect(err.code).toBe('ENCODING_OVERFLOW');
+  });
+});

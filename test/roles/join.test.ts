@@ -1,0 +1,198 @@
+// The secure join end to end (issue 4): on random tables with duplicate keys on both
+// sides, multi-column keys, and the bundled data split into two parties, both modes give
+// exactly the rows and aggregates SQLite gives for the same SQL. Also the policy and
+// protocol errors each role raises.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { splitBundled } from '../../src/data/bundled.js';
+import { type Cell, type ColumnSchema, Table } from '../../src/data/table.js';
+import { createEngine, type Engine } from '../../src/engine/engine.js';
+import { fingerprint } from '../../src/engine/keys.js';
+import { KeyMismatchError, MalformedMessageError, PolicyRefusedError, QueryError } from '../../src/errors.js';
+import type { JoinMode } from '../../src/roles/client.js';
+import { createFederation, type Federation } from '../../src/roles/federation.js';
+import { ROLES } from '../../src/roles/names.js';
+import { runSqlite, type SqlValue, sortRows } from '../helpers/sqlite.js';
+
+/** Deterministic test data (not cryptographic randomness). */
+function lcg(seed: number): () => number {
+  let x = seed;
+  return () => {
+    x = (x * 1103515245 + 12345) % 2 ** 31;
+    return x / 2 ** 31;
+  };
+}
+
+function randomTable(name: string, rows: number, seed: number, extra: ColumnSchema): Table {
+  const rand = lcg(seed);
+  const schema: ColumnSchema[] = [{ name: 'k', type: 'integer' }, { name: 'g', type: 'string' }, extra];
+  const data: Cell[][] = Array.from({ length: rows }, () => [
+    BigInt(Math.floor(rand() * 5) - 1), // keys in [-1, 3]: many duplicates on both sides
+    ['x', 'y', 'zé'][Math.floor(rand() * 3)],
+    extra.type === 'decimal'
+      ? Math.round((rand() * 200 - 100) * 1000) / 1000
+      : BigInt(Math.floor(rand() * 1000)),
+  ]);
+  return Table.fromRows(name, schema, data);
+}
+
+/** Decimals compared at 9 significant digits (fixed point with F = 32 rounds them). */
+function normalise(rows: readonly (readonly (SqlValue | Cell)[])[]): SqlValue[][] {
+  return sortRows(
+    rows.map((r) => r.map((v) => (typeof v === 'number' ? Number(v.toPrecision(9)) : (v as SqlValue)))),
+  );
+}
+
+let engine: Engine;
+let fed: Federation;
+const left = randomTable('lt', 9, 7, { name: 'x', type: 'decimal' });
+const right = randomTable('rt', 8, 11, { name: 'y', type: 'integer' });
+
+beforeAll(async () => {
+  engine = await createEngine({ workers: 2, encryption: 'djn' });
+  fed = await createFederation({ engine, bits: 1024, policy: { minGroupSize: 3 }, recordViews: true });
+  await fed.owner('left-owner').shareTable(left, { joinKeys: [['k'], ['k', 'g']] });
+  await fed.owner('right-owner').shareTable(right, { joinKeys: [['k'], ['k', 'g']] });
+});
+afterAll(async () => engine.close());
+
+const modes: JoinMode[] = ['hashed', 'nested'];
+
+describe.each(modes)('%s join equals SQLite', (mode) => {
+  it('aggregates over a one-column key with duplicates on both sides', async () => {
+    const sql = 'SELECT COUNT(*), SUM(a.x), AVG(b.y) FROM lt a JOIN rt b ON a.k = b.k';
+    const answer = await fed.client.query(sql, { mode });
+    const [[count, sum, avg]] = runSqlite([left, right], sql);
+    expect(answer.rowsJoined).toBe(Number(count));
+    expect(answer.values['COUNT(*)']).toBe(Number(count));
+    expect(answer.values['SUM(a.x)']).toBeCloseTo(Number(sum), 6);
+    expect(answer.values['AVG(b.y)']).toBeCloseTo(Number(avg), 9);
+  });
+
+  it('delivers exactly the joined rows to B for a feature query on a two-column key', async () => {
+    const sql = 'SELECT a.x, b.y, a.g, b.k FROM lt a JOIN rt b ON a.k = b.k AND a.g = b.g';
+    const answer = await fed.client.query(sql, { mode });
+    const delivered = [...fed.serverB.featureSets.values()].at(-1)!;
+    const expected = runSqlite([left, right], sql);
+    expect(answer.rowsJoined).toBe(expected.length);
+    expect(answer.columns).toEqual(['lt.x', 'rt.y', 'lt.g', 'rt.k']);
+    expect(normalise(delivered.rows)).toEqual(normalise(expected));
+  });
+});
+
+describe('bundled data, two parties with overlapping ids', () => {
+  it('hashed mode on the full split and nested mode on a sample match SQLite', async () => {
+    const { hospital, lab } = splitBundled({ overlap: 250 });
+    // nested: a sample (10 x 10 rows, 4 ids in common) keeps 100 indicators
+    const hospitalSample = hospital.takeRows([0, 1, 146, 147, 148, 149, 150, 151, 152, 153], 'hs');
+    const labSample = lab.takeRows([0, 1, 2, 3, 300, 301, 302, 303, 304, 305], 'ls');
+    const owner = fed.owner('hospital');
+    const columns = ['id', 'mean_radius', 'malignant'];
+    await owner.shareTable(hospital.project(columns), { joinKeys: [['id']] });
+    await owner.shareTable(hospitalSample.project(columns), { joinKeys: [['id']] });
+    const labColumns = ['id', 'worst_area'];
+    await fed.owner('lab').shareTable(lab.project(labColumns), { joinKeys: [['id']] });
+    await fed.owner('lab').shareTable(labSample.project(labColumns), { joinKeys: [['id']] });
+    const cases: [string, JoinMode, Table[]][] = [
+      [
+        'SELECT COUNT(*), AVG(h.mean_radius), SUM(l.worst_area) FROM hospital h JOIN lab l ON h.id = l.id',
+        'hashed',
+        [hospital, lab],
+      ],
+      [
+        'SELECT COUNT(*), SUM(h.malignant) FROM hs h JOIN ls l ON h.id = l.id',
+        'nested',
+        [hospitalSample, labSample],
+      ],
+    ];
+    for (const [sql, mode, tables] of cases) {
+      const answer = await fed.client.query(sql, { mode });
+      const expected = runSqlite(tables, sql)[0].map(Number);
+      expect(Object.values(answer.values).map((v) => Number(v.toPrecision(9)))).toEqual(
+        expected.map((v) => Number(v.toPrecision(9))),
+      );
+    }
+    const features =
+      'SELECT h.mean_radius, h.malignant, l.worst_area FROM hospital h JOIN lab l ON h.id = l.id';
+    const answer = await fed.client.query(features, { mode: 'hashed' });
+    expect(answer.rowsJoined).toBe(250);
+    const delivered = [...fed.serverB.featureSets.values()].at(-1)!;
+    expect(normalise(delivered.rows)).toEqual(normalise(runSqlite([hospital, lab], features)));
+  });
+});
+
+describe('refusals and protocol errors', () => {
+  it('refuses an aggregate over fewer rows than B allows', async () => {
+    const tiny = Table.fromRows('tiny', [{ name: 'k', type: 'integer' }], [[3n]]);
+    await fed.owner('tiny-owner').shareTable(tiny, { joinKeys: [['k']] });
+    const error = await fed.client
+      .query('SELECT COUNT(*) FROM tiny t JOIN rt b ON t.k = b.k', { mode: 'hashed' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PolicyRefusedError);
+    expect((error as PolicyRefusedError).code).toBe('POLICY_REFUSED');
+  });
+
+  it('refuses an unsupported query, an unknown table and a missing hashed tag', async () => {
+    const cases = [
+      'SELECT a.x FROM lt a JOIN rt b ON a.k = b.k WHERE a.x > 1',
+      'SELECT COUNT(*) FROM nowhere a JOIN rt b ON a.k = b.k',
+      'SELECT COUNT(*) FROM lt a JOIN rt b ON a.g = b.g',
+    ];
+    for (const sql of cases) {
+      const error = await fed.client.query(sql, { mode: 'hashed' }).catch((e: unknown) => e);
+      expect(error, sql).toBeInstanceOf(QueryError);
+      expect((error as QueryError).code).toBe('UNSUPPORTED_QUERY');
+    }
+  });
+
+  it('rejects a table under another key, a batch out of order, and a message from the wrong role', async () => {
+    const other = await createFederation({ engine, bits: 1024 });
+    const wrongKey = await other.owner('o').encryptTable(left, {});
+    const e1 = await fed.transport
+      .request(ROLES.owner('o'), ROLES.serverA, wrongKey)
+      .catch((e: unknown) => e);
+    expect(e1).toBeInstanceOf(KeyMismatchError);
+    expect((e1 as KeyMismatchError).code).toBe('KEY_MISMATCH');
+
+    const fp = fingerprint(fed.publicKey.n);
+    const e2 = await fed.transport
+      .request(ROLES.serverA, ROLES.serverB, {
+        type: 'indicator-batch',
+        queryId: 'never-opened',
+        seq: 0,
+        fingerprint: fp,
+        count: 0,
+        words: 64,
+        data: new Uint32Array(0),
+      })
+      .catch((e: unknown) => e);
+    expect(e2).toBeInstanceOf(MalformedMessageError);
+    await fed.transport.request(ROLES.serverA, ROLES.serverB, {
+      type: 'query-open',
+      queryId: 'q-order',
+      mode: 'nested',
+      fingerprint: fp,
+    });
+    const e3 = await fed.transport
+      .request(ROLES.serverA, ROLES.serverB, {
+        type: 'indicator-batch',
+        queryId: 'q-order',
+        seq: 1,
+        fingerprint: fp,
+        count: 0,
+        words: 64,
+        data: new Uint32Array(0),
+      })
+      .catch((e: unknown) => e);
+    expect(e3).toBeInstanceOf(MalformedMessageError);
+    expect((e3 as Error).message).toMatch(/out of order/);
+
+    const e4 = await fed.transport
+      .request(ROLES.client, ROLES.serverB, { type: 'query-close', queryId: 'x' } as never)
+      .then(() => undefined);
+    expect(e4).toBeUndefined(); // closing is idempotent; but B refuses a data message it never accepts:
+    const e5 = await fed.transport
+      .request(ROLES.client, ROLES.serverB, { type: 'public-key', n: 3n, g: 4n, fingerprint: fp })
+      .catch((e: unknown) => e);
+    expect(e5).toBeInstanceOf(MalformedMessageError);
+  });
+});
