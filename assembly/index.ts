@@ -4,6 +4,7 @@ export { LIMB_BITS } from './limbs';
 export { CTX_HEADER_BYTES, ctxInit, ctxSizeBytes, traceHashLow, traceOps, traceReset } from './montgomery';
 export { fixedBaseInit, fixedBaseTableBytes } from './fixed-base';
 export * from './paillier';
+export { joinTileBatch } from './join';
 
 /** First free byte after the module's static data: JS's arena starts here. */
 export function heapBase(): usize {

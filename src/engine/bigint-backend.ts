@@ -2,7 +2,13 @@
 // formulas (decryption as L(c^lambda mod n^2) * mu mod n, the zero test as D(c) = 0),
 // deliberately independent of the WASM code paths it checks. Not constant time: a
 // reference, not a production path.
-import { type KernelBackend, type KernelTask, taskStrides } from '../workers/tasks.js';
+import {
+  type KernelBackend,
+  type KernelTask,
+  keyWords,
+  type RandomMode,
+  taskStrides,
+} from '../workers/tasks.js';
 import { djnGenerator, gcd, type KeyMaterial } from './keys.js';
 import { readWords, writeWords } from './limbs.js';
 import { modInverse, modPowBig } from './modular.js';
@@ -50,13 +56,16 @@ export class BigintBackend implements KernelBackend {
         case 'zeroTest':
           put(i, decryptTextbook(task.key, value(i)) === 0n ? 1n : 0n);
           break;
+        case 'joinTile':
+          joinRow(task, i, out);
+          break;
       }
     }
     return out;
   }
 
   /** r^n mod n^2 from the task's randomness, per mode. */
-  private randomFactor(task: Extract<KernelTask, { randWords: number }>, i: number): bigint {
+  private randomFactor(task: Extract<KernelTask, { mode: RandomMode }>, i: number): bigint {
     const { n } = task.key;
     const n2 = n * n;
     const words = task.randWords;
@@ -75,6 +84,26 @@ export class BigintBackend implements KernelBackend {
 
 function exponent(task: Extract<KernelTask, { exp: Uint32Array }>, i: number): bigint {
   return readWords(task.exp, i * task.expStride, task.expWords);
+}
+
+/**
+ * Left row i of a join tile, the textbook way: for each right row j,
+ * prod_c (a_ic * binv_jc mod n^2)^rho_ijc mod n^2 (the task carries the inverses).
+ */
+function joinRow(task: Extract<KernelTask, { op: 'joinTile' }>, i: number, out: Uint32Array): void {
+  const n2 = task.key.n * task.key.n;
+  const w = keyWords(task.key);
+  const { cols, keyCols } = task;
+  for (let j = 0; j < cols; j++) {
+    let indicator = 1n;
+    for (let c = 0; c < keyCols; c++) {
+      const a = readWords(task.input, (i * keyCols + c) * w.n2, w.n2);
+      const bInv = readWords(task.tile, (j * keyCols + c) * w.n2, w.n2);
+      const rho = readWords(task.rand, ((i * cols + j) * keyCols + c) * w.n, w.n);
+      indicator = (indicator * modPowBig((a * bInv) % n2, rho, n2)) % n2;
+    }
+    writeWords(out, (i * cols + j) * w.n2, w.n2, indicator);
+  }
 }
 
 /** m = L(c^lambda mod n^2) * mu mod n, lambda = lcm(p-1, q-1), mu = L(g^lambda mod n^2)^-1. */

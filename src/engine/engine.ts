@@ -17,6 +17,7 @@ import { keyWords } from '../workers/tasks.js';
 import { BigintBackend } from './bigint-backend.js';
 import { djnExponentBits, type KeyMaterial, privateMaterial, publicMaterial } from './keys.js';
 import { type PackedBatch, pack, unpack, wordsFor } from './limbs.js';
+import { modInverse } from './modular.js';
 import { PoolRunner } from './pool.js';
 import { drawBelow, drawBits } from './randomness.js';
 import { RandomnessPool } from './randomness-pool.js';
@@ -290,6 +291,68 @@ export class Engine {
     return unpack({ words, count: cs.length, data });
   }
 
+  /**
+   * E(m)^-1 mod n^2 = E(-m) for each ciphertext: the right-hand side of the nested-loop
+   * join (DESIGN §3.1), computed once per right row.
+   */
+  async inverse(publicKey: PublicKey, ciphertexts: readonly bigint[]): Promise<bigint[]> {
+    if (this.closed) throw new EngineClosedError();
+    const key = publicMaterial(publicKey);
+    const cs = checkCiphertexts(ciphertexts, key.n);
+    // Extended Euclid in BigInt on this thread: ciphertexts and n are public, so variable
+    // time leaks nothing, and one inverse costs about as much as a few dozen modular
+    // multiplications, far below a task's packing and dispatch.
+    const n2 = key.n * key.n;
+    return cs.map((c) => modInverse(c, n2));
+  }
+
+  /**
+   * The nested-loop join's indicators (DESIGN §3.1): for left row i and right row j,
+   * prod_c (E(a_ic) * E(b_jc)^-1)^rho_ijc mod n^2 = E(sum_c rho_ijc (a_ic - b_jc)), which
+   * decrypts to 0 exactly where every key column matches (a mismatch passes the zero test
+   * with probability about 1/p). `left` holds the ciphertexts of each left row's key columns, `rightInverse`
+   * the inverses (see inverse()) of each right row's; every row has the same keyCols >= 1.
+   * Returns rows x cols indicators, row-major. Each rho_ijc is drawn here, uniform in
+   * [1, n), from node:crypto, and goes only into the constant-time exponentiation.
+   */
+  async joinIndicators(
+    publicKey: PublicKey,
+    left: readonly (readonly bigint[])[],
+    rightInverse: readonly (readonly bigint[])[],
+    options: CallOptions = {},
+  ): Promise<bigint[]> {
+    const key = publicMaterial(publicKey);
+    const keyCols = checkKeyRows(left, rightInverse);
+    const words = keyWords(key);
+    const input = packRows(left, key.n, keyCols, words.n2, 'left');
+    const tile = packRows(rightInverse, key.n, keyCols, words.n2, 'rightInverse');
+    const rows = left.length;
+    const cols = rightInverse.length;
+    if (rows * cols === 0) {
+      if (this.closed) throw new EngineClosedError();
+      return [];
+    }
+    const rho = drawBelow(key.n, rows * cols * keyCols);
+    try {
+      const task = {
+        op: 'joinTile',
+        key,
+        count: rows,
+        input,
+        tile,
+        cols,
+        keyCols,
+        rand: rho.data,
+        randWords: cols * keyCols * rho.words,
+      } as const;
+      const data = await this.run(task, options.signal);
+      return unpack({ words: words.n2, count: rows * cols, data });
+    } finally {
+      // the randomisers are secret (they hide a - b): wipe this thread's copy
+      rho.data.fill(0);
+    }
+  }
+
   /** base^e mod modulus for an odd modulus of up to 8192 bits. */
   async modPow(
     bases: readonly bigint[],
@@ -386,6 +449,48 @@ function checkPacked(batch: PackedBatch, words: number, name: string): void {
       `${name}: expected ${batch.count} values of ${words} words, got ${batch.data.length} words`,
     );
   }
+}
+
+/** The common number of key columns of the join's rows (>= 1); 0 when both sides are empty. */
+function checkKeyRows(left: unknown, right: unknown): number {
+  let keyCols = 0;
+  for (const [name, rows] of [
+    ['left', left],
+    ['rightInverse', right],
+  ] as const) {
+    if (!Array.isArray(rows)) throw new InvalidArgumentError(`${name}: expected an array of rows`);
+    for (let i = 0; i < rows.length; i++) {
+      const row: unknown = rows[i];
+      if (!Array.isArray(row)) throw new InvalidArgumentError(`${name}[${i}]: expected an array of bigint`);
+      if (row.length === 0) {
+        throw new InvalidArgumentError(`${name}[${i}]: a row needs at least one key column`, { index: i });
+      }
+      if (keyCols === 0) keyCols = row.length;
+      if (row.length !== keyCols) {
+        throw new BatchLengthError(`${name}[${i}] has ${row.length} key columns, expected ${keyCols}`, {
+          index: i,
+          keyCols,
+          got: row.length,
+        });
+      }
+    }
+  }
+  return keyCols;
+}
+
+/** Rows of keyCols ciphertexts each, checked (range, coprime to n) and packed row-major. */
+function packRows(
+  rows: readonly (readonly bigint[])[],
+  n: bigint,
+  keyCols: number,
+  words: number,
+  name: string,
+): Uint32Array {
+  const data = new Uint32Array(rows.length * keyCols * words);
+  for (let i = 0; i < rows.length; i++) {
+    data.set(pack(checkCiphertexts(rows[i], n, `${name}[${i}]`), words).data, i * keyCols * words);
+  }
+  return data;
 }
 
 /** Exponents packed at a common width; a single exponent is broadcast (stride 0). */

@@ -49,6 +49,8 @@ function costPerValue(task: KernelTask): number {
       return 2 * n2;
     case 'multiply':
       return 1.2 * task.expWords * 32 * n2;
+    case 'joinTile':
+      return task.cols * task.keyCols * 1.2 * nBits * n2;
     case 'decrypt':
       return 2.4 * w.p * 32 * p2;
     default:

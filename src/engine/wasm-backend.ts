@@ -1,10 +1,25 @@
 // Runs kernel tasks on one WASM instance: reserve -> copy in -> one kernel call for the
 // whole batch -> copy out. Used in this thread and, one per worker, by the pool.
-import { KernelStatusError } from '../errors.js';
+import { BatchLengthError, KernelStatusError } from '../errors.js';
 import { type KernelBackend, type KernelTask, keyWords, taskStrides } from '../workers/tasks.js';
 import { KeyContexts } from './key-context.js';
 import { Arena } from './memory.js';
-import { type Kernels, loadKernels } from './wasm.js';
+import { type KernelExports, type Kernels, loadKernels } from './wasm.js';
+
+/** The join kernel's entry (assembly/join.ts), beside wasm.ts's KernelExports. */
+interface JoinExports {
+  joinTileBatch(
+    pk: number,
+    left: number,
+    rightInv: number,
+    rho: number,
+    out: number,
+    rows: number,
+    cols: number,
+    keyCols: number,
+    rhoWords: number,
+  ): number;
+}
 
 export class WasmBackend implements KernelBackend {
   private readonly contexts: KeyContexts;
@@ -22,7 +37,7 @@ export class WasmBackend implements KernelBackend {
   }
 
   run(task: KernelTask): Uint32Array {
-    const k = this.kernels.exports;
+    const k = this.kernels.exports as KernelExports & JoinExports;
     const { RAND_R, RAND_DJN, RAND_RN } = this.kernels.layout;
     const mode = (m: string) => (m === 'djn' ? RAND_DJN : m === 'pool' ? RAND_RN : RAND_R);
     const { outWords } = taskStrides(task);
@@ -106,6 +121,25 @@ export class WasmBackend implements KernelBackend {
           );
           break;
         }
+        case 'joinTile': {
+          // the kernel turns input and tile into Montgomery form in place: they are this call's copies
+          const tile = this.copyIn(task.tile);
+          const rho = this.copyIn(task.rand);
+          const rhoWords = keyWords(task.key).n;
+          checkJoinShape(task, rhoWords);
+          status = k.joinTileBatch(
+            struct,
+            input,
+            tile,
+            rho,
+            out,
+            task.count,
+            task.cols,
+            task.keyCols,
+            rhoWords,
+          );
+          break;
+        }
         case 'modPow': {
           const exp = this.copyIn(task.exp);
           const secret = task.secret ? 1 : 0;
@@ -137,5 +171,23 @@ export class WasmBackend implements KernelBackend {
     const ptr = this.arena.alloc(Math.max(4, data.length * 4));
     this.arena.write(ptr, data);
     return ptr;
+  }
+}
+
+/** The kernel reads tile and rho by the task's shape: a short buffer would read past them. */
+function checkJoinShape(task: Extract<KernelTask, { op: 'joinTile' }>, rhoWords: number): void {
+  const n2Words = keyWords(task.key).n2;
+  const pair = task.cols * task.keyCols;
+  if (task.tile.length !== pair * n2Words || task.randWords !== pair * rhoWords) {
+    throw new BatchLengthError('joinTile: tile or rho does not match cols x keyCols', {
+      tileWords: task.tile.length,
+      randWords: task.randWords,
+    });
+  }
+  if (
+    task.rand.length !== task.count * task.randWords ||
+    task.input.length !== task.count * task.keyCols * n2Words
+  ) {
+    throw new BatchLengthError('joinTile: input or rho does not match the row count', { count: task.count });
   }
 }

@@ -1,6 +1,7 @@
 // Splitting a kernel task into shards by value range, and the inverse. A shard carries
 // copies of its slices, so its buffers can be transferred to a worker without touching
-// the caller's arrays; a broadcast exponent (stride 0) goes whole to every shard.
+// the caller's arrays; a broadcast exponent (stride 0) and the join's right-hand tile go
+// whole to every shard.
 import { type KernelTask, taskStrides } from './tasks.js';
 
 /** Values [start, end) of `task` as a task of its own. */
@@ -12,6 +13,8 @@ export function sliceTask(task: KernelTask, start: number, end: number): KernelT
   if ('rand' in shard) shard.rand = cut(shard.rand, shard.randWords);
   if ('input2' in shard) shard.input2 = cut(shard.input2, inWords);
   if ('exp' in shard) shard.exp = shard.expStride > 0 ? cut(shard.exp, shard.expStride) : shard.exp.slice();
+  // the join's right-hand tile is broadcast: every shard pairs its rows with all of it
+  if ('tile' in shard) shard.tile = shard.tile.slice();
   return shard;
 }
 
@@ -21,6 +24,7 @@ export function transferList(task: KernelTask): ArrayBuffer[] {
   if ('rand' in task) list.push(task.rand.buffer as ArrayBuffer);
   if ('input2' in task) list.push(task.input2.buffer as ArrayBuffer);
   if ('exp' in task) list.push(task.exp.buffer as ArrayBuffer);
+  if ('tile' in task) list.push(task.tile.buffer as ArrayBuffer);
   return list;
 }
 

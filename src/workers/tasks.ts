@@ -31,6 +31,23 @@ export type KernelTask =
       secret: boolean;
     })
   | (Batch & {
+      /**
+       * The nested-loop join (DESIGN §3.1) over a tile: count left rows (input: keyCols
+       * ciphertexts each) against cols right rows (tile: their inverses E(b)^-1, keyCols
+       * each), one indicator prod_c (E(a_ic) E(b_jc)^-1)^rho_ijc per pair, row-major.
+       */
+      op: 'joinTile';
+      key: KeyMaterial;
+      /** cols x keyCols inverses of n2 words; every shard gets all of it. */
+      tile: Uint32Array;
+      cols: number;
+      keyCols: number;
+      /** The secret rho_ijc, each of n words, in [1, n): count x randWords words. */
+      rand: Uint32Array;
+      /** cols * keyCols * (words of n): the rhos of one left row. */
+      randWords: number;
+    })
+  | (Batch & {
       op: 'modPow';
       modulus: bigint;
       exp: Uint32Array;
@@ -74,6 +91,8 @@ export function taskStrides(task: KernelTask): { inWords: number; outWords: numb
       return { inWords: w.n2, outWords: w.p };
     case 'zeroTest':
       return { inWords: w.n2, outWords: 1 };
+    case 'joinTile':
+      return { inWords: task.keyCols * w.n2, outWords: task.cols * w.n2 };
     default:
       return { inWords: w.n2, outWords: w.n2 };
   }
