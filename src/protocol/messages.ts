@@ -44,6 +44,24 @@ const queryPlan = z.object({
 /** A batch of ciphertexts: count values of `words` words each, under `fingerprint`. */
 const batch = { fingerprint, count, words, data: packed };
 
+const weights = z.object({ weights: z.array(z.number()), bias: z.number() });
+/** Pooled per-feature standardisation (DESIGN §4: owners' statistics for their own columns). */
+const standardization = z.object({ mean: z.array(z.number()), std: z.array(z.number().positive()) });
+const dpRequest = z.object({ epsilon: z.number().positive(), delta: z.number().positive().lt(1) });
+const contribution = z.object({
+  type: z.literal('contribution'),
+  trainingId: id,
+  round: count,
+  nonce: z.string().regex(/^[0-9a-f]{32,128}$/),
+  owner: id,
+  features: z.array(z.string()).min(1),
+  signature: z.string().min(1).max(512),
+  fingerprint,
+  count,
+  words,
+  data: packed,
+});
+
 export const messageSchemas = {
   /** B -> everyone: the public key and its fingerprint. */
   'public-key': z.object({
@@ -123,6 +141,106 @@ export const messageSchemas = {
     queryId: id,
     groupSize: count,
     totals: z.array(z.object({ label: z.string(), value: z.number() })),
+  }),
+  /** owner -> B: the owner's Ed25519 public key (SPKI PEM), registered before training. */
+  'owner-key': z.object({ type: z.literal('owner-key'), owner: id, publicKey: z.string().min(1).max(4096) }),
+  /** client -> coordinator: train a model over the join (issue 5). */
+  train: z.object({
+    type: z.literal('train'),
+    trainingId: id,
+    mode: z.enum(joinModes),
+    plan: queryPlan,
+    label: columnRef,
+    rounds: z.number().int().min(1).max(100),
+    dp: dpRequest.nullable(),
+    topK: z.number().int().positive().nullable(),
+  }),
+  /** coordinator -> owner: the count, mean and M2 of the features it holds, for pooled standardisation. */
+  'stats-request': z.object({ type: z.literal('stats-request'), trainingId: id, features: z.array(columnRef) }),
+  'column-stats': z.object({
+    type: z.literal('column-stats'),
+    stats: z.array(z.object({ feature: z.string(), count: count, mean: z.number(), m2: z.number().nonnegative() })),
+  }),
+  /** coordinator -> B: a round starts; B answers with its nonce. */
+  'round-open': z.object({ type: z.literal('round-open'), trainingId: id, round: count, participants: z.array(id).min(1) }),
+  'round-nonce': z.object({ type: z.literal('round-nonce'), trainingId: id, round: count, nonce: z.string() }),
+  /** coordinator -> owner: train locally (from the global model when there is one) and contribute. */
+  'local-train': z.object({
+    type: z.literal('local-train'),
+    trainingId: id,
+    round: count,
+    nonce: z.string(),
+    features: z.array(columnRef).min(1),
+    label: columnRef,
+    standardization,
+    global: weights.nullable(),
+  }),
+  /** owner or B -> coordinator: encrypted, signed weights x samples (src/fl/contribution.ts). */
+  contribution,
+  /** coordinator -> A: extract the joined rows' features for B, guided by the global model (§4 step 4). */
+  'extract-features': z.object({
+    type: z.literal('extract-features'),
+    trainingId: id,
+    mode: z.enum(joinModes),
+    plan: queryPlan,
+    label: columnRef,
+    features: z.array(columnRef).min(1),
+    global: weights,
+    standardization,
+    topK: z.number().int().positive().nullable(),
+  }),
+  /** A -> coordinator: where B holds the extracted feature set, and what it holds. */
+  'features-ready': z.object({
+    type: z.literal('features-ready'),
+    featureSetId: id,
+    rowsJoined: count,
+    selected: z.array(z.string()),
+  }),
+  /** coordinator -> B: refine the global model on the feature set with DP-SGD and contribute. */
+  'train-round': z.object({
+    type: z.literal('train-round'),
+    trainingId: id,
+    round: count,
+    nonce: z.string(),
+    featureSetId: id,
+    features: z.array(z.string()).min(1),
+    label: z.string(),
+    standardization,
+    global: weights,
+    dp: dpRequest.nullable(),
+    rounds: z.number().int().min(1),
+  }),
+  /** coordinator -> B: the homomorphic aggregate and every signed contribution it came from. */
+  'aggregate-weights': z.object({
+    type: z.literal('aggregate-weights'),
+    trainingId: id,
+    round: count,
+    features: z.array(z.string()).min(1),
+    contributions: z.array(contribution),
+    ...batch,
+  }),
+  /** B -> coordinator: the new global model (B decrypted only the aggregate). */
+  'global-model': z.object({
+    type: z.literal('global-model'),
+    trainingId: id,
+    round: count,
+    weights,
+    epsilonSpent: z.number().nonnegative(),
+    lossOnJoined: z.number().nullable(),
+  }),
+  /** coordinator -> client: the final model and the report. */
+  'train-result': z.object({
+    type: z.literal('train-result'),
+    trainingId: id,
+    features: z.array(z.string()),
+    weights,
+    standardization,
+    rounds: count,
+    rowsJoined: count,
+    epsilon: z.number().nonnegative().nullable(),
+    delta: z.number().nullable(),
+    lossPerRound: z.array(z.number().nullable()),
+    timingsMs: z.record(z.string(), z.number()),
   }),
   /** Any role -> requester: done, nothing to return. */
   ack: z.object({ type: z.literal('ack') }),

@@ -22,6 +22,10 @@ import { ROLES } from './names.js';
 const INDICATORS_PER_BATCH = 1024;
 /** Joined rows per feature batch sent to B. */
 const FEATURE_ROWS_PER_BATCH = 512;
+/** Fraction bits of the weights in the encrypted global score (features carry 32). */
+const SCORE_WEIGHT_BITS = 16;
+/** Name of the encrypted global score column in feature sets. */
+export const GLOBAL_SCORE = '__global_score';
 
 export type Phase = 'join' | 'aggregate' | 'features';
 export type ProgressListener = (phase: Phase, done: number, total: number) => void;
@@ -55,6 +59,8 @@ export class ServerA {
         return this.storeTable(message);
       case 'query':
         return this.runQuery(message);
+      case 'extract-features':
+        return this.extractFeatures(message);
       default:
         throw new MalformedMessageError(`server A does not accept ${message.type} messages`, {
           type: message.type,
@@ -123,49 +129,150 @@ export class ServerA {
   }
 
   private async runQuery(message: MessageOf<'query'>): Promise<MessageOf<'query-result'>> {
-    const schemas = [...this.tables.values()].map((t) => ({
-      name: t.meta.table,
-      columns: t.meta.columns.map(({ name, type }) => ({ name, type })),
-    }));
-    const plan = validateQuery(message.plan as Query, schemas);
-    const left = this.table(plan.tables[0].name);
-    const right = this.table(plan.tables[1].name);
-    const queryId = `${message.queryId}#${++this.queries}`;
-    // B requires the batches of a query in one sequence, whatever their kind
-    let seq = 0;
-    const run: QueryRun = { queryId, nextSeq: () => seq++ };
-    const timingsMs: Record<string, number> = {};
-    const timed = async <T>(phase: string, fn: () => Promise<T>): Promise<T> => {
-      const start = performance.now();
-      try {
-        return await fn();
-      } finally {
-        timingsMs[phase] = performance.now() - start;
-      }
-    };
+    const plan = this.validPlan(message.plan as Query);
     const aggregate = isAggregateQuery(plan);
+    const timingsMs: Record<string, number> = {};
     const columns: string[] = [];
-    let pairs: Pair[];
-    await this.send({ type: 'query-open', queryId, mode: message.mode, fingerprint: this.keyFingerprint });
-    try {
-      pairs = await timed(`join (${message.mode})`, () =>
-        message.mode === 'hashed'
-          ? this.hashedJoin(run, plan, left, right)
-          : this.nestedJoin(run, plan, left, right),
-      );
-      if (aggregate) await timed('aggregates', () => this.aggregates(queryId, plan, left, right, pairs));
-      else columns.push(...(await timed('features', () => this.features(run, plan, left, right, pairs))));
-    } finally {
-      await this.send({ type: 'query-close', queryId });
-    }
+    const rowsJoined = await this.withJoin(
+      message.queryId,
+      message.mode,
+      plan,
+      timingsMs,
+      async (run, pairs, left, right) => {
+        const start = performance.now();
+        if (aggregate) {
+          await this.aggregates(run.queryId, plan, left, right, pairs);
+        } else {
+          const refs = plan.select.filter((s) => s.kind === 'column');
+          const joined = refs.map((ref) => this.joinedColumn(pairs, plan.tables[0].name, ref, left, right));
+          await this.sendFeatures(run, joined);
+          columns.push(...joined.map((c) => c.meta.name));
+        }
+        timingsMs[aggregate ? 'aggregates' : 'features'] = performance.now() - start;
+      },
+    );
     return {
       type: 'query-result',
       queryId: message.queryId,
       kind: aggregate ? 'aggregate' : 'features',
-      rowsJoined: pairs.length,
+      rowsJoined,
       columns,
       timingsMs,
     };
+  }
+
+  private validPlan(plan: Query): Query {
+    const schemas = [...this.tables.values()].map((t) => ({
+      name: t.meta.table,
+      columns: t.meta.columns.map(({ name, type }) => ({ name, type })),
+    }));
+    return validateQuery(plan, schemas);
+  }
+
+  /**
+   * Opens a query at B, joins the plan's tables in `mode`, runs `then` on the joined pairs,
+   * and closes the query whatever happens. Returns the number of joined pairs.
+   */
+  private async withJoin(
+    id: string,
+    mode: 'hashed' | 'nested',
+    plan: Query,
+    timingsMs: Record<string, number>,
+    then: (run: QueryRun, pairs: Pair[], left: StoredTable, right: StoredTable) => Promise<void>,
+  ): Promise<number> {
+    const left = this.table(plan.tables[0].name);
+    const right = this.table(plan.tables[1].name);
+    const queryId = `${id}#${++this.queries}`;
+    // B requires the batches of a query in one sequence, whatever their kind
+    let seq = 0;
+    const run: QueryRun = { queryId, nextSeq: () => seq++ };
+    await this.send({ type: 'query-open', queryId, mode, fingerprint: this.keyFingerprint });
+    try {
+      const start = performance.now();
+      const pairs =
+        mode === 'hashed'
+          ? await this.hashedJoin(run, plan, left, right)
+          : await this.nestedJoin(run, plan, left, right);
+      timingsMs[`join (${mode})`] = performance.now() - start;
+      await then(run, pairs, left, right);
+      return pairs.length;
+    } finally {
+      await this.send({ type: 'query-close', queryId });
+    }
+  }
+
+  /**
+   * §4 step 4: the training features of each joined pair for B, guided by the global model:
+   * the top-k features by |w| (weights act on standardised features, so magnitudes
+   * compare), the label, and the encrypted global score E(sum_k v_k x_k), v_k = w_k / std_k,
+   * which B checks against the features it decrypts. Feature set id: the query id at B.
+   */
+  private async extractFeatures(
+    message: MessageOf<'extract-features'>,
+  ): Promise<MessageOf<'features-ready'>> {
+    const { global, standardization, topK, features, label } = message;
+    const byWeight = features
+      .map((_, k) => k)
+      .sort((a, b) => Math.abs(global.weights[b]) - Math.abs(global.weights[a]));
+    const keep = new Set(topK ? byWeight.slice(0, topK) : byWeight);
+    const selected = features.filter((_, k) => keep.has(k));
+    const select = [...features, label].map((c) => ({ kind: 'column' as const, ...c }));
+    const plan = this.validPlan({ ...(message.plan as Query), select });
+    let featureSetId = '';
+    const rowsJoined = await this.withJoin(
+      message.trainingId,
+      message.mode,
+      plan,
+      {},
+      async (run, pairs, left, right) => {
+        featureSetId = run.queryId;
+        const joined = features.map((ref) => this.joinedColumn(pairs, plan.tables[0].name, ref, left, right));
+        const labelColumn = this.joinedColumn(pairs, plan.tables[0].name, label, left, right);
+        const v = global.weights.map((w, k) => w / standardization.std[k]);
+        const score = await this.weightedSums(joined, v, pairs.length);
+        const scoreMeta: ColumnMeta = {
+          name: GLOBAL_SCORE,
+          type: 'decimal',
+          fractionBits: 32 + SCORE_WEIGHT_BITS,
+        };
+        await this.sendFeatures(run, [
+          ...joined.filter((_, k) => keep.has(k)),
+          labelColumn,
+          { meta: scoreMeta, values: score },
+        ]);
+      },
+    );
+    return {
+      type: 'features-ready',
+      featureSetId,
+      rowsJoined,
+      selected: selected.map((c) => `${c.table}.${c.column}`),
+    };
+  }
+
+  /**
+   * E(sum_k v_k x_k) per row for real weights v: E(x)^round(|v| 2^(SCORE_WEIGHT_BITS + 32 - F_x)), the
+   * positive and negative terms multiplied separately and the negatives inverted once per
+   * row, so every exponent stays short.
+   */
+  private async weightedSums(
+    columns: { meta: ColumnMeta; values: bigint[] }[],
+    v: number[],
+    rows: number,
+  ): Promise<bigint[]> {
+    const { engine, publicKey } = this.options;
+    let positive: bigint[] = new Array(rows).fill(1n); // 1 = E(0) with r = 1
+    let negative: bigint[] = new Array(rows).fill(1n);
+    for (const [k, { meta, values }] of columns.entries()) {
+      // every term at 32 + SCORE_WEIGHT_BITS fraction bits, whatever the column's own scale
+      const scale = BigInt(Math.round(Math.abs(v[k]) * 2 ** (SCORE_WEIGHT_BITS + 32 - meta.fractionBits)));
+      if (scale === 0n || rows === 0) continue;
+      const term = await engine.multiply(publicKey, values, scale);
+      if (v[k] > 0) positive = await engine.add(publicKey, positive, term);
+      else negative = await engine.add(publicKey, negative, term);
+    }
+    if (rows === 0) return [];
+    return engine.add(publicKey, positive, await engine.inverse(publicKey, negative));
   }
 
   /** §3.1: indicators for every (left, right) pair, tile by tile, each tile shuffled. */
@@ -308,10 +415,9 @@ export class ServerA {
     const onLeft = ref.table === leftTable;
     const source = onLeft ? left : right;
     const values = this.ciphertexts(source, ref.column);
-    return {
-      meta: this.columnMeta(source, ref.column),
-      values: pairs.map(([i, j]) => values[onLeft ? i : j]),
-    };
+    // qualified names: B maps them to the model's feature order
+    const meta = { ...this.columnMeta(source, ref.column), name: `${ref.table}.${ref.column}` };
+    return { meta, values: pairs.map(([i, j]) => values[onLeft ? i : j]) };
   }
 
   /** SUM / AVG totals over the join, homomorphically; B decrypts totals only (COUNT is the group size). */
@@ -346,19 +452,15 @@ export class ServerA {
     });
   }
 
-  /** §4 step 4: the query's columns of each joined pair, re-randomised and shuffled, to B. */
-  private async features(
+  /** §4 step 4: joined columns, row by row, re-randomised and shuffled, to B in batches. */
+  private async sendFeatures(
     { queryId, nextSeq }: QueryRun,
-    plan: Query,
-    left: StoredTable,
-    right: StoredTable,
-    pairs: Pair[],
+    columns: { meta: ColumnMeta; values: bigint[] }[],
   ) {
     const { engine, publicKey } = this.options;
-    const refs = plan.select.filter((s) => s.kind === 'column');
-    const columns = refs.map((ref) => this.joinedColumn(pairs, plan.tables[0].name, ref, left, right));
-    const perm = randomPermutation(pairs.length);
-    for (let start = 0; start < pairs.length; start += FEATURE_ROWS_PER_BATCH) {
+    const rowCount = columns[0]?.values.length ?? 0;
+    const perm = randomPermutation(rowCount);
+    for (let start = 0; start < rowCount; start += FEATURE_ROWS_PER_BATCH) {
       const rows = perm.subarray(start, start + FEATURE_ROWS_PER_BATCH);
       const flat = Array.from(rows).flatMap((r) => columns.map((c) => c.values[r]));
       const fresh = await engine.rerandomize(publicKey, flat);
@@ -369,8 +471,7 @@ export class ServerA {
         columns: columns.map((c) => c.meta),
         ...this.batch(fresh),
       });
-      this.onProgress?.('features', start + rows.length, pairs.length);
+      this.onProgress?.('features', start + rows.length, rowCount);
     }
-    return refs.map((r) => `${r.table}.${r.column}`);
   }
 }

@@ -1,0 +1,82 @@
+// A federated-learning contribution (DESIGN §4 step 1-2, issue 5 item 2): an owner's
+// local weights as the plaintext vector the coordinator can sum homomorphically into a
+// per-coordinate weighted FedAvg. Layout, for d features in the global order plus bias:
+//   [ w_0 s, ..., w_{d-1} s, b s,  s_0, ..., s_{d-1}, s_b ]
+// where s is the owner's sample count and s_k = s when it holds coordinate k, else 0: a
+// coordinate it lacks is absent (contributes to neither sum), not zero. Products are fixed
+// point with WEIGHT_FRACTION_BITS, budgeted for MAX_CONTRIBUTIONS terms. Contributions are
+// signed with Ed25519 over (round, nonce, owner, key fingerprint, features, ciphertexts).
+import { createHash, type KeyObject, sign, verify } from 'node:crypto';
+import { decodeInteger, decodeValue, encodeValue } from '../data/fixed-point.js';
+
+export const WEIGHT_FRACTION_BITS = 32;
+/** Overflow budget: how many contributions one aggregate may sum. */
+export const MAX_CONTRIBUTIONS = 1024;
+
+export interface LocalWeights {
+  /** weight per global feature; ignored where `present` is false */
+  weights: number[];
+  bias: number;
+  /** which global features the contributor holds */
+  present: boolean[];
+  /** rows it trained on */
+  samples: number;
+}
+
+export interface GlobalWeights {
+  weights: number[];
+  bias: number;
+}
+
+/** The plaintext vector of one contribution (before encryption). */
+export function encodeContribution(local: LocalWeights, n: bigint): bigint[] {
+  const s = local.samples;
+  const opts = { fractionBits: WEIGHT_FRACTION_BITS, terms: MAX_CONTRIBUTIONS };
+  const numerators = local.weights.map((w, k) => (local.present[k] ? encodeValue(w * s, n, opts) : 0n));
+  const denominators = local.present.map((p) => (p ? BigInt(s) : 0n));
+  return [...numerators, encodeValue(local.bias * s, n, opts), ...denominators, BigInt(s)];
+}
+
+/**
+ * The FedAvg weights from a decrypted aggregate: numerator / denominator per coordinate;
+ * a coordinate no contributor holds keeps `fallback` (the previous global weight, or 0).
+ */
+export function decodeAggregate(plain: readonly bigint[], n: bigint, fallback?: GlobalWeights): GlobalWeights {
+  const d = plain.length / 2 - 1;
+  const value = (k: number) => {
+    const den = Number(decodeInteger(plain[d + 1 + k], n, 0));
+    const previous = k === d ? (fallback?.bias ?? 0) : (fallback?.weights[k] ?? 0);
+    return den > 0 ? decodeValue(plain[k], n, WEIGHT_FRACTION_BITS) / den : previous;
+  };
+  return { weights: Array.from({ length: d }, (_, k) => value(k)), bias: value(d) };
+}
+
+export interface SignedFields {
+  round: number;
+  nonce: string;
+  owner: string;
+  fingerprint: string;
+  features: readonly string[];
+  data: Uint32Array;
+}
+
+/** The bytes an owner signs: a SHA-256 digest binding every field to the ciphertexts. */
+export function contributionDigest(fields: SignedFields): Buffer {
+  const header = JSON.stringify(['fedjoin/contribution/v1', fields.round, fields.nonce, fields.owner, fields.fingerprint, fields.features]);
+  return createHash('sha256')
+    .update(header)
+    .update(new Uint8Array(fields.data.buffer, fields.data.byteOffset, fields.data.byteLength))
+    .digest();
+}
+
+export function signContribution(fields: SignedFields, privateKey: KeyObject): string {
+  return sign(null, contributionDigest(fields), privateKey).toString('base64');
+}
+
+export function verifyContribution(fields: SignedFields, signature: string, publicKey: KeyObject): boolean {
+  try {
+    return verify(null, contributionDigest(fields), publicKey, Buffer.from(signature, 'base64'));
+  } catch {
+    return false;
+  }
+}
