@@ -1,7 +1,11 @@
 // The client (DESIGN §1): turns an SQL query into join conditions and feature or
 // aggregate requests (src/query/sql.ts), sends them to A, and receives aggregate totals
 // from B: COUNT is the joined group size, AVG = SUM / COUNT. It never sees a row.
+import type { Table } from '../data/table.js';
 import { MalformedMessageError } from '../errors.js';
+import { sigmoid } from '../fl/logistic.js';
+import { accuracy, auc, logLoss } from '../fl/metrics.js';
+import { parseTrainQuery } from '../fl/train-query.js';
 import type { Message, MessageOf } from '../protocol/messages.js';
 import { expectType } from '../protocol/messages.js';
 import type { Transport } from '../protocol/transport.js';
@@ -20,6 +24,44 @@ export interface Answer {
   timingsMs: Record<string, number>;
 }
 
+/** The final model: weights over standardised features, with the standardisation. */
+export interface TrainedModel {
+  /** qualified feature names, table.column */
+  features: string[];
+  weights: number[];
+  bias: number;
+  standardization: { mean: number[]; std: number[] };
+}
+
+export interface TrainingReport {
+  model: TrainedModel;
+  rounds: number;
+  rowsJoined: number;
+  epsilon: number | null;
+  delta: number | null;
+  /** B's log-loss of each round's global model on the joined rows (null in round 0) */
+  lossPerRound: (number | null)[];
+  timingsMs: Record<string, number>;
+  evaluation?: { rows: number; accuracy: number; auc: number; logLoss: number };
+}
+
+/** Probabilities of `model` on a table whose columns carry the features' column names. */
+export function predictTable(model: TrainedModel, table: Table): number[] {
+  const columns = model.features.map((f, k) => {
+    const values = table.column(f.slice(f.indexOf('.') + 1)).values;
+    return values.map((v) => (Number(v) - model.standardization.mean[k]) / model.standardization.std[k]);
+  });
+  return Array.from({ length: table.rowCount }, (_, r) =>
+    sigmoid(columns.reduce((z, c, k) => z + model.weights[k] * c[r], model.bias)),
+  );
+}
+
+function evaluate(model: TrainedModel, table: Table, label: string) {
+  const p = predictTable(model, table);
+  const y = table.column(label).values.map(Number);
+  return { rows: table.rowCount, accuracy: accuracy(y, p), auc: auc(y, p), logLoss: logLoss(y, p) };
+}
+
 export class Client {
   private readonly results = new Map<string, MessageOf<'aggregate-result'>>();
   private nextId = 0;
@@ -29,6 +71,7 @@ export class Client {
   }
 
   private receive(message: Message): Message {
+    // the client receives only B's aggregate answers
     const result = expectType(message, 'aggregate-result');
     this.results.set(result.queryId, result);
     return { type: 'ack' };
@@ -55,6 +98,46 @@ export class Client {
     };
     if (reply.kind === 'aggregate') answer.values = this.aggregateValues(plan, queryId);
     return answer;
+  }
+
+  /**
+   * Trains a model over the join (issue 5): `sql` is a join query with a TRAIN clause
+   * (src/fl/train-query.ts). With `evaluation` rows the client holds (columns named as in
+   * the source tables, plus the label), the report gives accuracy, AUC and log-loss.
+   */
+  async train(sql: string, options: { mode?: JoinMode; evaluation?: Table } = {}): Promise<TrainingReport> {
+    const parsed = parseTrainQuery(sql);
+    const trainingId = `${this.options.name ?? 'client'}-train-${++this.nextId}`;
+    const result = expectType(
+      await this.options.transport.request(ROLES.client, ROLES.coordinator, {
+        type: 'train',
+        trainingId,
+        mode: options.mode ?? 'hashed',
+        plan: parsed.query as MessageOf<'train'>['plan'],
+        label: parsed.label,
+        rounds: parsed.rounds,
+        dp: parsed.dp,
+        topK: parsed.topK,
+      }),
+      'train-result',
+    );
+    const model: TrainedModel = {
+      features: result.features,
+      weights: result.weights.weights,
+      bias: result.weights.bias,
+      standardization: result.standardization,
+    };
+    const report: TrainingReport = {
+      model,
+      rounds: result.rounds,
+      rowsJoined: result.rowsJoined,
+      epsilon: result.epsilon,
+      delta: result.delta,
+      lossPerRound: result.lossPerRound,
+      timingsMs: result.timingsMs,
+    };
+    if (options.evaluation) report.evaluation = evaluate(model, options.evaluation, parsed.label.column);
+    return report;
   }
 
   /** B's totals (sent to this client directly, keyed by select index) turned into answers. */

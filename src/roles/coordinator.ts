@@ -13,16 +13,21 @@ import { MalformedMessageError } from '../errors.js';
 import type { Message, MessageOf } from '../protocol/messages.js';
 import { expectType } from '../protocol/messages.js';
 import type { Transport } from '../protocol/transport.js';
-import { ROLES } from './names.js';
+import { featureName, ROLES } from './names.js';
 
 type ColumnRef = { table: string; column: string };
 type Standardization = MessageOf<'local-train'>['standardization'];
 
 export class Coordinator {
-  constructor(
-    private readonly options: { engine: Engine; transport: Transport; publicKey: PublicKey; owners: string[] },
-  ) {
+  private readonly owners: string[] = [];
+
+  constructor(private readonly options: { engine: Engine; transport: Transport; publicKey: PublicKey }) {
     options.transport.register(ROLES.coordinator, (message) => this.receive(message));
+  }
+
+  /** Enrols an owner (by name) in every later training. */
+  addOwner(name: string): void {
+    if (!this.owners.includes(name)) this.owners.push(name);
   }
 
   private receive(message: Message): Promise<Message> {
@@ -52,21 +57,23 @@ export class Coordinator {
         timingsMs[phase] = (timingsMs[phase] ?? 0) + performance.now() - start;
       }
     };
-    const standardization = await timed('pooled statistics', () => this.pooledStatistics(trainingId, features));
+    const standardization = await timed('pooled statistics', () =>
+      this.pooledStatistics(trainingId, features),
+    );
     let global: { weights: number[]; bias: number } | null = null;
     let rowsJoined = 0;
     let epsilon: number | null = dp ? 0 : null;
     const lossPerRound: (number | null)[] = [];
     for (let round = 0; round < rounds; round++) {
       const withB = global !== null;
-      const participants = [...this.options.owners.map(ROLES.owner), ...(withB ? [ROLES.serverB] : [])];
+      const participants = [...this.owners.map(ROLES.owner), ...(withB ? [ROLES.serverB] : [])];
       const { nonce } = expectType(
         await this.request(ROLES.serverB, { type: 'round-open', trainingId, round, participants }),
         'round-nonce',
       );
       const contributions: MessageOf<'contribution'>[] = [];
       await timed('owners: local training + encryption', async () => {
-        for (const owner of this.options.owners) {
+        for (const owner of this.owners) {
           const reply = await this.request(ROLES.owner(owner), {
             type: 'local-train',
             trainingId,
@@ -149,9 +156,16 @@ export class Coordinator {
     const words = wordsFor(publicKey.n ** 2n);
     const vectors = contributions.map((c) => unpack({ words: c.words, count: c.count, data: c.data }));
     const length = vectors[0].length;
-    if (vectors.some((v) => v.length !== length)) throw new MalformedMessageError('contributions differ in length');
+    if (vectors.some((v) => v.length !== length))
+      throw new MalformedMessageError('contributions differ in length');
     const sums = await Promise.all(
-      Array.from({ length }, (_, k) => sumCiphertexts(engine, publicKey, vectors.map((v) => v[k]))),
+      Array.from({ length }, (_, k) =>
+        sumCiphertexts(
+          engine,
+          publicKey,
+          vectors.map((v) => v[k]),
+        ),
+      ),
     );
     return this.request(ROLES.serverB, {
       type: 'aggregate-weights',
@@ -170,7 +184,7 @@ export class Coordinator {
   private async pooledStatistics(trainingId: string, features: ColumnRef[]): Promise<Standardization> {
     const names = features.map(featureName);
     const acc = names.map(() => ({ count: 0, mean: 0, m2: 0 }));
-    for (const owner of this.options.owners) {
+    for (const owner of this.owners) {
       const reply = expectType(
         await this.request(ROLES.owner(owner), { type: 'stats-request', trainingId, features }),
         'column-stats',
@@ -192,8 +206,4 @@ export class Coordinator {
       std: acc.map((a) => (a.count > 1 && a.m2 > 0 ? Math.sqrt(a.m2 / (a.count - 1)) : 1)),
     };
   }
-}
-
-export function featureName(ref: ColumnRef): string {
-  return `${ref.table}.${ref.column}`;
 }

@@ -4,6 +4,7 @@
 // it declares the hashed tag HMAC-SHA256_K(canonical key) (§3.2, K shared by the owners
 // only) and canonical per-column keys for the nested loop (§3.1), and hands the
 // encrypted table to A.
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { PublicKey } from 'paillier-bigint';
 import { encodeCell, encodingFor } from '../data/cell-codec.js';
 import { joinTags, nestedKeyColumns } from '../data/join-key.js';
@@ -11,9 +12,12 @@ import type { Table } from '../data/table.js';
 import type { Engine } from '../engine/engine.js';
 import { fingerprint } from '../engine/keys.js';
 import { pack, wordsFor } from '../engine/limbs.js';
-import type { MessageOf } from '../protocol/messages.js';
+import { MalformedMessageError } from '../errors.js';
+import { encodeContribution, type LocalWeights, signContribution } from '../fl/contribution.js';
+import { trainPartial } from '../fl/logistic.js';
+import { expectType, type Message, type MessageOf } from '../protocol/messages.js';
 import type { Transport } from '../protocol/transport.js';
-import { ROLES } from './names.js';
+import { featureName, ROLES } from './names.js';
 
 export interface EncryptTableOptions {
   /** Columns to encrypt (default: all). */
@@ -28,7 +32,23 @@ export interface EncryptTableOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+/** Local passes over the owner's rows: round 0 from scratch, later rounds from the global model. */
+const LOCAL_EPOCHS_FIRST = 50;
+const LOCAL_EPOCHS_LATER = 3;
+
+function numbers(table: Table, column: string): number[] {
+  return table.column(column).values.map((v) => Number(v));
+}
+
+/** count, mean and M2 (sum of squared deviations), for pooled standardisation. */
+function columnStats(values: number[]): { count: number; mean: number; m2: number } {
+  const mean = values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+  return { count: values.length, mean, m2: values.reduce((a, x) => a + (x - mean) ** 2, 0) };
+}
+
 export class DataOwner {
+  private training?: { table: Table; signingKey: KeyObject };
+
   constructor(
     private readonly options: {
       name: string;
@@ -82,6 +102,90 @@ export class DataOwner {
       columnData,
       tags,
       nestedKeys,
+    };
+  }
+
+  /**
+   * Takes part in training with `table` (issue 5): registers an Ed25519 signing key with
+   * B, then answers the coordinator's statistics and local-training requests.
+   */
+  async joinTraining(table: Table): Promise<void> {
+    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+    this.training = { table, signingKey: privateKey };
+    const me = ROLES.owner(this.options.name);
+    this.options.transport.register(me, (message) => this.receive(message));
+    await this.options.transport.request(me, ROLES.serverB, {
+      type: 'owner-key',
+      owner: this.options.name,
+      publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    });
+  }
+
+  private async receive(message: Message): Promise<Message> {
+    if (!this.training) throw new MalformedMessageError(`owner ${this.options.name} is not training`);
+    const { table } = this.training;
+    const own = (refs: readonly { table: string; column: string }[]) =>
+      refs.filter((r) => r.table === table.name && table.has(r.column));
+    if (message.type === 'stats-request') {
+      return {
+        type: 'column-stats',
+        stats: own(message.features).map((ref) => ({
+          feature: featureName(ref),
+          ...columnStats(numbers(table, ref.column)),
+        })),
+      };
+    }
+    const request = expectType(message, 'local-train');
+    return this.contribute(request, own(request.features));
+  }
+
+  /** §4 step 1: local training over the features this owner holds, encrypted and signed. */
+  private async contribute(
+    request: MessageOf<'local-train'>,
+    ownRefs: { table: string; column: string }[],
+  ): Promise<MessageOf<'contribution'>> {
+    const { engine, publicKey, name } = this.options;
+    const { table, signingKey } = this.training!;
+    const names = request.features.map(featureName);
+    const d = names.length;
+    const holdsLabel = request.label.table === table.name && table.has(request.label.column);
+    let local: LocalWeights = {
+      weights: new Array(d).fill(0),
+      bias: 0,
+      present: new Array(d).fill(false),
+      samples: 0,
+    };
+    if (holdsLabel && ownRefs.length > 0 && table.rowCount > 0) {
+      const own = ownRefs.map(featureName);
+      const { mean, std } = request.standardization;
+      const columns = ownRefs.map((ref, i) => {
+        const k = names.indexOf(own[i]);
+        return numbers(table, ref.column).map((x) => (x - mean[k]) / std[k]);
+      });
+      const rows = Array.from({ length: table.rowCount }, (_, r) => columns.map((c) => c[r]));
+      const labels = numbers(table, request.label.column);
+      const epochs = request.global ? LOCAL_EPOCHS_LATER : LOCAL_EPOCHS_FIRST;
+      const model = trainPartial(names, own, rows, labels, { epochs, init: request.global ?? undefined });
+      local = { weights: model.weights, bias: model.bias, present: model.present, samples: table.rowCount };
+    }
+    const plain = encodeContribution(local, publicKey.n);
+    const words = wordsFor(publicKey.n * publicKey.n);
+    const data = pack(await engine.encrypt(publicKey, plain), words).data;
+    const fields = {
+      round: request.round,
+      nonce: request.nonce,
+      owner: ROLES.owner(name),
+      fingerprint: fingerprint(publicKey.n),
+      features: names,
+      data,
+    };
+    return {
+      type: 'contribution',
+      trainingId: request.trainingId,
+      ...fields,
+      count: plain.length,
+      words,
+      signature: signContribution(fields, signingKey),
     };
   }
 

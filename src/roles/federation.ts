@@ -7,6 +7,7 @@ import type { Engine } from '../engine/engine.js';
 import type { MessageOf } from '../protocol/messages.js';
 import { InProcessTransport } from '../protocol/transport.js';
 import { Client } from './client.js';
+import { Coordinator } from './coordinator.js';
 import { DataOwner } from './data-owner.js';
 import { ServerA } from './server-a.js';
 import { ServerB, type ServerBPolicy } from './server-b.js';
@@ -25,6 +26,7 @@ export interface Federation {
   serverA: ServerA;
   serverB: ServerB;
   client: Client;
+  coordinator: Coordinator;
   /** A data owner holding the owners' shared join secret. */
   owner(name: string): DataOwner;
   publicKey: PublicKey;
@@ -38,12 +40,14 @@ export async function createFederation(options: FederationOptions): Promise<Fede
   const publicKey = new PublicKey(published.n, published.g);
   const serverA = new ServerA({ engine, transport, publicKey });
   const client = new Client({ transport });
+  const coordinator = new Coordinator({ engine, transport, publicKey });
   const joinSecret = generateJoinSecret();
   return {
     transport,
     serverA,
     serverB,
     client,
+    coordinator,
     publicKey,
     owner: (name) => new DataOwner({ name, engine, transport, publicKey, joinSecret }),
   };

@@ -10,6 +10,7 @@ import { fingerprint } from '../engine/keys.js';
 import { pack, unpack, wordsFor } from '../engine/limbs.js';
 import { randomBelow } from '../engine/modular.js';
 import { KeyMismatchError, MalformedMessageError, QueryError } from '../errors.js';
+import { GLOBAL_SCORE } from '../fl/refine.js';
 import { type Pair, pairsFromBits, pairsFromGroups } from '../join/pairs.js';
 import { applyPermutation, randomPermutation, undoPermutation } from '../join/shuffle.js';
 import type { ColumnMeta, Message, MessageOf } from '../protocol/messages.js';
@@ -24,8 +25,6 @@ const INDICATORS_PER_BATCH = 1024;
 const FEATURE_ROWS_PER_BATCH = 512;
 /** Fraction bits of the weights in the encrypted global score (features carry 32). */
 const SCORE_WEIGHT_BITS = 16;
-/** Name of the encrypted global score column in feature sets. */
-export const GLOBAL_SCORE = '__global_score';
 
 export type Phase = 'join' | 'aggregate' | 'features';
 export type ProgressListener = (phase: Phase, done: number, total: number) => void;
@@ -44,6 +43,7 @@ interface StoredTable {
 
 export class ServerA {
   private readonly tables = new Map<string, StoredTable>();
+  private readonly partitions = new Map<string, Map<string, MessageOf<'encrypted-table'>>>();
   private readonly keyFingerprint: string;
   private queries = 0;
   onProgress?: ProgressListener;
@@ -92,7 +92,13 @@ export class ServerA {
         );
       }
     }
-    this.tables.set(message.table, { meta: message, columns: new Map() });
+    // owners holding rows of the same table (a horizontal split) each send a partition;
+    // A joins over their concatenation, in the order the owners first sent theirs
+    const parts = this.partitions.get(message.table) ?? new Map<string, MessageOf<'encrypted-table'>>();
+    parts.set(message.owner, message);
+    const meta = concatenatePartitions([...parts.values()]);
+    this.partitions.set(message.table, parts);
+    this.tables.set(message.table, { meta, columns: new Map() });
     return { type: 'ack' };
   }
 
@@ -474,4 +480,39 @@ export class ServerA {
       this.onProgress?.('features', start + rows.length, rowCount);
     }
   }
+}
+
+/** One table from its owners' partitions: same schema and keys required, rows concatenated. */
+function concatenatePartitions(parts: MessageOf<'encrypted-table'>[]): MessageOf<'encrypted-table'> {
+  const [first] = parts;
+  if (parts.length === 1) return first;
+  const shape = (p: MessageOf<'encrypted-table'>) =>
+    JSON.stringify([p.columns, p.tags.map((t) => t.columns), p.nestedKeys.map((k) => k.column)]);
+  for (const p of parts) {
+    if (shape(p) !== shape(first)) {
+      throw new MalformedMessageError(
+        `table ${first.table}: the partition from ${p.owner} has another schema or keys`,
+      );
+    }
+  }
+  const concat = (pick: (p: MessageOf<'encrypted-table'>) => Uint32Array) => {
+    const out = new Uint32Array(parts.reduce((n, p) => n + pick(p).length, 0));
+    let offset = 0;
+    for (const p of parts) {
+      out.set(pick(p), offset);
+      offset += pick(p).length;
+    }
+    return out;
+  };
+  return {
+    ...first,
+    owner: parts.map((p) => p.owner).join('+'),
+    rowCount: parts.reduce((n, p) => n + p.rowCount, 0),
+    columnData: first.columnData.map((_, k) => concat((p) => p.columnData[k])),
+    tags: first.tags.map((t, k) => ({ columns: t.columns, data: concat((p) => p.tags[k].data) })),
+    nestedKeys: first.nestedKeys.map((key, k) => ({
+      column: key.column,
+      data: concat((p) => p.nestedKeys[k].data),
+    })),
+  };
 }

@@ -13,6 +13,7 @@ import { KeyMismatchError, MalformedMessageError, PolicyRefusedError } from '../
 import type { ColumnMeta, Message, MessageOf } from '../protocol/messages.js';
 import type { Transport } from '../protocol/transport.js';
 import { ROLES } from './names.js';
+import { ServerBTraining } from './server-b-training.js';
 
 export interface ServerBPolicy {
   /** Aggregates over fewer joined rows are refused (default 10). */
@@ -36,6 +37,8 @@ export class ServerB {
   /** queryId -> the feature vectors B decrypted for it (B's local training data). */
   readonly featureSets = new Map<string, FeatureSet>();
   readonly policy: ServerBPolicy;
+  /** B's federated-learning duties (server-b-training.ts). */
+  private readonly training: ServerBTraining;
 
   constructor(
     private readonly options: {
@@ -47,6 +50,11 @@ export class ServerB {
   ) {
     this.keyFingerprint = fingerprint(options.keys.publicKey.n);
     this.policy = { minGroupSize: 10, ...options.policy };
+    this.training = new ServerBTraining({
+      engine: options.engine,
+      keys: options.keys,
+      featureSets: this.featureSets,
+    });
     options.transport.register(ROLES.serverB, (message) => this.receive(message));
   }
 
@@ -82,6 +90,11 @@ export class ServerB {
         return this.features(message);
       case 'aggregate-request':
         return this.aggregate(message);
+      case 'owner-key':
+      case 'round-open':
+      case 'train-round':
+      case 'aggregate-weights':
+        return this.training.receive(message)!;
       case 'query-close':
         this.open.delete(message.queryId);
         return { type: 'ack' };
