@@ -1,6 +1,8 @@
 // Fixed-base exponentiation from a precomputed table (DESIGN §2: DJN h_n^a, and g^m for
 // keys with g != n + 1). Window i holds T[i][j] = B^(j * 2^(w*i)) for j in [0, 2^w), so
-// B^e = prod_i T[i][digit_i(e)]: one multiplication per window and no squaring.
+// B^e = prod_i T[i][digit_i(e)]: one multiplication per window and no squaring. Both users
+// have secret exponents (the DJN a determines r^n, hence m; m itself for g^m), so the only
+// exponentiation here scans every entry of a window with a mask.
 // Layout: windows(expBits, w) * 2^w entries of L words each, window-major; JS sizes it
 // with fixedBaseTableBytes.
 import { bitsAt, copyWords, word, zeroWords } from './limbs';
@@ -36,29 +38,6 @@ export function fixedBaseInit(ctx: usize, table: usize, base: usize, expBits: i3
       );
     const b = entry(table, L, w, win, 1);
     for (let j = 2; j < size; j++) montMul(ctx, entry(table, L, w, win, j), entry(table, L, w, win, j - 1), b);
-  }
-}
-
-/**
- * out = B^e (Montgomery form) for e of eWords words with bitLength(e) <= expBits.
- * Variable time: indexes the table by the digit and skips zero digits. Used for the
- * fresh per-ciphertext DJN exponent (see docs/DECISIONS.md on side channels).
- */
-export function fixedBasePow(
-  ctx: usize,
-  table: usize,
-  out: usize,
-  e: usize,
-  eWords: i32,
-  expBits: i32,
-  w: i32,
-): void {
-  const L = ctxWords(ctx);
-  copyWords(out, ctxOne(ctx), L);
-  const windows = fixedBaseWindows(expBits, w);
-  for (let win = 0; win < windows; win++) {
-    const digit = <i32>bitsAt(e, eWords, win * w, w);
-    if (digit != 0) montMul(ctx, out, out, entry(table, L, w, win, digit));
   }
 }
 

@@ -13,7 +13,7 @@ import {
   subSmall,
   zeroWords,
 } from './limbs';
-import { fixedBasePow, fixedBasePowConstTime } from './fixed-base';
+import { fixedBasePowConstTime } from './fixed-base';
 import { modPowConstTime, modPowWindow } from './modpow';
 import {
   ctxOne,
@@ -101,7 +101,9 @@ function randomFactorMont(pk: usize, outM: usize, r: usize, rWords: i32, mode: i
   } else if (mode == RAND_DJN) {
     const table = ptrAt(pk, PK_H_TABLE);
     if (table == 0) return STATUS_NO_TABLE;
-    fixedBasePow(ctx, table, outM, r, rWords, u32At(pk, PK_H_BITS), u32At(pk, PK_H_WINDOW));
+    // the exponent a is as secret as the plaintext (a gives r^n, hence m): constant time
+    const sel = slot(ptrAt(pk, PK_WORK), u32At(pk, PK_N2_WORDS), 5);
+    fixedBasePowConstTime(ctx, table, outM, r, rWords, u32At(pk, PK_H_BITS), u32At(pk, PK_H_WINDOW), sel);
   } else if (mode == RAND_RN) {
     zeroWords(tmp, n2Words);
     copyWords(tmp, r, rWords);

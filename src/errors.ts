@@ -21,7 +21,11 @@ export type ErrorCode =
   | 'POLICY_REFUSED'
   | 'MALFORMED_CSV'
   | 'NULL_VALUE'
-  | 'UNSUPPORTED_QUERY';
+  | 'UNSUPPORTED_QUERY'
+  | 'TRANSPORT'
+  | 'PEER_AUTH'
+  | 'KEYSTORE'
+  | 'PRIVACY_BUDGET';
 
 export type ErrorDetails = Record<string, string | number | boolean | undefined>;
 
@@ -157,6 +161,41 @@ export class PolicyRefusedError extends FedjoinError {
   }
 }
 
+/**
+ * A peer could not be reached, timed out after every retry, or answered outside the
+ * protocol (an HTTP status with no typed error, a body over the size limit).
+ */
+export class TransportError extends FedjoinError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('TRANSPORT', message, details);
+  }
+}
+/**
+ * Mutual TLS refused a peer: no certificate, one from another CA, a certificate that names
+ * no fedjoin role or a role not allowed here, or a server that is not the role asked for.
+ */
+export class PeerAuthError extends FedjoinError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('PEER_AUTH', message, details);
+  }
+}
+/**
+ * A key file that cannot be opened: wrong passphrase, tampered or truncated envelope,
+ * permissions wider than 0600, no passphrase given. Never carries key material.
+ */
+export class KeystoreError extends FedjoinError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('KEYSTORE', message, details);
+  }
+}
+
+/** A planned differentially private computation whose epsilon would exceed the budget it is given. */
+export class PrivacyBudgetError extends FedjoinError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('PRIVACY_BUDGET', message, details);
+  }
+}
+
 const classes: Record<ErrorCode, new (message: string, details?: ErrorDetails) => FedjoinError> = {
   INVALID_ARGUMENT: InvalidArgumentError,
   PLAINTEXT_RANGE: PlaintextRangeError,
@@ -176,6 +215,10 @@ const classes: Record<ErrorCode, new (message: string, details?: ErrorDetails) =
   MALFORMED_CSV: CsvError,
   NULL_VALUE: NullValueError,
   UNSUPPORTED_QUERY: QueryError,
+  TRANSPORT: TransportError,
+  PEER_AUTH: PeerAuthError,
+  KEYSTORE: KeystoreError,
+  PRIVACY_BUDGET: PrivacyBudgetError,
 };
 
 /** Rebuilds the typed error from a record that crossed a thread or process boundary. */

@@ -1,6 +1,6 @@
 // Per-key state inside one WASM instance: Montgomery contexts (n^2, and p^2, q^2, p, q
 // for private keys), the key structs the Paillier kernels read, fixed-base tables (g for
-// keys with g != n + 1, h_n for DJN), and a work area. Built once per key fingerprint
+// keys with g != n + 1, h_n for DJN), and a work area. Built once per key (n and g; p for
 // and cached; past the cap the whole arena is reset (contexts are cheap to rebuild).
 import { djnExponentBits, djnGenerator, type KeyMaterial } from './keys.js';
 import { readWords, toWords, wordsFor } from './limbs.js';
@@ -16,8 +16,14 @@ const MAX_CACHED = 16;
 interface KeyState {
   pk: number;
   n2Ctx: number;
-  sk?: number;
+  /** private structs by the key's p */
+  sk: Map<bigint, number>;
   djn?: boolean;
+}
+
+/** Contexts depend on n and g (the g table, hp, hq), not on n alone: two keys may share n. */
+function publicId(key: KeyMaterial): string {
+  return `${key.fingerprint}:${key.g.toString(36)}`;
 }
 
 export class KeyContexts {
@@ -66,11 +72,12 @@ export class KeyContexts {
 
   /** The public-key struct; with `djn`, its DJN table is built first if missing. */
   publicKey(key: KeyMaterial, djn = false): number {
-    let state = this.keys.get(key.fingerprint);
+    const id = publicId(key);
+    let state = this.keys.get(id);
     if (!state) {
       this.evictIfFull();
       state = this.buildPublic(key);
-      this.keys.set(key.fingerprint, state);
+      this.keys.set(id, state);
     }
     if (djn && !state.djn) {
       this.buildDjnTable(key, state);
@@ -82,15 +89,20 @@ export class KeyContexts {
   /** The Montgomery context mod n^2 of a key whose public struct exists. */
   n2Context(key: KeyMaterial): number {
     this.publicKey(key);
-    return this.keys.get(key.fingerprint)!.n2Ctx;
+    return this.keys.get(publicId(key))!.n2Ctx;
   }
 
   /** The private-key struct (requires key.p and key.q). */
   privateKey(key: KeyMaterial): number {
     this.publicKey(key);
-    const state = this.keys.get(key.fingerprint)!;
-    state.sk ??= this.buildPrivate(key);
-    return state.sk;
+    const state = this.keys.get(publicId(key))!;
+    // the struct depends on which prime is p (decryptModP answers mod p)
+    let sk = state.sk.get(key.p!);
+    if (sk === undefined) {
+      sk = this.buildPrivate(key);
+      state.sk.set(key.p!, sk);
+    }
+    return sk;
   }
 
   private field(struct: number, name: string, value: number): void {
@@ -122,7 +134,7 @@ export class KeyContexts {
       this.field(pk, 'PK_G_WINDOW', G_WINDOW);
       this.field(pk, 'PK_G_BITS', bits);
     }
-    return { pk, n2Ctx };
+    return { pk, n2Ctx, sk: new Map() };
   }
 
   private buildDjnTable(key: KeyMaterial, state: KeyState): void {

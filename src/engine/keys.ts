@@ -123,6 +123,10 @@ export function gcd(a: bigint, b: bigint): bigint {
  * (lambda = 2^s t) reaches 1; a square root of 1 other than +-1 on the way splits n.
  */
 function factorWithLambda(n: bigint, lambda: bigint): [bigint, bigint] {
+  // a multiple of lambda(n) is positive; bounding its size bounds the work below
+  if (lambda <= 0n || bitLength(lambda) > 4 * bitLength(n)) {
+    throw new KeyMismatchError('private key: lambda is not a multiple of lambda(n) for this modulus');
+  }
   let t = lambda;
   let s = 0;
   while (t % 2n === 0n) {
@@ -140,7 +144,7 @@ function factorWithLambda(n: bigint, lambda: bigint): [bigint, bigint] {
       x = y;
     }
   }
-  throw new InvalidKeyError('private key: lambda does not factor the modulus');
+  throw new KeyMismatchError('private key: lambda does not factor the modulus');
 }
 
 function order(a: bigint, b: bigint): [bigint, bigint] {

@@ -41,7 +41,11 @@ export function encodeContribution(local: LocalWeights, n: bigint): bigint[] {
  * The FedAvg weights from a decrypted aggregate: numerator / denominator per coordinate;
  * a coordinate no contributor holds keeps `fallback` (the previous global weight, or 0).
  */
-export function decodeAggregate(plain: readonly bigint[], n: bigint, fallback?: GlobalWeights): GlobalWeights {
+export function decodeAggregate(
+  plain: readonly bigint[],
+  n: bigint,
+  fallback?: GlobalWeights,
+): GlobalWeights {
   const d = plain.length / 2 - 1;
   const value = (k: number) => {
     const den = Number(decodeInteger(plain[d + 1 + k], n, 0));
@@ -62,7 +66,14 @@ export interface SignedFields {
 
 /** The bytes an owner signs: a SHA-256 digest binding every field to the ciphertexts. */
 export function contributionDigest(fields: SignedFields): Buffer {
-  const header = JSON.stringify(['fedjoin/contribution/v1', fields.round, fields.nonce, fields.owner, fields.fingerprint, fields.features]);
+  const header = JSON.stringify([
+    'fedjoin/contribution/v1',
+    fields.round,
+    fields.nonce,
+    fields.owner,
+    fields.fingerprint,
+    fields.features,
+  ]);
   return createHash('sha256')
     .update(header)
     .update(new Uint8Array(fields.data.buffer, fields.data.byteOffset, fields.data.byteLength))

@@ -83,7 +83,9 @@ export const messageSchemas = {
     /** hashed-join tags: one per declared key (ordered column list) */
     tags: z.array(z.object({ columns: z.array(z.string().min(1)).min(1), data: packed })),
     /** nested-loop keys: the canonical key plaintext of each declared key column */
-    nestedKeys: z.array(z.object({ column: z.string().min(1), data: packed })),
+    nestedKeys: z.array(z.object({ column: z.string().min(1), type: columnType, data: packed })),
+    /** the declared key columns and their types: joinable even when not encrypted as data */
+    keyColumns: z.array(z.object({ name: z.string().min(1), type: columnType })),
   }),
   /** client -> A: a parsed query: join conditions and feature or aggregate requests. */
   query: z.object({ type: z.literal('query'), queryId: id, mode: z.enum(joinModes), plan: queryPlan }),
@@ -156,14 +158,30 @@ export const messageSchemas = {
     topK: z.number().int().positive().nullable(),
   }),
   /** coordinator -> owner: the count, mean and M2 of the features it holds, for pooled standardisation. */
-  'stats-request': z.object({ type: z.literal('stats-request'), trainingId: id, features: z.array(columnRef) }),
+  'stats-request': z.object({
+    type: z.literal('stats-request'),
+    trainingId: id,
+    features: z.array(columnRef),
+  }),
   'column-stats': z.object({
     type: z.literal('column-stats'),
-    stats: z.array(z.object({ feature: z.string(), count: count, mean: z.number(), m2: z.number().nonnegative() })),
+    stats: z.array(
+      z.object({ feature: z.string(), count: count, mean: z.number(), m2: z.number().nonnegative() }),
+    ),
   }),
   /** coordinator -> B: a round starts; B answers with its nonce. */
-  'round-open': z.object({ type: z.literal('round-open'), trainingId: id, round: count, participants: z.array(id).min(1) }),
-  'round-nonce': z.object({ type: z.literal('round-nonce'), trainingId: id, round: count, nonce: z.string() }),
+  'round-open': z.object({
+    type: z.literal('round-open'),
+    trainingId: id,
+    round: count,
+    participants: z.array(id).min(1),
+  }),
+  'round-nonce': z.object({
+    type: z.literal('round-nonce'),
+    trainingId: id,
+    round: count,
+    nonce: z.string(),
+  }),
   /** coordinator -> owner: train locally (from the global model when there is one) and contribute. */
   'local-train': z.object({
     type: z.literal('local-train'),

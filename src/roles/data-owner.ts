@@ -8,7 +8,7 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { PublicKey } from 'paillier-bigint';
 import { encodeCell, encodingFor } from '../data/cell-codec.js';
 import { joinTags, nestedKeyColumns } from '../data/join-key.js';
-import type { Table } from '../data/table.js';
+import type { ColumnType, Table } from '../data/table.js';
 import type { Engine } from '../engine/engine.js';
 import { fingerprint } from '../engine/keys.js';
 import { pack, wordsFor } from '../engine/limbs.js';
@@ -28,6 +28,8 @@ export interface EncryptTableOptions {
    * so both modes compare the same canonical keys (src/data/join-key.ts).
    */
   joinKeys?: readonly (readonly string[])[];
+  /** Join modes to prepare the keys for (default both): a hashed-only table skips the nested keys. */
+  joinModes?: readonly ('hashed' | 'nested')[];
   /** Called after each column with columns done / total. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -66,9 +68,11 @@ export class DataOwner {
     const n = publicKey.n;
     const words = wordsFor(n * n);
     const names = options.columns ?? table.columnNames;
+    const modes = options.joinModes ?? ['hashed', 'nested'];
     const joinKeys = options.joinKeys ?? [];
-    const keyColumns = [...new Set(joinKeys.flat())];
-    const total = names.length + joinKeys.length + keyColumns.length;
+    const hashedKeys = modes.includes('hashed') ? joinKeys : [];
+    const keyColumns = modes.includes('nested') ? [...new Set(joinKeys.flat())] : [];
+    const total = names.length + hashedKeys.length + keyColumns.length;
     const secret = this.options.joinSecret;
     if (joinKeys.length > 0 && !secret)
       throw new Error(`owner ${this.options.name}: join keys need the join secret`);
@@ -84,13 +88,15 @@ export class DataOwner {
       columnData.push(await encrypt(table.column(column.name).values.map((v) => encodeCell(v, column, n))));
     }
     const tags: { columns: string[]; data: Uint32Array }[] = [];
-    for (const key of joinKeys)
+    for (const key of hashedKeys)
       tags.push({ columns: [...key], data: await encrypt(joinTags(table, key, secret!)) });
-    const nestedKeys: { column: string; data: Uint32Array }[] = [];
+    const nestedKeys: { column: string; type: ColumnType; data: Uint32Array }[] = [];
     for (const column of keyColumns) {
       const [plaintexts] = nestedKeyColumns(table, [column], n, secret);
-      nestedKeys.push({ column, data: await encrypt(plaintexts) });
+      nestedKeys.push({ column, type: table.column(column).type, data: await encrypt(plaintexts) });
     }
+    // key columns are queryable by name even when their values are not encrypted as data
+    const keyTypes = [...new Set(joinKeys.flat())].map((name) => ({ name, type: table.column(name).type }));
     return {
       type: 'encrypted-table',
       table: table.name,
@@ -102,6 +108,7 @@ export class DataOwner {
       columnData,
       tags,
       nestedKeys,
+      keyColumns: keyTypes,
     };
   }
 

@@ -168,10 +168,11 @@ export class ServerA {
   }
 
   private validPlan(plan: Query): Query {
-    const schemas = [...this.tables.values()].map((t) => ({
-      name: t.meta.table,
-      columns: t.meta.columns.map(({ name, type }) => ({ name, type })),
-    }));
+    const schemas = [...this.tables.values()].map((t) => {
+      const data = t.meta.columns.map(({ name, type }) => ({ name, type }));
+      const keys = t.meta.keyColumns.filter((k) => !data.some((c) => c.name === k.name));
+      return { name: t.meta.table, columns: [...data, ...keys] };
+    });
     return validateQuery(plan, schemas);
   }
 
@@ -487,7 +488,12 @@ function concatenatePartitions(parts: MessageOf<'encrypted-table'>[]): MessageOf
   const [first] = parts;
   if (parts.length === 1) return first;
   const shape = (p: MessageOf<'encrypted-table'>) =>
-    JSON.stringify([p.columns, p.tags.map((t) => t.columns), p.nestedKeys.map((k) => k.column)]);
+    JSON.stringify([
+      p.columns,
+      p.keyColumns,
+      p.tags.map((t) => t.columns),
+      p.nestedKeys.map((k) => k.column),
+    ]);
   for (const p of parts) {
     if (shape(p) !== shape(first)) {
       throw new MalformedMessageError(
@@ -511,7 +517,7 @@ function concatenatePartitions(parts: MessageOf<'encrypted-table'>[]): MessageOf
     columnData: first.columnData.map((_, k) => concat((p) => p.columnData[k])),
     tags: first.tags.map((t, k) => ({ columns: t.columns, data: concat((p) => p.tags[k].data) })),
     nestedKeys: first.nestedKeys.map((key, k) => ({
-      column: key.column,
+      ...key,
       data: concat((p) => p.nestedKeys[k].data),
     })),
   };
