@@ -2,7 +2,10 @@
 // A context holds one odd modulus N of L words with N' = -N^-1 mod 2^32, R mod N and
 // R^2 mod N (R = 2^(32L)), plus a scratch area that kernels use for temporaries, so no
 // kernel allocates. Every routine here runs in time that depends only on L, never on
-// operand values: the final subtraction is a masked select, not a branch.
+// operand values: the final subtraction is a masked select, not a branch, and every loop
+// bound and branch in the kernels depends on L and the column index only.
+// Elements cross every exported function as canonical L-word values; the radix-2^28 form
+// below is private to montMul/montSqr/fromMont.
 
 import { addWords, copyWords, setWord, subWords, word, zeroWords } from './limbs';
 
@@ -14,9 +17,61 @@ const H_ONE: usize = 12; // pointer to R mod N (Montgomery form of 1)
 const H_R2: usize = 16; // pointer to R^2 mod N
 const H_TMP: usize = 20; // pointer to the product buffer (2L + 2 words)
 const H_SCRATCH: usize = 24; // pointer to the scratch elements (SCRATCH_ELEMS x L words)
-export const CTX_HEADER_BYTES: usize = 32;
+const H_DIGITS: usize = 28; // M = ceil(32L / 28): radix-2^28 digits of the internal form
+const H_NINV28: usize = 32; // -N^-1 mod 2^28
+const H_SHIFT: usize = 36; // (28M - 32L) / 2: pre-shift of each operand, see montMul
+const H_INT: usize = 40; // pointer to the internal digit vectors (16-byte aligned)
+export const CTX_HEADER_BYTES: usize = 48;
 // Scratch elements: the windowed exponentiations need at most 2^6 table entries + 4 temps.
 export const SCRATCH_ELEMS: usize = 72;
+
+// ---- internal radix-2^28 form ----
+// montMul/montSqr convert their canonical u32 operands (O(L)) into radix-2^28 digits held
+// one per u32, run a product-scanning (Comba) Montgomery product whose column sums are
+// dot products done two lanes at a time with i64x2.extmul_{low,high}_i32x4_u, and convert
+// the result back. Digits < 2^28 make each product < 2^56, so a u64 lane can take 256 of
+// them before overflowing: no carry is propagated inside a column, one per column.
+// Each lane-pair sum below holds at most about M/2 + 4 products (squaring doubles its half),
+// so this is exact for M < 500 digits (about 14000 bits; the engine takes up to 8192).
+// Measured on the 2-core Zen 5 dev box, Node 20, min of 40 runs (us per call):
+//            CIOS u32 (before)   radix 2^28 SIMD Comba (this)
+//   2048 bits  sqr 3.8 mul 4.1      sqr 1.9 mul 2.1
+//   4096 bits  sqr 15.9 mul 18.6    sqr 5.6 mul 6.5    (2.8x)
+//   8192 bits  sqr 72.8 mul 63.4    sqr 19.4 mul 23.4
+// modPow via the engine, same run: 4096-bit modulus / 2048-bit exponent 2.3x plain BigInt
+// (gmp-wasm 1.5x); 2048/1024 3.8x (gmp-wasm 1.5x). Tried and not kept: unrolling the
+// column loop to 8 digits (no change), fusing the squaring's cross-product and reduction
+// loops (no change), masking the squaring's middle block instead of the scalar tail (no
+// change): the i64x2 extmul throughput (V8 emits two unpacks and a pmuludq for each) is
+// the limit, about 6.6 G products/s here against 7.8 in a bare dot-product loop.
+// Not tried yet: Karatsuba at the top level (at best ~8% on squaring, 12% on mul) and
+// radix 2^29 where M is small enough (~7%).
+const DIGIT_BITS: u32 = 28;
+const DIGIT_MASK: u32 = 0xfffffff;
+// Zero words kept on both sides of every digit vector, so the 4-wide loops may start at a
+// multiple of 4 and run past the end: the extra lanes multiply a zero.
+const PAD: i32 = 4;
+// Vectors in the internal area, each `stride` words: A (forward), B (reversed: column c's
+// sum a_i b_(c-i) becomes a dot product of two contiguous runs), Q (the reduction digits m_i,
+// forward), NR (N reversed), RES (result digits).
+const V_A: i32 = 0;
+const V_B: i32 = 1;
+const V_Q: i32 = 2;
+const V_NR: i32 = 3;
+const V_RES: i32 = 4;
+const VECTORS: i32 = 5;
+
+@inline function digitsFor(words: i32): i32 {
+  return (32 * words + 27) / 28;
+}
+@inline function vecStride(M: i32): i32 {
+  return (M + 2 * PAD + 3) & ~3;
+}
+/** Address of digit 0 of internal vector `v`. */
+@inline function vec(ctx: usize, v: i32): usize {
+  const M = load<i32>(ctx + H_DIGITS);
+  return load<usize>(ctx + H_INT) + ((<usize>(v * vecStride(M) + PAD)) << 2);
+}
 
 @inline export function ctxWords(ctx: usize): i32 {
   return load<i32>(ctx + H_WORDS);
@@ -40,7 +95,9 @@ export const SCRATCH_ELEMS: usize = 72;
 
 export function ctxSizeBytes(words: i32): usize {
   const L = <usize>words;
-  return CTX_HEADER_BYTES + ((3 * L + (2 * L + 2) + SCRATCH_ELEMS * L) << 2);
+  // + the internal digit vectors and up to 3 words to align them to 16 bytes
+  const internal = <usize>(VECTORS * vecStride(digitsFor(words)) + 3);
+  return CTX_HEADER_BYTES + ((3 * L + (2 * L + 2) + SCRATCH_ELEMS * L + internal) << 2);
 }
 
 // ---- operation trace ----
@@ -112,6 +169,16 @@ export function ctxInit(ctx: usize, n: usize, words: i32): void {
   for (let k = 0; k < 32 * words; k++) doubleMod(onePtr, nPtr, tmpPtr, words);
   copyWords(r2Ptr, onePtr, words);
   for (let k = 0; k < 32 * words; k++) doubleMod(r2Ptr, nPtr, tmpPtr, words);
+
+  // internal radix-2^28 form: digit count, pre-shift, -N^-1 mod 2^28, N reversed
+  const M = digitsFor(words);
+  store<i32>(ctx + H_DIGITS, M);
+  store<u32>(ctx + H_SHIFT, <u32>(28 * M - 32 * words) >> 1);
+  store<u32>(ctx + H_NINV28, (0 - inv) & DIGIT_MASK);
+  const intPtr = (scratchPtr + ((SCRATCH_ELEMS * L) << 2) + 15) & ~(<usize>15);
+  store<usize>(ctx + H_INT, intPtr);
+  zeroWords(intPtr, VECTORS * vecStride(M)); // the pads must read as zero forever
+  toDigits(vec(ctx, V_NR) + (<usize>(M - 1) << 2), -4, nPtr, words, M, 0);
 }
 
 /** v = 2v mod n for v < n; tmp holds L words. */
@@ -126,105 +193,236 @@ function doubleMod(v: usize, n: usize, tmp: usize, L: i32): void {
 }
 
 /**
- * out = a * b * R^-1 mod N (CIOS, the two inner loops fused). Requires a * b < N * R
- * (for instance a < R and b < N); the result is fully reduced. out may alias a or b.
+ * Writes the M radix-2^28 digits of (x << shift) for the L-word x, digit k at dst + k * step
+ * bytes (step 4: forward, -4 from the last slot: reversed). Loop counts depend on L only.
+ */
+function toDigits(dst: usize, step: isize, x: usize, L: i32, M: i32, shift: u32): void {
+  let acc: u64 = 0;
+  let have: u32 = shift; // valid bits in acc; the low `shift` are the zeros shifted in
+  let j = 0;
+  let p = dst;
+  for (let k = 0; k < M; k++) {
+    if (have < DIGIT_BITS) {
+      const w: u64 = j < L ? <u64>word(x, j) : 0;
+      acc |= w << have;
+      have += 32;
+      j++;
+    }
+    store<u32>(p, <u32>acc & DIGIT_MASK);
+    acc >>= DIGIT_BITS;
+    have -= DIGIT_BITS;
+    p += step;
+  }
+}
+
+/**
+ * Packs the M digits at r (the last may hold 29 bits) into L words at dst and returns the
+ * bits above word L - 1 (0 or 1 for a Montgomery result < 2N).
+ */
+function fromDigits(dst: usize, r: usize, L: i32, M: i32): u32 {
+  let acc: u64 = 0;
+  let have: u32 = 0;
+  let k = 0;
+  for (let j = 0; j < L; j++) {
+    while (have < 32) {
+      acc |= <u64>load<u32>(r + (<usize>k << 2)) << have;
+      have += DIGIT_BITS;
+      k++;
+    }
+    setWord(dst, j, <u32>acc);
+    acc >>= 32;
+    have -= 32;
+  }
+  if (k < M) acc |= <u64>load<u32>(r + (<usize>k << 2)) << have;
+  return <u32>acc;
+}
+
+/**
+ * Column c of a Montgomery product ends here: folds the lane sums (each < 2^63.3, so they
+ * are split at bit 28 before adding) and the extra scalar terms into the running carry.
+ * For c < M it picks the reduction digit m_c (stored at q) that clears the column; for
+ * c >= M it stores the result digit at res. Returns the next carry.
+ */
+@inline function endColumn(
+  v1: v128,
+  v2: v128,
+  extra: u64,
+  carry: u64,
+  reduce: bool,
+  ninv: u32,
+  n0: u64,
+  dst: usize,
+): u64 {
+  const mask = i64x2.splat(<i64>DIGIT_MASK);
+  const vl = i64x2.add(v128.and(v1, mask), v128.and(v2, mask));
+  const vh = i64x2.add(i64x2.shr_u(v1, DIGIT_BITS), i64x2.shr_u(v2, DIGIT_BITS));
+  let s = carry + <u64>i64x2.extract_lane(vl, 0) + <u64>i64x2.extract_lane(vl, 1) + (extra & DIGIT_MASK);
+  const h = <u64>i64x2.extract_lane(vh, 0) + <u64>i64x2.extract_lane(vh, 1) + (extra >> DIGIT_BITS);
+  if (reduce) {
+    const m = (<u32>s * ninv) & DIGIT_MASK;
+    store<u32>(dst, m);
+    s += <u64>m * n0;
+  } else {
+    store<u32>(dst, <u32>s & DIGIT_MASK);
+  }
+  return h + (s >> DIGIT_BITS);
+}
+
+/**
+ * The Montgomery product of the digit vectors A and B (B reversed) into RES:
+ * sum(a_i b_j 2^(28(i+j))) * 2^(-28M) mod N, as a value < 2N (M digits, the last up to 29
+ * bits). Product scanning with the reduction interleaved, column by column.
+ */
+function mulCore(ctx: usize): void {
+  const M = load<i32>(ctx + H_DIGITS);
+  const A = vec(ctx, V_A);
+  const B = vec(ctx, V_B);
+  const Q = vec(ctx, V_Q);
+  const NR = vec(ctx, V_NR);
+  const RES = vec(ctx, V_RES);
+  const ninv = load<u32>(ctx + H_NINV28);
+  const n0 = <u64>load<u32>(NR + (<usize>(M - 1) << 2));
+  // Q must read as zero beyond the digits chosen so far
+  zeroWords(Q, M);
+  let carry: u64 = 0;
+  for (let c = 0; c < 2 * M - 1; c++) {
+    const lo = c < M ? 0 : c - M + 1;
+    const hi = c < M ? c : M - 1;
+    const i0 = lo & ~3;
+    // b_(c-i) sits at B[M-1-c+i]: the same offset for every i of the column
+    const off = (<isize>(M - 1 - c)) << 2;
+    let pa = A + (<usize>i0 << 2);
+    let pb = <usize>(<isize>pa - <isize>A + <isize>B + off);
+    let pq = Q + (<usize>i0 << 2);
+    let pn = <usize>(<isize>pq - <isize>Q + <isize>NR + off);
+    const end = A + (<usize>(hi + 1) << 2);
+    let m0 = i64x2.splat(0);
+    let m1 = i64x2.splat(0);
+    let r0 = i64x2.splat(0);
+    let r1 = i64x2.splat(0);
+    do {
+      const x = v128.load(pa);
+      const y = v128.load(pb);
+      const q = v128.load(pq);
+      const n = v128.load(pn);
+      m0 = i64x2.add(m0, i64x2.extmul_low_i32x4_u(x, y));
+      m1 = i64x2.add(m1, i64x2.extmul_high_i32x4_u(x, y));
+      r0 = i64x2.add(r0, i64x2.extmul_low_i32x4_u(q, n));
+      r1 = i64x2.add(r1, i64x2.extmul_high_i32x4_u(q, n));
+      pa += 16;
+      pb += 16;
+      pq += 16;
+      pn += 16;
+    } while (pa < end);
+    const reduce = c < M;
+    const dst = reduce ? Q + (<usize>c << 2) : RES + (<usize>(c - M) << 2);
+    carry = endColumn(i64x2.add(m0, m1), i64x2.add(r0, r1), 0, carry, reduce, ninv, n0, dst);
+  }
+  store<u32>(RES + (<usize>(M - 1) << 2), <u32>carry);
+}
+
+/**
+ * As mulCore for B = A reversed (a square): each cross product a_i a_(c-i), i < c - i, once,
+ * doubled, plus the diagonal a_(c/2)^2.
+ */
+function sqrCore(ctx: usize): void {
+  const M = load<i32>(ctx + H_DIGITS);
+  const A = vec(ctx, V_A);
+  const B = vec(ctx, V_B);
+  const Q = vec(ctx, V_Q);
+  const NR = vec(ctx, V_NR);
+  const RES = vec(ctx, V_RES);
+  const ninv = load<u32>(ctx + H_NINV28);
+  const n0 = <u64>load<u32>(NR + (<usize>(M - 1) << 2));
+  zeroWords(Q, M);
+  let carry: u64 = 0;
+  for (let c = 0; c < 2 * M - 1; c++) {
+    const lo = c < M ? 0 : c - M + 1;
+    const hi = c < M ? c : M - 1;
+    const hs = (c - 1) >> 1; // last i with i < c - i
+    const i0 = lo & ~3;
+    const off = (<isize>(M - 1 - c)) << 2;
+    // cross products: whole blocks of 4 below the middle, then up to 3 scalar terms
+    let m0 = i64x2.splat(0);
+    let m1 = i64x2.splat(0);
+    let i = i0;
+    let pa = A + (<usize>i << 2);
+    let pb = <usize>(<isize>pa - <isize>A + <isize>B + off);
+    for (; i + 3 <= hs; i += 4) {
+      const x = v128.load(pa);
+      const y = v128.load(pb);
+      m0 = i64x2.add(m0, i64x2.extmul_low_i32x4_u(x, y));
+      m1 = i64x2.add(m1, i64x2.extmul_high_i32x4_u(x, y));
+      pa += 16;
+      pb += 16;
+    }
+    let tail: u64 = 0;
+    for (; i <= hs; i++) tail += <u64>load<u32>(A + (<usize>i << 2)) * <u64>load<u32>(A + (<usize>(c - i) << 2));
+    let extra = tail << 1;
+    if ((c & 1) == 0) {
+      const d = <u64>load<u32>(A + (<usize>(c >> 1) << 2));
+      extra += d * d;
+    }
+    // reduction terms m_i n_(c-i) over the whole column
+    let r0 = i64x2.splat(0);
+    let r1 = i64x2.splat(0);
+    let pq = Q + (<usize>i0 << 2);
+    let pn = <usize>(<isize>pq - <isize>Q + <isize>NR + off);
+    const end = Q + (<usize>(hi + 1) << 2);
+    do {
+      const q = v128.load(pq);
+      const n = v128.load(pn);
+      r0 = i64x2.add(r0, i64x2.extmul_low_i32x4_u(q, n));
+      r1 = i64x2.add(r1, i64x2.extmul_high_i32x4_u(q, n));
+      pq += 16;
+      pn += 16;
+    } while (pq < end);
+    const reduce = c < M;
+    const dst = reduce ? Q + (<usize>c << 2) : RES + (<usize>(c - M) << 2);
+    const v1 = i64x2.shl(i64x2.add(m0, m1), 1);
+    carry = endColumn(v1, i64x2.add(r0, r1), extra, carry, reduce, ninv, n0, dst);
+  }
+  store<u32>(RES + (<usize>(M - 1) << 2), <u32>carry);
+}
+
+/** out = RES as L words, fully reduced (masked final subtraction). */
+@inline function finish(ctx: usize, out: usize): void {
+  const L = ctxWords(ctx);
+  const t = ctxTmp(ctx);
+  const top = fromDigits(t, vec(ctx, V_RES), L, load<i32>(ctx + H_DIGITS));
+  finalSubtract(out, t, top, ctxModulus(ctx), L);
+}
+
+/**
+ * out = a * b * R^-1 mod N. Requires a * b < N * R (for instance a < R and b < N); the
+ * result is fully reduced. out may alias a or b.
+ * The internal product has R' = 2^(28M) >= R = 2^(32L); both operands go in shifted left by
+ * s = (28M - 32L) / 2 bits, so a 2^s * b 2^s / R' = a b / R and a 2^s * b 2^s < N R'.
  */
 export function montMul(ctx: usize, out: usize, a: usize, b: usize): void {
   const L = ctxWords(ctx);
-  const n = ctxModulus(ctx);
-  const t = ctxTmp(ctx);
-  const ninv = load<u32>(ctx + H_NINV);
+  const M = load<i32>(ctx + H_DIGITS);
+  const s = load<u32>(ctx + H_SHIFT);
   trace(1, out, a, b);
-  zeroWords(t, L + 2);
-  const a0 = <u64>word(a, 0);
-  for (let i = 0; i < L; i++) {
-    const bi = <u64>word(b, i);
-    // first column: choose m so that t[0] + a0*bi + m*n0 = 0 mod 2^32
-    let s1 = <u64>word(t, 0) + a0 * bi;
-    const m = <u64>(<u32>s1 * ninv);
-    let c1 = s1 >> 32;
-    let s2 = <u64>(<u32>s1) + m * <u64>word(n, 0);
-    let c2 = s2 >> 32;
-    for (let j = 1; j < L; j++) {
-      s1 = <u64>word(t, j) + <u64>word(a, j) * bi + c1;
-      c1 = s1 >> 32;
-      s2 = <u64>(<u32>s1) + m * <u64>word(n, j) + c2;
-      c2 = s2 >> 32;
-      setWord(t, j - 1, <u32>s2);
-    }
-    const top = <u64>word(t, L) + c1 + c2;
-    setWord(t, L - 1, <u32>top);
-    setWord(t, L, word(t, L + 1) + <u32>(top >> 32));
-    setWord(t, L + 1, 0);
-  }
-  finalSubtract(out, t, word(t, L), n, L);
+  toDigits(vec(ctx, V_A), 4, a, L, M, s);
+  toDigits(vec(ctx, V_B) + (<usize>(M - 1) << 2), -4, b, L, M, s);
+  mulCore(ctx);
+  finish(ctx, out);
 }
 
 /**
- * Montgomery reduction of the 2L-word value in ctxTmp (t < N * R): out = t * R^-1 mod N.
- */
-function redcTmp(ctx: usize, out: usize): void {
-  const L = ctxWords(ctx);
-  const n = ctxModulus(ctx);
-  const t = ctxTmp(ctx);
-  const ninv = load<u32>(ctx + H_NINV);
-  let topCarry: u64 = 0;
-  for (let i = 0; i < L; i++) {
-    const row = t + (<usize>i << 2);
-    const m = <u64>(word(row, 0) * ninv);
-    let c: u64 = 0;
-    for (let j = 0; j < L; j++) {
-      const s = <u64>word(row, j) + m * <u64>word(n, j) + c;
-      setWord(row, j, <u32>s);
-      c = s >> 32;
-    }
-    // the previous row's overflow belongs at the same position as this row's carry
-    const s = <u64>word(row, L) + c + topCarry;
-    setWord(row, L, <u32>s);
-    topCarry = s >> 32;
-  }
-  finalSubtract(out, t + (<usize>L << 2), <u32>topCarry, n, L);
-}
-
-/**
- * out = a^2 * R^-1 mod N: the square computed with each cross product once (about
- * 25% fewer multiplies than montMul), then a separate reduction. out may alias a.
+ * out = a^2 * R^-1 mod N with each cross product computed once (about 25% fewer
+ * multiplies than montMul). out may alias a.
  */
 export function montSqr(ctx: usize, out: usize, a: usize): void {
   const L = ctxWords(ctx);
-  const t = ctxTmp(ctx);
+  const M = load<i32>(ctx + H_DIGITS);
+  const s = load<u32>(ctx + H_SHIFT);
   trace(2, out, a, a);
-  zeroWords(t, 2 * L + 2);
-  // cross products a_i a_j, i < j
-  for (let i = 0; i < L - 1; i++) {
-    const ai = <u64>word(a, i);
-    const row = t + (<usize>i << 2);
-    let c: u64 = 0;
-    for (let j = i + 1; j < L; j++) {
-      const s = <u64>word(row, j) + ai * <u64>word(a, j) + c;
-      setWord(row, j, <u32>s);
-      c = s >> 32;
-    }
-    setWord(row, L, <u32>c);
-  }
-  // double them and add the squares a_i^2 at column 2i
-  let shiftIn: u32 = 0;
-  let c: u64 = 0;
-  for (let i = 0; i < L; i++) {
-    const ai = <u64>word(a, i);
-    const sq = ai * ai;
-    const lo = word(t, 2 * i);
-    const hi = word(t, 2 * i + 1);
-    const dlo = (lo << 1) | shiftIn;
-    const dhi = (hi << 1) | (lo >> 31);
-    shiftIn = hi >> 31;
-    const s0 = <u64>dlo + (sq & 0xffffffff) + c;
-    setWord(t, 2 * i, <u32>s0);
-    const s1 = <u64>dhi + (sq >> 32) + (s0 >> 32);
-    setWord(t, 2 * i + 1, <u32>s1);
-    c = s1 >> 32;
-  }
-  redcTmp(ctx, out);
+  toDigits(vec(ctx, V_A), 4, a, L, M, s);
+  toDigits(vec(ctx, V_B) + (<usize>(M - 1) << 2), -4, a, L, M, s);
+  sqrCore(ctx);
+  finish(ctx, out);
 }
 
 /** out = x * R mod N (into Montgomery form) for any L-word x < R. */
@@ -232,13 +430,18 @@ export function toMont(ctx: usize, out: usize, x: usize): void {
   montMul(ctx, out, x, ctxR2(ctx));
 }
 
-/** out = a * R^-1 mod N (out of Montgomery form). */
+/** out = a * R^-1 mod N (out of Montgomery form): the product with the integer 1. */
 export function fromMont(ctx: usize, out: usize, a: usize): void {
   const L = ctxWords(ctx);
-  const t = ctxTmp(ctx);
-  copyWords(t, a, L);
-  zeroWords(t + (<usize>L << 2), L + 2);
-  redcTmp(ctx, out);
+  const M = load<i32>(ctx + H_DIGITS);
+  const s = load<u32>(ctx + H_SHIFT);
+  toDigits(vec(ctx, V_A), 4, a, L, M, s);
+  // 1 shifted by s, reversed: only its digit 0 (the last slot) is non-zero, as s < 28
+  const B = vec(ctx, V_B);
+  zeroWords(B, M);
+  store<u32>(B + (<usize>(M - 1) << 2), <u32>1 << s);
+  mulCore(ctx);
+  finish(ctx, out);
 }
 
 /** out = (a + b) mod N for a, b < N, masked. tmp holds L words. */

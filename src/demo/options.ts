@@ -12,6 +12,8 @@ export const DEMO_DEFAULT_NESTED_ROWS = 24;
 /** More would take far longer than the demo's few minutes (each indicator costs ~10-40 ms). */
 export const DEMO_MAX_NESTED_ROWS = 400;
 export const DEMO_DEFAULT_ENCRYPTION: RandomMode = 'djn';
+/** Training rounds over the join (round 0: owners only; then B refines with DP-SGD). */
+export const DEMO_DEFAULT_TRAINING_ROUNDS = 3;
 export const DEMO_ENCRYPTIONS: readonly RandomMode[] = ['standard', 'djn', 'pool'];
 
 export interface DemoOptions {
@@ -19,6 +21,8 @@ export interface DemoOptions {
   bits?: number;
   /** Rows of each table in the nested-loop sample; 0 skips the nested mode (default 24). */
   nestedRows?: number;
+  /** Federated training rounds; 0 skips training (default 2). */
+  trainingRounds?: number;
   /** Engine worker threads (default: all cores). */
   workers?: number;
   /** How encryptions make r^n (default 'djn', DESIGN §2). */
@@ -51,6 +55,7 @@ export function checkDemoOptions(options: DemoOptions): void {
   }
   checkInteger('nested rows', options.nestedRows, 0, DEMO_MAX_NESTED_ROWS);
   checkInteger('workers', options.workers, 0, 256);
+  checkInteger('training rounds', options.trainingRounds, 0, 20);
   checkInteger('minimum group size', options.minGroupSize, 1);
   checkInteger('overlap', options.overlap, 0, 400);
   if (options.encryption !== undefined && !DEMO_ENCRYPTIONS.includes(options.encryption)) {

@@ -20,6 +20,7 @@ import {
   DEMO_DEFAULT_BITS,
   DEMO_DEFAULT_ENCRYPTION,
   DEMO_DEFAULT_NESTED_ROWS,
+  DEMO_DEFAULT_TRAINING_ROUNDS,
   type DemoOptions,
 } from './options.js';
 import {
@@ -31,6 +32,7 @@ import {
   TOLERANCE,
 } from './plaintext.js';
 import { type Bar, Progress } from './progress.js';
+import { runTrainingDemo, type TrainingDemoResult } from './training.js';
 
 export type { DemoOptions } from './options.js';
 
@@ -114,6 +116,7 @@ export interface DemoResult {
   encrypted: EncryptionRecord[];
   nestedSample: NestedSample | null;
   queries: QueryRecord[];
+  training: TrainingDemoResult | null;
   phases: PhaseRecord[];
   totalMs: number;
   bytesSent: number;
@@ -345,6 +348,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const started = performance.now();
   const bits = options.bits ?? DEMO_DEFAULT_BITS;
   const nestedRows = options.nestedRows ?? DEMO_DEFAULT_NESTED_ROWS;
+  const trainingRounds = options.trainingRounds ?? DEMO_DEFAULT_TRAINING_ROUNDS;
   const encryption = options.encryption ?? DEMO_DEFAULT_ENCRYPTION;
   const out = options.quiet
     ? () => {}
@@ -456,9 +460,22 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     }
     out('');
 
+    let training: TrainingDemoResult | null = null;
+    if (trainingRounds > 0) {
+      out(
+        `[5] federated training over the join (DESIGN §4): owners' signed, encrypted local models, ` +
+          `B's DP-SGD on the joined rows, ${trainingRounds} rounds`,
+      );
+      const fedEngine = engine;
+      training = await run.phase('federated training', undefined, () =>
+        runTrainingDemo(fedEngine, bits, trainingRounds, out),
+      );
+      out('');
+    }
+
     const totalMs = performance.now() - started;
     const result: DemoResult = {
-      ok: run.queries.length > 0 && run.queries.every((q) => q.match),
+      ok: run.queries.length > 0 && run.queries.every((q) => q.match) && (training?.withinTargets ?? true),
       bits,
       workers,
       encryption,
@@ -468,6 +485,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       encrypted: run.encrypted,
       nestedSample,
       queries: run.queries,
+      training,
       phases: run.phases,
       totalMs,
       bytesSent: fed.transport.bytesSent,

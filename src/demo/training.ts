@@ -1,0 +1,150 @@
+// The demo's training part (issue 5 item 7): on a stratified 70/30 split of the bundled
+// data, three owners (hospital-east and hospital-west: a horizontal split of the hospital
+// table with the label; lab: a vertical part, 80% of the training ids) train a logistic
+// model over the join, without and with DP-SGD at B; the client evaluates it on the 30% it
+// holds, next to a plaintext centralised model trained in the same run on the same rows.
+import { loadBundled } from '../data/bundled.js';
+import type { Table } from '../data/table.js';
+import type { Engine } from '../engine/engine.js';
+import { predictProba, train } from '../fl/logistic.js';
+import { accuracy, auc, stratifiedSplit } from '../fl/metrics.js';
+import { applyStandardizer, fitStandardizer } from '../fl/standardize.js';
+import type { TrainingReport } from '../roles/client.js';
+import { createFederation } from '../roles/federation.js';
+
+/** The model's features: six of the hospital's columns and six of the lab's. */
+export const TRAINING_FEATURES = {
+  hospital: [
+    'mean_radius',
+    'mean_texture',
+    'mean_area',
+    'mean_smoothness',
+    'mean_concavity',
+    'mean_concave_points',
+  ],
+  lab: [
+    'worst_radius',
+    'worst_texture',
+    'worst_area',
+    'worst_smoothness',
+    'worst_concavity',
+    'worst_concave_points',
+  ],
+} as const;
+export const TRAINING_DP = { epsilon: 3, delta: 1e-5 } as const;
+const SPLIT_SEED = 7;
+
+export interface TrainingRun {
+  label: string;
+  report: TrainingReport;
+  ms: number;
+}
+
+export interface TrainingDemoResult {
+  baseline: { accuracy: number; auc: number };
+  trainRows: number;
+  testRows: number;
+  runs: TrainingRun[];
+  /** Without DP within 2 points of the baseline, with DP within 6 (issue 5 targets). */
+  withinTargets: boolean;
+}
+
+export function trainingSql(rounds: number, dp: boolean): string {
+  const h = TRAINING_FEATURES.hospital.map((f) => `h.${f}`);
+  const l = TRAINING_FEATURES.lab.map((f) => `l.${f}`);
+  const privacy = dp ? ` EPSILON ${TRAINING_DP.epsilon} DELTA ${TRAINING_DP.delta}` : '';
+  return `SELECT ${[...h, ...l].join(', ')} FROM hospital h JOIN lab l ON h.id = l.id TRAIN LOGISTIC LABEL h.malignant ROUNDS ${rounds}${privacy}`;
+}
+
+export async function runTrainingDemo(
+  engine: Engine,
+  bits: number,
+  rounds: number,
+  out: (line: string) => void,
+): Promise<TrainingDemoResult> {
+  const all = loadBundled();
+  const labels = all.column('malignant').values.map(Number);
+  const { train: trainRows, test: testRows } = stratifiedSplit(labels, 0.3, SPLIT_SEED);
+  const features = [...TRAINING_FEATURES.hospital, ...TRAINING_FEATURES.lab];
+  const matrix = (rows: number[]) => rows.map((i) => features.map((f) => Number(all.column(f).values[i])));
+  const standardizer = fitStandardizer(matrix(trainRows));
+  const central = train(
+    features,
+    applyStandardizer(standardizer, matrix(trainRows)),
+    trainRows.map((i) => labels[i]),
+  );
+  const p = predictProba(central, applyStandardizer(standardizer, matrix(testRows)));
+  const yTest = testRows.map((i) => labels[i]);
+  const baseline = { accuracy: accuracy(yTest, p), auc: auc(yTest, p) };
+
+  const fed = await createFederation({ engine, bits });
+  const hospital = all.project(['id', ...TRAINING_FEATURES.hospital, 'malignant'], 'hospital');
+  const half = Math.floor(trainRows.length / 2);
+  const owners: [string, Table][] = [
+    ['hospital-east', hospital.takeRows(trainRows.slice(0, half))],
+    ['hospital-west', hospital.takeRows(trainRows.slice(half))],
+    [
+      'lab',
+      all.project(['id', ...TRAINING_FEATURES.lab], 'lab').takeRows(trainRows.filter((_, k) => k % 5 !== 0)),
+    ],
+  ];
+  out(
+    `    split: ${trainRows.length} training rows (hospital-east ${owners[0][1].rowCount}, hospital-west ` +
+      `${owners[1][1].rowCount}: a horizontal split with the label; lab ${owners[2][1].rowCount}: a vertical part), ` +
+      `${testRows.length} evaluation rows at the client`,
+  );
+  for (const [name, table] of owners) {
+    const owner = fed.owner(name);
+    await owner.shareTable(table, { joinKeys: [['id']], joinModes: ['hashed'] });
+    await owner.joinTraining(table);
+    fed.coordinator.addOwner(name);
+  }
+  const evaluation = all.takeRows(testRows);
+  const runs: TrainingRun[] = [];
+  for (const dp of [false, true]) {
+    const label = dp
+      ? `DP-SGD at B, epsilon ${TRAINING_DP.epsilon}, delta ${TRAINING_DP.delta}`
+      : 'without DP';
+    const start = performance.now();
+    const report = await fed.client.train(trainingSql(rounds, dp), { evaluation });
+    runs.push({ label, report, ms: performance.now() - start });
+    printRun(out, label, report, baseline, performance.now() - start);
+  }
+  const [plain, private_] = runs.map((r) => r.report.evaluation!.accuracy);
+  const withinTargets = plain >= baseline.accuracy - 0.02 && private_ >= baseline.accuracy - 0.06;
+  out(
+    `    plaintext centralised baseline (same rows, same features): accuracy ${pct(baseline.accuracy)}, AUC ${baseline.auc.toFixed(3)}` +
+      ` | targets (within 2 points without DP, 6 with): ${withinTargets ? 'met' : 'MISSED'}`,
+  );
+  return { baseline, trainRows: trainRows.length, testRows: testRows.length, runs, withinTargets };
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+function printRun(
+  out: (line: string) => void,
+  label: string,
+  report: TrainingReport,
+  baseline: { accuracy: number },
+  ms: number,
+): void {
+  const ev = report.evaluation!;
+  const gap = (baseline.accuracy - ev.accuracy) * 100;
+  out(
+    `  training ${label}: ${report.rounds} rounds, ${report.rowsJoined} rows joined, ${(ms / 1000).toFixed(2)} s`,
+  );
+  out(
+    `    accuracy ${pct(ev.accuracy)} (${gap >= 0 ? `${gap.toFixed(1)} points below` : `${(-gap).toFixed(1)} points above`} the baseline), ` +
+      `AUC ${ev.auc.toFixed(3)}, log-loss ${ev.logLoss.toFixed(3)} on ${ev.rows} rows`,
+  );
+  const losses = report.lossPerRound.map((l) => (l === null ? '-' : l.toFixed(4))).join(', ');
+  out(`    B's loss of each round's global model on the joined rows: ${losses}`);
+  if (report.epsilon !== null) {
+    out(
+      `    privacy: (epsilon ${report.epsilon.toFixed(3)}, delta ${report.delta}) spent by DP-SGD at B over all rounds ` +
+        '(RDP accountant, Poisson-subsampled Gaussian); standardisation statistics and the owners\u2019 aggregates are not covered',
+    );
+  }
+  for (const [phase, t] of Object.entries(report.timingsMs))
+    out(`      ${phase.padEnd(44)} ${(t / 1000).toFixed(2)} s`);
+}
