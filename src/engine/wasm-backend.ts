@@ -4,22 +4,7 @@ import { BatchLengthError, KernelStatusError } from '../errors.js';
 import { type KernelBackend, type KernelTask, keyWords, taskStrides } from '../workers/tasks.js';
 import { KeyContexts } from './key-context.js';
 import { Arena } from './memory.js';
-import { type KernelExports, type Kernels, loadKernels } from './wasm.js';
-
-/** The join kernel's entry (assembly/join.ts), beside wasm.ts's KernelExports. */
-interface JoinExports {
-  joinTileBatch(
-    pk: number,
-    left: number,
-    rightInv: number,
-    rho: number,
-    out: number,
-    rows: number,
-    cols: number,
-    keyCols: number,
-    rhoWords: number,
-  ): number;
-}
+import { type Kernels, loadKernels } from './wasm.js';
 
 export class WasmBackend implements KernelBackend {
   private readonly contexts: KeyContexts;
@@ -37,7 +22,7 @@ export class WasmBackend implements KernelBackend {
   }
 
   run(task: KernelTask): Uint32Array {
-    const k = this.kernels.exports as KernelExports & JoinExports;
+    const k = this.kernels.exports;
     const { RAND_R, RAND_DJN, RAND_RN } = this.kernels.layout;
     const mode = (m: string) => (m === 'djn' ? RAND_DJN : m === 'pool' ? RAND_RN : RAND_R);
     const { outWords } = taskStrides(task);

@@ -47,6 +47,17 @@ export interface KernelExports {
   decryptCrtBatch(sk: number, c: number, out: number, count: number): number;
   decryptModPBatch(sk: number, c: number, out: number, count: number): number;
   zeroTestBatch(sk: number, c: number, out: number, count: number): number;
+  joinTileBatch(
+    pk: number,
+    left: number,
+    rightInv: number,
+    rho: number,
+    out: number,
+    rows: number,
+    cols: number,
+    keyCols: number,
+    rhoWords: number,
+  ): number;
   traceReset(): void;
   traceHashLow(): number;
   traceOps(): number;

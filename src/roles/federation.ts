@@ -18,6 +18,8 @@ export interface FederationOptions {
   bits?: number;
   /** Record every role's view (leakage tests). */
   recordViews?: boolean;
+  /** The transport to wire the roles on (tests pass one that intercepts messages). */
+  transport?: InProcessTransport;
   policy?: Partial<ServerBPolicy>;
 }
 
@@ -33,7 +35,7 @@ export interface Federation {
 }
 
 export async function createFederation(options: FederationOptions): Promise<Federation> {
-  const transport = new InProcessTransport(options.recordViews ?? false);
+  const transport = options.transport ?? new InProcessTransport(options.recordViews ?? false);
   const { engine } = options;
   const serverB = await ServerB.create({ engine, transport, bits: options.bits, policy: options.policy });
   const published: MessageOf<'public-key'> = serverB.publicKeyMessage();

@@ -66,8 +66,8 @@ beforeAll(async () => {
     decrypted.push([...cs]);
     return realDecrypt(key, cs, options);
   };
-  fed = await createFederation({ engine, bits: 1024, policy: { minGroupSize: 5 }, recordViews: true });
-  (fed as { transport: InProcessTransport }).transport; // views recorded below through the same wiring
+  const transport = new TamperingTransport(true);
+  fed = await createFederation({ engine, bits: 1024, policy: { minGroupSize: 5 }, transport });
   const hospital = all.project(['id', ...HOSPITAL, 'malignant'], 'hospital');
   const parts: [string, Table][] = [
     ['hospital-east', hospital.takeRows(trainRows.slice(0, 120))],
@@ -82,11 +82,6 @@ beforeAll(async () => {
   }
 });
 afterAll(async () => engine.close());
-
-// createFederation builds its own transport; rebuild the federation on the tampering one
-beforeAll(() => {
-  Object.setPrototypeOf(fed.transport, TamperingTransport.prototype);
-});
 
 describe('training over the join', () => {
   it('lands within 2 points of the centralised baseline and reports the run', async () => {
