@@ -14,6 +14,7 @@ import { PolicyRefusedError } from '../errors.js';
 import { isAggregateQuery, parseQuery, queryColumns } from '../query/sql.js';
 import type { JoinMode } from '../roles/client.js';
 import { createFederation, type Federation } from '../roles/federation.js';
+import { rowsDigest } from '../serve/digest.js';
 import type { RandomMode } from '../workers/tasks.js';
 import {
   checkDemoOptions,
@@ -83,7 +84,7 @@ export interface QueryRecord {
   refused: boolean;
   expectedRefused: boolean;
   /** Feature queries: the decrypted rows B now holds. */
-  featureSet?: { rows: number; columns: string[]; sample: Cell[][] };
+  featureSet?: { rows: number; columns: string[]; sample: Cell[][]; digest: string };
   match: boolean;
   error?: string;
   /** Server A's phases: join, aggregates or features. */
@@ -269,6 +270,7 @@ class DemoRun {
         rows: rows.length,
         columns: set?.columns.map((c) => c.name) ?? [],
         sample: rows.slice(0, 3),
+        digest: rowsDigest(rows),
       };
       const expected = plaintextRows(plan, left, right, pairs);
       record.match =

@@ -18,11 +18,14 @@ import { expectType } from '../protocol/messages.js';
 import type { Transport } from '../protocol/transport.js';
 import { isAggregateQuery, type Query, validateQuery } from '../query/sql.js';
 import { ROLES } from './names.js';
+import { QUERY_NOT_OPEN } from './server-b.js';
 
 /** Indicators per batch sent to B (one tile of left rows x all right rows). */
 const INDICATORS_PER_BATCH = 1024;
 /** Joined rows per feature batch sent to B. */
 const FEATURE_ROWS_PER_BATCH = 512;
+/** Times A runs a query again after server B lost it (restarted mid-query). */
+const MAX_REOPENS = 3;
 /** Fraction bits of the weights in the encrypted global score (features carry 32). */
 const SCORE_WEIGHT_BITS = 16;
 
@@ -46,6 +49,8 @@ export class ServerA {
   private readonly partitions = new Map<string, Map<string, MessageOf<'encrypted-table'>>>();
   private readonly keyFingerprint: string;
   private queries = 0;
+  /** Queries run again because server B had lost them (it restarted mid-query). */
+  reopened = 0;
   onProgress?: ProgressListener;
 
   constructor(private readonly options: { engine: Engine; transport: Transport; publicKey: PublicKey }) {
@@ -152,7 +157,8 @@ export class ServerA {
           const refs = plan.select.filter((s) => s.kind === 'column');
           const joined = refs.map((ref) => this.joinedColumn(pairs, plan.tables[0].name, ref, left, right));
           await this.sendFeatures(run, joined);
-          columns.push(...joined.map((c) => c.meta.name));
+          // (re)set: a query that B lost and A re-opened runs this again
+          columns.splice(0, columns.length, ...joined.map((c) => c.meta.name));
         }
         timingsMs[aggregate ? 'aggregates' : 'features'] = performance.now() - start;
       },
@@ -178,7 +184,10 @@ export class ServerA {
 
   /**
    * Opens a query at B, joins the plan's tables in `mode`, runs `then` on the joined pairs,
-   * and closes the query whatever happens. Returns the number of joined pairs.
+   * and closes the query whatever happens. Returns the number of joined pairs. When B
+   * answers that it does not hold the query open (it restarted and lost its in-memory
+   * state), the whole query runs again under a fresh query id, at most MAX_REOPENS times:
+   * B's partial state for the old id died with it, so no row is counted twice or lost.
    */
   private async withJoin(
     id: string,
@@ -189,22 +198,33 @@ export class ServerA {
   ): Promise<number> {
     const left = this.table(plan.tables[0].name);
     const right = this.table(plan.tables[1].name);
-    const queryId = `${id}#${++this.queries}`;
-    // B requires the batches of a query in one sequence, whatever their kind
-    let seq = 0;
-    const run: QueryRun = { queryId, nextSeq: () => seq++ };
-    await this.send({ type: 'query-open', queryId, mode, fingerprint: this.keyFingerprint });
-    try {
-      const start = performance.now();
-      const pairs =
-        mode === 'hashed'
-          ? await this.hashedJoin(run, plan, left, right)
-          : await this.nestedJoin(run, plan, left, right);
-      timingsMs[`join (${mode})`] = performance.now() - start;
-      await then(run, pairs, left, right);
-      return pairs.length;
-    } finally {
-      await this.send({ type: 'query-close', queryId });
+    for (let attempt = 0; ; attempt++) {
+      const queryId = `${id}#${++this.queries}`;
+      // B requires the batches of a query in one sequence, whatever their kind
+      let seq = 0;
+      const run: QueryRun = { queryId, nextSeq: () => seq++ };
+      try {
+        await this.send({ type: 'query-open', queryId, mode, fingerprint: this.keyFingerprint });
+        try {
+          const start = performance.now();
+          const pairs =
+            mode === 'hashed'
+              ? await this.hashedJoin(run, plan, left, right)
+              : await this.nestedJoin(run, plan, left, right);
+          timingsMs[`join (${mode})`] = performance.now() - start;
+          await then(run, pairs, left, right);
+          return pairs.length;
+        } finally {
+          await this.send({ type: 'query-close', queryId });
+        }
+      } catch (err) {
+        const lost =
+          err instanceof MalformedMessageError &&
+          err.details.reason === QUERY_NOT_OPEN &&
+          err.details.queryId === queryId;
+        if (!lost || attempt >= MAX_REOPENS) throw err;
+        this.reopened++;
+      }
     }
   }
 

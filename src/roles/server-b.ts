@@ -26,6 +26,9 @@ export interface FeatureSet {
   rows: Cell[][];
 }
 
+/** details.reason of the error B answers for a batch of a query it does not hold open. */
+export const QUERY_NOT_OPEN = 'not-open';
+
 interface OpenQuery {
   mode: 'hashed' | 'nested';
   nextSeq: number;
@@ -113,7 +116,14 @@ export class ServerB {
 
   private requireOpen(queryId: string): OpenQuery {
     const query = this.open.get(queryId);
-    if (!query) throw new MalformedMessageError(`query ${queryId} is not open at server B`, { queryId });
+    // reason 'not-open': B does not know the query (never opened, closed, or B restarted and
+    // lost its in-memory state); server A then re-opens the query and runs it again
+    if (!query) {
+      throw new MalformedMessageError(`query ${queryId} is not open at server B`, {
+        queryId,
+        reason: QUERY_NOT_OPEN,
+      });
+    }
     return query;
   }
 

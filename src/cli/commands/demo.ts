@@ -21,6 +21,8 @@ interface DemoFlags {
   workers?: number;
   encryption: DemoOptions['encryption'];
   json?: boolean;
+  processes?: boolean;
+  report: string | false;
 }
 
 function integer(value: string): number {
@@ -62,6 +64,17 @@ export function registerDemo(program: Command): void {
         .default(DEMO_DEFAULT_ENCRYPTION),
     )
     .option('--json', 'print only a machine-readable summary (JSON) on stdout')
+    .option(
+      '--processes',
+      'also run the queries with every role in its own process (fedjoin serve), HTTPS + mutual TLS on loopback, ' +
+        'and check the answers equal the in-process ones',
+    )
+    .option(
+      '--report <dir>',
+      'write report.md and report.html (answers, timings, DP, plots) here',
+      './fedjoin-report',
+    )
+    .option('--no-report', 'write no report')
     .action(async function (this: Command, flags: DemoFlags) {
       const options: DemoOptions = {
         bits: flags.bits,
@@ -80,8 +93,38 @@ export function registerDemo(program: Command): void {
       }
       // loaded on use: the roles and the engine are only needed here
       const { runDemo } = await import('../../demo/run-demo.js');
+      const { writeDemoReport } = await import('../../demo/report.js');
+      const started = performance.now();
+      if (flags.processes) {
+        const { runProcessDemo } = await import('../../demo/processes.js');
+        const result = await runProcessDemo(options);
+        const report =
+          flags.report === false ? undefined : await writeDemoReport(flags.report, result.inProcess, result);
+        if (flags.json) {
+          const { inProcess, ...rest } = result;
+          process.stdout.write(
+            `${JSON.stringify({ ...rest, inProcess: { ok: inProcess.ok, totalMs: inProcess.totalMs }, report: report ?? null }, jsonSafe, 2)}\n`,
+          );
+        } else {
+          if (report) process.stdout.write(`report: ${report.html} and ${report.markdown}\n`);
+          process.stdout.write(
+            `demo --processes wall time ${((performance.now() - started) / 1000).toFixed(2)} s\n`,
+          );
+        }
+        if (!result.ok) {
+          throw new Error(
+            result.queries.every((q) => q.match)
+              ? 'demo --processes: the in-process reference run failed its checks (see its summary)'
+              : 'demo --processes: some answers over HTTP differ from the in-process answers',
+          );
+        }
+        return;
+      }
       const result = await runDemo(options);
-      if (flags.json) process.stdout.write(`${JSON.stringify(result, jsonSafe, 2)}\n`);
+      const report = flags.report === false ? undefined : await writeDemoReport(flags.report, result);
+      if (flags.json)
+        process.stdout.write(`${JSON.stringify({ ...result, report: report ?? null }, jsonSafe, 2)}\n`);
+      else if (report) process.stdout.write(`report: ${report.html} and ${report.markdown}\n`);
       if (!result.ok) {
         const failed = result.queries.filter((q) => !q.match).length;
         throw new Error(

@@ -1,0 +1,39 @@
+// Helpers shared by the deployment commands (init, keygen, serve, encrypt, query): option
+// parsers and the one way they turn an error into a message and an exit code.
+import { type Command, CommanderError, InvalidArgumentError } from 'commander';
+import { errorLine, exitCodeForError } from '../../serve/exit-codes.js';
+
+export function integerOption(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a non-negative integer');
+  return Number(value);
+}
+
+export function listOption(value: string, previous: string[] = []): string[] {
+  return [
+    ...previous,
+    ...value
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0),
+  ];
+}
+
+/** Runs `fn`; a failure becomes "fedjoin <command>: CODE: message" and a meaningful exit code. */
+export async function guarded(command: Command, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    // written here rather than with command.error(), which would add the usage hint to a runtime failure
+    process.stderr.write(`fedjoin ${command.name()}: ${errorLine(err)}\n`);
+    throw new CommanderError(exitCodeForError(err), 'fedjoin.failed', errorLine(err));
+  }
+}
+
+/** bigint-safe JSON. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(
+    value,
+    (_k, v) => (typeof v === 'bigint' ? (Number.isSafeInteger(Number(v)) ? Number(v) : v.toString()) : v),
+    2,
+  );
+}

@@ -1,0 +1,395 @@
+// One role as its own process (issue 6): `fedjoin serve <role>` and the one-shot commands
+// (`encrypt`, `query`) build the role from its config on an HttpTransport with its own
+// certificate, and serve it over mutual TLS. The roles are the same classes the
+// in-process federation wires (src/roles/); only the transport differs.
+import { createInterface } from 'node:readline';
+import { loadCsv } from '../data/csv.js';
+import type { Table } from '../data/table.js';
+import { createEngine, type Engine } from '../engine/engine.js';
+import { fingerprint } from '../engine/keys.js';
+import { InvalidArgumentError } from '../errors.js';
+import { loadCredentials } from '../http/ca.js';
+import { isRoleName } from '../http/identity.js';
+import type { RoleServer } from '../http/server.js';
+import { HttpTransport } from '../http/transport.js';
+import { loadKey } from '../keystore/index.js';
+import { encodeMessage } from '../protocol/codec.js';
+import type { Message, MessageOf } from '../protocol/messages.js';
+import type { Handler, RoleName, Transport } from '../protocol/transport.js';
+import { type Answer, Client, type JoinMode } from '../roles/client.js';
+import { Coordinator } from '../roles/coordinator.js';
+import { DataOwner } from '../roles/data-owner.js';
+import { ROLES } from '../roles/names.js';
+import { ServerA } from '../roles/server-a.js';
+import { ServerB } from '../roles/server-b.js';
+import type { RoleConfig, TableConfig } from './config.js';
+import { rowsDigest } from './digest.js';
+import { loadJoinSecret, loadPublicKey, obtainPassphrase } from './files.js';
+import type { Log } from './log.js';
+
+/** Who may call each role when the config names no allowedPeers. */
+export function defaultAllowedPeers(role: string): string[] {
+  if (role === ROLES.serverA) return [ROLES.client, ROLES.coordinator, 'owner:*'];
+  if (role === ROLES.serverB) return [ROLES.serverA, ROLES.coordinator, 'owner:*'];
+  if (role === ROLES.client) return [ROLES.serverB];
+  if (role === ROLES.coordinator) return [ROLES.client];
+  return [ROLES.coordinator];
+}
+
+/** The roles `serve` accepts. */
+export function checkServeRole(role: string): void {
+  const ok =
+    ([ROLES.serverA, ROLES.serverB, ROLES.client, ROLES.coordinator] as string[]).includes(role) ||
+    (role.startsWith('owner:') && isRoleName(role));
+  if (!ok) {
+    throw new InvalidArgumentError(
+      `role: expected server-a, server-b, client, coordinator or owner:<name>, got ${JSON.stringify(role).slice(0, 80)}`,
+    );
+  }
+}
+
+/**
+ * The role's view of its HttpTransport: requests pass through; handlers are wrapped to
+ * log each message received (type, ids and seq only) and to run `after` once it is handled.
+ */
+class ObservedTransport implements Transport {
+  constructor(
+    readonly http: HttpTransport,
+    private readonly log: Log | undefined,
+    private readonly after?: (message: Message) => void,
+  ) {}
+
+  register(role: RoleName, handler: Handler): void {
+    this.http.register(role, async (message, from) => {
+      if (this.log) {
+        const m = message as { queryId?: string; seq?: number; trainingId?: string; round?: number };
+        this.log('message', {
+          type: message.type,
+          from,
+          ...(m.queryId === undefined ? {} : { queryId: m.queryId }),
+          ...(m.seq === undefined ? {} : { seq: m.seq }),
+          ...(m.trainingId === undefined ? {} : { trainingId: m.trainingId }),
+          ...(m.round === undefined ? {} : { round: m.round }),
+        });
+      }
+      const reply = await handler(message, from);
+      this.after?.(message);
+      return reply;
+    });
+  }
+
+  request(from: RoleName, to: RoleName, message: Message): Promise<Message> {
+    return this.http.request(from, to, message);
+  }
+}
+
+export interface RoleContext {
+  role: string;
+  config: RoleConfig;
+  http: HttpTransport;
+  transport: Transport;
+  engine?: Engine;
+  server?: RoleServer;
+  close(): Promise<void>;
+}
+
+async function context(
+  role: string,
+  config: RoleConfig,
+  log: Log,
+  after?: (message: Message) => void,
+): Promise<RoleContext> {
+  const http = new HttpTransport({
+    role,
+    peers: config.peers,
+    tls: await loadCredentials(config.credentials, role),
+    ...config.transport,
+  });
+  const transport = new ObservedTransport(http, config.logMessages ? log : undefined, after);
+  const ctx: RoleContext = {
+    role,
+    config,
+    http,
+    transport,
+    close: async () => {
+      await http.close();
+      await ctx.engine?.close();
+    },
+  };
+  return ctx;
+}
+
+async function engineFor(config: RoleConfig): Promise<Engine> {
+  return createEngine({ ...config.engine });
+}
+
+async function publicKeyOf(config: RoleConfig, role: string) {
+  if (!config.publicKey) throw new InvalidArgumentError(`config: ${role} needs publicKey (B's .pub.json)`);
+  return loadPublicKey(config.publicKey);
+}
+
+async function listen(ctx: RoleContext, log: Log): Promise<RoleServer> {
+  const { config, role } = ctx;
+  ctx.server = await ctx.http.serve({
+    host: config.listen.host ?? '127.0.0.1',
+    port: config.listen.port ?? 0,
+    allowedPeers: config.allowedPeers ?? defaultAllowedPeers(role),
+    ...(config.bodyLimitBytes ? { bodyLimitBytes: config.bodyLimitBytes } : {}),
+    onInternalError: (err) => log('internal-error', { name: (err as Error)?.name ?? 'Error' }),
+  });
+  log('listening', { url: ctx.server.url, port: ctx.server.port, pid: process.pid });
+  return ctx.server;
+}
+
+/** Server B: opens its sealed key (passphrase from the environment or a prompt) and serves. */
+export async function startServerB(config: RoleConfig, log: Log, passphrase?: string): Promise<RoleContext> {
+  if (!config.keyFile) throw new InvalidArgumentError('config: server-b needs keyFile');
+  const secret = passphrase ?? (await obtainPassphrase(`passphrase for ${config.keyFile}: `));
+  const keys = await loadKey(config.keyFile, secret);
+  let serverB: ServerB | undefined;
+  const ctx = await context(ROLES.serverB, config, log, (message) => {
+    if (!config.logFeatureSetDigests || message.type !== 'query-close' || !serverB) return;
+    const set = serverB.featureSets.get(message.queryId);
+    if (set) {
+      log('feature-set', {
+        queryId: message.queryId,
+        rows: set.rows.length,
+        columns: set.columns.map((c) => c.name),
+        digest: rowsDigest(set.rows),
+      });
+    }
+  });
+  ctx.engine = await engineFor(config);
+  serverB = new ServerB({
+    engine: ctx.engine,
+    transport: ctx.transport,
+    keys,
+    policy: { ...(config.policy.minGroupSize ? { minGroupSize: config.policy.minGroupSize } : {}) },
+  });
+  log('key', { fingerprint: fingerprint(keys.publicKey.n) });
+  await listen(ctx, log);
+  return ctx;
+}
+
+export async function startServerA(config: RoleConfig, log: Log): Promise<RoleContext> {
+  const publicKey = await publicKeyOf(config, ROLES.serverA);
+  const ctx = await context(ROLES.serverA, config, log);
+  ctx.engine = await engineFor(config);
+  new ServerA({ engine: ctx.engine, transport: ctx.transport, publicKey });
+  log('key', { fingerprint: fingerprint(publicKey.n) });
+  await listen(ctx, log);
+  return ctx;
+}
+
+export async function startCoordinator(config: RoleConfig, log: Log): Promise<RoleContext> {
+  const publicKey = await publicKeyOf(config, ROLES.coordinator);
+  const ctx = await context(ROLES.coordinator, config, log);
+  ctx.engine = await engineFor(config);
+  const coordinator = new Coordinator({ engine: ctx.engine, transport: ctx.transport, publicKey });
+  for (const owner of config.owners) coordinator.addOwner(owner);
+  await listen(ctx, log);
+  return ctx;
+}
+
+// ---- client
+
+export interface ClientContext extends RoleContext {
+  client: Client;
+}
+
+/** The client with its endpoint up (B sends it aggregate answers while a query runs). */
+export async function openClient(config: RoleConfig, log: Log): Promise<ClientContext> {
+  const ctx = await context(ROLES.client, config, log);
+  const client = new Client({ transport: ctx.transport });
+  await listen(ctx, log);
+  return { ...ctx, client };
+}
+
+export interface ClientRequest {
+  id?: string | number;
+  sql: string;
+  mode?: JoinMode;
+}
+
+/** `serve client`: queries as JSON lines on stdin, answers as 'answer' / 'query-error' log lines. */
+export function answerStdin(ctx: ClientContext, log: Log): void {
+  const rl = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
+  // one query at a time, in order
+  let chain = Promise.resolve();
+  rl.on('line', (line) => {
+    if (line.trim() === '') return;
+    chain = chain.then(async () => {
+      let request: ClientRequest;
+      try {
+        request = JSON.parse(line) as ClientRequest;
+        if (typeof request.sql !== 'string') throw new Error('expected {"sql": "...", "mode": "hashed"}');
+      } catch (err) {
+        log('query-error', { error: { code: 'USAGE', message: (err as Error).message } });
+        return;
+      }
+      const start = performance.now();
+      try {
+        const answer = await ctx.client.query(request.sql, { mode: request.mode ?? 'hashed' });
+        log('answer', { id: request.id ?? null, ms: performance.now() - start, answer });
+      } catch (err) {
+        log('query-error', { id: request.id ?? null, error: errorRecord(err) });
+      }
+    });
+  });
+}
+
+export function errorRecord(err: unknown): { code: string; message: string } {
+  const e = err as { code?: unknown; message?: unknown };
+  return {
+    code: typeof e?.code === 'string' ? e.code : 'ERROR',
+    message: typeof e?.message === 'string' ? e.message : String(err),
+  };
+}
+
+export type { Answer };
+
+// ---- owners
+
+export interface ShareRecord {
+  owner: string;
+  table: string;
+  rows: number;
+  columns: string[];
+  joinKeys: string[][];
+  joinModes: string[];
+  ciphertexts: number;
+  encryptMs: number;
+  /** Posting the encrypted table to A: encode, TLS, A's decode + checks + store, reply. */
+  sendMs: number;
+  bytes: number;
+  megabytesPerSecond: number;
+}
+
+export interface OwnerContext extends RoleContext {
+  name: string;
+  owner: DataOwner;
+  share(table: TableConfig): Promise<ShareRecord>;
+  /** Sends a `rows`-row copy of `message` (its ciphertexts repeated) as <table>_probe and times it. */
+  probe(message: MessageOf<'encrypted-table'>, rows: number): Promise<ShareRecord>;
+  lastMessage?: MessageOf<'encrypted-table'>;
+}
+
+export function loadTable(table: TableConfig): Table {
+  return loadCsv(table.csv, {
+    ...(table.name ? { name: table.name } : {}),
+    ...(table.schema ? { schema: table.schema } : {}),
+  });
+}
+
+export async function openOwner(role: string, config: RoleConfig, log: Log): Promise<OwnerContext> {
+  const name = role.slice('owner:'.length);
+  const publicKey = await publicKeyOf(config, role);
+  if (!config.joinSecretFile) throw new InvalidArgumentError(`config: ${role} needs joinSecretFile`);
+  const joinSecret = await loadJoinSecret(config.joinSecretFile);
+  const base = await context(role, config, log);
+  base.engine = await engineFor(config);
+  const owner = new DataOwner({
+    name,
+    engine: base.engine,
+    transport: base.transport,
+    publicKey,
+    joinSecret,
+  });
+  const send = async (
+    message: MessageOf<'encrypted-table'>,
+    meta: Omit<ShareRecord, 'sendMs' | 'bytes' | 'megabytesPerSecond'>,
+  ): Promise<ShareRecord> => {
+    const bytes = encodeMessage(message).byteLength;
+    const start = performance.now();
+    await base.http.request(role, ROLES.serverA, message);
+    const sendMs = performance.now() - start;
+    const record = { ...meta, sendMs, bytes, megabytesPerSecond: bytes / 1e6 / (sendMs / 1000) };
+    log('shared', { ...record });
+    return record;
+  };
+  const ctx: OwnerContext = {
+    ...base,
+    name,
+    owner,
+    share: async (tableConfig) => {
+      const table = loadTable(tableConfig);
+      const joinKeys = tableConfig.joinKeys;
+      const keyColumns = new Set(joinKeys.flat());
+      const columns = tableConfig.columns ?? table.columnNames.filter((c) => !keyColumns.has(c));
+      const joinModes = tableConfig.joinModes ?? ['hashed', 'nested'];
+      const start = performance.now();
+      const message = await owner.encryptTable(table, { columns, joinKeys, joinModes });
+      const encryptMs = performance.now() - start;
+      ctx.lastMessage = message;
+      return send(message, {
+        owner: name,
+        table: table.name,
+        rows: table.rowCount,
+        columns,
+        joinKeys,
+        joinModes,
+        ciphertexts:
+          table.rowCount * (message.columns.length + message.tags.length + message.nestedKeys.length),
+        encryptMs,
+      });
+    },
+    probe: async (message, rows) => {
+      const repeat = (data: Uint32Array) => {
+        const out = new Uint32Array(rows * message.words);
+        for (let r = 0; r < rows; r++) {
+          const from = (r % message.rowCount) * message.words;
+          out.set(data.subarray(from, from + message.words), r * message.words);
+        }
+        return out;
+      };
+      const copy: MessageOf<'encrypted-table'> = {
+        ...message,
+        table: `${message.table}_probe`,
+        rowCount: rows,
+        columnData: message.columnData.map(repeat),
+        tags: message.tags.map((t) => ({ ...t, data: repeat(t.data) })),
+        nestedKeys: message.nestedKeys.map((k) => ({ ...k, data: repeat(k.data) })),
+      };
+      return send(copy, {
+        owner: name,
+        table: copy.table,
+        rows,
+        columns: copy.columns.map((c) => c.name),
+        joinKeys: copy.tags.map((t) => t.columns),
+        joinModes: [],
+        ciphertexts: rows * (copy.columns.length + copy.tags.length + copy.nestedKeys.length),
+        encryptMs: 0,
+      });
+    },
+  };
+  return ctx;
+}
+
+/**
+ * `serve owner:<name>`: encrypts and hands each configured table to A (and the throughput
+ * probe, if asked), then, with a training table, registers with B and serves the
+ * coordinator's requests. Resolves `keepRunning` false when there is nothing to serve.
+ */
+export async function startOwner(
+  role: string,
+  config: RoleConfig,
+  log: Log,
+): Promise<{ ctx: OwnerContext; keepRunning: boolean; shared: ShareRecord[] }> {
+  const ctx = await openOwner(role, config, log);
+  const shared: ShareRecord[] = [];
+  try {
+    for (const table of config.tables) shared.push(await ctx.share(table));
+    if (config.throughputProbeRows && ctx.lastMessage) {
+      shared.push(await ctx.probe(ctx.lastMessage, config.throughputProbeRows));
+    }
+    if (config.training) {
+      await ctx.owner.joinTraining(loadTable(config.training));
+      await listen(ctx, log);
+    }
+  } catch (err) {
+    await ctx.close();
+    throw err;
+  }
+  log('ready', { tables: shared.length });
+  return { ctx, keepRunning: config.training !== undefined, shared };
+}

@@ -1,0 +1,210 @@
+// The roles as separate processes (issue 6): `node dist/src/cli/main.js serve <role>`
+// children on loopback with mutual TLS, driven through the CLI (`encrypt`, `query`,
+// `keygen`). End-to-end answers equal the plaintext join; a peer without credentials (or
+// with another CA's) is refused; server B killed mid-join and restarted: the query
+// completes with no row lost or counted twice; a wrong passphrase is refused by keygen and
+// serve. Needs `npm run build` first (the children run dist/).
+import { execFile } from 'node:child_process';
+import { cp, readFile, writeFile } from 'node:fs/promises';
+import { request } from 'node:https';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Cell, type ColumnSchema, Table } from '../../src/data/table.js';
+import { cliMainPath, RoleChild } from '../../src/demo/children.js';
+import { type LoopbackDeployment, prepareDeployment } from '../../src/demo/deployment.js';
+import { initCa } from '../../src/http/ca.js';
+import { rowsDigest } from '../../src/serve/digest.js';
+import { EXIT_AUTH, EXIT_KEY, EXIT_UNREACHABLE } from '../../src/serve/exit-codes.js';
+
+const ENGINE = { backend: 'wasm', workers: 1, encryption: 'djn' } as const;
+const schema = (value: string): ColumnSchema[] => [
+  { name: 'k', type: 'integer' },
+  { name: value, type: 'integer' },
+];
+// nested mode, 20 x 60 = 1200 indicators: two batches to B (1020 + 180)
+const left = Table.fromRows(
+  'lt',
+  schema('x'),
+  Array.from({ length: 20 }, (_, i) => [BigInt(i % 10), BigInt(i * 7 + 1)]),
+);
+const right = Table.fromRows(
+  'rt',
+  schema('y'),
+  Array.from({ length: 60 }, (_, j) => [BigInt(j % 15), BigInt(j * 3 + 2)]),
+);
+const pairs: [number, number][] = [];
+for (let i = 0; i < left.rowCount; i++)
+  for (let j = 0; j < right.rowCount; j++)
+    if (left.column('k').values[i] === right.column('k').values[j]) pairs.push([i, j]);
+const sum = (values: readonly Cell[]) => values.reduce<number>((s, v) => s + Number(v), 0);
+const AGGREGATE = 'SELECT COUNT(*), SUM(a.x), SUM(b.y) FROM lt a JOIN rt b ON a.k = b.k';
+const FEATURES = 'SELECT a.x, b.y FROM lt a JOIN rt b ON a.k = b.k';
+
+let d: LoopbackDeployment;
+const children: RoleChild[] = [];
+const configs: Record<string, string> = {};
+
+function cli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [cliMainPath(), ...args],
+      { env: { ...process.env, FEDJOIN_PASSPHRASE: '', ...env }, timeout: 60_000 },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+function serve(role: string, env: NodeJS.ProcessEnv = {}, stdin = false): RoleChild {
+  const child = new RoleChild(role, ['serve', role, '--config', configs[role]], {
+    env: { FEDJOIN_PASSPHRASE: '', ...env },
+    stdin,
+  });
+  children.push(child);
+  return child;
+}
+
+beforeAll(async () => {
+  d = await prepareDeployment({
+    bits: 1024,
+    roles: ['server-a', 'server-b', 'client', 'owner:left', 'owner:right'],
+    scryptN: 2 ** 14,
+  });
+  configs['server-b'] = await d.writeConfig('server-b', {
+    engine: ENGINE,
+    logMessages: true,
+    logFeatureSetDigests: true,
+  });
+  // A keeps retrying long enough for B to come back after a crash
+  configs['server-a'] = await d.writeConfig('server-a', {
+    engine: ENGINE,
+    transport: { retries: 12, retryDelayMs: 100, maxRetryDelayMs: 1000 },
+  });
+  configs.client = await d.writeConfig('client', {});
+  configs['owner:left'] = await d.writeConfig('owner:left', {
+    engine: ENGINE,
+    tables: [{ ...(await d.writeCsv(left)), joinKeys: [['k']] }],
+  });
+  configs['owner:right'] = await d.writeConfig('owner:right', { engine: ENGINE });
+  await d.writeCsv(right);
+  const b = serve('server-b', { FEDJOIN_PASSPHRASE: d.passphrase });
+  const a = serve('server-a');
+  await Promise.all([a.listening(), b.listening()]);
+  // one owner as a service that shares its configured table and exits, the other with `fedjoin encrypt`
+  const owner = serve('owner:left');
+  const [code, encrypted] = await Promise.all([
+    owner.exited,
+    cli([
+      'encrypt',
+      '--config',
+      configs['owner:right'],
+      '--csv',
+      join(d.dir, 'rt.csv'),
+      '--join-key',
+      'k',
+      '--json',
+    ]),
+  ]);
+  expect(code, owner.stderrTail).toBe(0);
+  expect(encrypted.code, encrypted.stderr).toBe(0);
+  expect(JSON.parse(encrypted.stdout).tables[0]).toMatchObject({ table: 'rt', rows: 60 });
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(children.map((c) => c.stop('SIGKILL')));
+  await d?.cleanup();
+});
+
+describe('fedjoin serve: roles as processes over HTTPS', () => {
+  it('answers an aggregate query end to end as the plaintext join does (fedjoin query --json)', async () => {
+    const report = join(d.dir, 'report');
+    const { code, stdout, stderr } = await cli([
+      'query',
+      '--config',
+      configs.client,
+      '--json',
+      '--report',
+      report,
+      AGGREGATE,
+    ]);
+    expect(code, stderr).toBe(0);
+    const { answer } = JSON.parse(stdout);
+    expect(answer.rowsJoined).toBe(pairs.length);
+    expect(answer.values).toEqual({
+      'COUNT(*)': pairs.length,
+      'SUM(a.x)': sum(pairs.map(([i]) => left.column('x').values[i])),
+      'SUM(b.y)': sum(pairs.map(([, j]) => right.column('y').values[j])),
+    });
+    expect(await readFile(join(report, 'report.html'), 'utf8')).toContain('SUM(a.x)');
+  });
+
+  it('refuses a peer without credentials, and one with another CA’s certificate', async () => {
+    // no client certificate at all: the TLS handshake fails, nothing reaches A's handler
+    const outcome = await new Promise<string>((resolve) => {
+      const req = request(
+        `${d.url('server-a')}/v1/message`,
+        { method: 'POST', ca: '', rejectUnauthorized: false },
+        (res) => resolve(`HTTP ${res.statusCode}`),
+      );
+      req.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
+      req.end();
+    });
+    expect(outcome).not.toMatch(/^HTTP 200/);
+    // a client certificate from another CA (that trusts ours): refused by the mutual TLS
+    const other = join(d.dir, 'other');
+    await initCa(other, { roles: ['client'] });
+    await cp(join(d.dir, 'ca', 'ca.crt'), join(other, 'ca.crt'));
+    const config = JSON.parse(await readFile(configs.client, 'utf8'));
+    const foreign = join(d.dir, 'client-foreign.json');
+    await writeFile(foreign, JSON.stringify({ ...config, credentials: 'other', transport: { retries: 0 } }));
+    const { code, stderr } = await cli(['query', '--config', foreign, '--no-report', AGGREGATE]);
+    expect([EXIT_AUTH, EXIT_UNREACHABLE]).toContain(code);
+    expect(stderr).toMatch(/PEER_AUTH|TRANSPORT/);
+  });
+
+  it('completes a query when server B is killed mid-join and restarted: no row lost or duplicated', async () => {
+    const b = children.find((c) => c.name === 'server-b' && c.exitCode === undefined)!;
+    const client = serve('client', {}, true);
+    await client.listening();
+    const seen = b.events.length;
+    client.send({ id: 1, sql: FEATURES, mode: 'nested' });
+    // B receives the first indicator batch of the nested join: kill it there, hard
+    await b.waitFor((e) => e.event === 'message' && e.type === 'indicator-batch', 60_000, seen);
+    await b.stop('SIGKILL');
+    const restarted = serve('server-b', { FEDJOIN_PASSPHRASE: d.passphrase });
+    const reply = await client.waitFor((e) => e.event === 'answer' || e.event === 'query-error', 90_000);
+    expect(reply.event, JSON.stringify(reply)).toBe('answer');
+    expect((reply.answer as { rowsJoined: number }).rowsJoined).toBe(pairs.length);
+    // A re-opened the query at the new B, which decrypted exactly the joined rows, once
+    expect(restarted.events.some((e) => e.event === 'message' && e.type === 'query-open')).toBe(true);
+    const set = await restarted.waitFor((e) => e.event === 'feature-set', 10_000);
+    const expected = pairs.map(([i, j]) => [left.column('x').values[i], right.column('y').values[j]]);
+    expect(set.rows).toBe(pairs.length);
+    expect(set.digest).toBe(rowsDigest(expected));
+    // and the restarted B answers aggregates as before
+    client.send({ id: 2, sql: AGGREGATE, mode: 'hashed' });
+    const second = await client.waitFor((e) => e.event === 'answer' && e.id === 2, 60_000);
+    expect((second.answer as { values: Record<string, number> }).values['COUNT(*)']).toBe(pairs.length);
+  });
+
+  it('refuses a wrong passphrase in keygen --rotate and in serve server-b, without echoing it', async () => {
+    const keyFile = join(d.dir, 'paillier.key');
+    const wrong = 'not-the-passphrase-123';
+    const rotate = await cli(['keygen', '--rotate', '--out', keyFile], {
+      FEDJOIN_PASSPHRASE: wrong,
+      FEDJOIN_NEW_PASSPHRASE: 'another-passphrase-456',
+    });
+    expect(rotate.code).toBe(EXIT_KEY);
+    expect(rotate.stderr).toMatch(/wrong passphrase/);
+    expect(rotate.stderr).not.toContain(wrong);
+    const served = await cli(['serve', 'server-b', '--config', configs['server-b']], {
+      FEDJOIN_PASSPHRASE: wrong,
+    });
+    expect(served.code).toBe(EXIT_KEY);
+    expect(served.stderr + served.stdout).not.toContain(wrong);
+  });
+});
