@@ -143,6 +143,8 @@ export const messageSchemas = {
     queryId: id,
     groupSize: count,
     totals: z.array(z.object({ label: z.string(), value: z.number() })),
+    /** the DP statement when B adds noise to aggregates, else null */
+    privacy: z.string().nullable(),
   }),
   /** owner -> B: the owner's Ed25519 public key (SPKI PEM), registered before training. */
   'owner-key': z.object({ type: z.literal('owner-key'), owner: id, publicKey: z.string().min(1).max(4096) }),

@@ -21,6 +21,8 @@ export interface Answer {
   values: Record<string, number>;
   /** Columns delivered to B, for feature queries. */
   columns: string[];
+  /** B's differential-privacy statement when its policy adds noise to aggregates. */
+  privacy: string | null;
   timingsMs: Record<string, number>;
 }
 
@@ -94,9 +96,10 @@ export class Client {
       rowsJoined: reply.rowsJoined,
       values: {},
       columns: reply.columns,
+      privacy: null,
       timingsMs: reply.timingsMs,
     };
-    if (reply.kind === 'aggregate') answer.values = this.aggregateValues(plan, queryId);
+    if (reply.kind === 'aggregate') Object.assign(answer, this.aggregateValues(plan, queryId));
     return answer;
   }
 
@@ -141,7 +144,7 @@ export class Client {
   }
 
   /** B's totals (sent to this client directly, keyed by select index) turned into answers. */
-  private aggregateValues(plan: Query, queryId: string): Record<string, number> {
+  private aggregateValues(plan: Query, queryId: string): Pick<Answer, 'values' | 'privacy'> {
     const prefix = `${queryId}#`;
     const key = [...this.results.keys()].find((k) => k.startsWith(prefix));
     const result = key ? this.results.get(key) : undefined;
@@ -158,6 +161,6 @@ export class Client {
       values[label] =
         item.kind === 'count' ? result.groupSize : item.kind === 'sum' ? total! : total! / result.groupSize;
     });
-    return values;
+    return { values, privacy: result.privacy };
   }
 }

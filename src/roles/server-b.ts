@@ -10,6 +10,7 @@ import type { Engine } from '../engine/engine.js';
 import { fingerprint, generateKeys, type KeyPair } from '../engine/keys.js';
 import { unpack } from '../engine/limbs.js';
 import { KeyMismatchError, MalformedMessageError, PolicyRefusedError } from '../errors.js';
+import { type AggregatePrivacy, privatize } from '../fl/laplace.js';
 import type { ColumnMeta, Message, MessageOf } from '../protocol/messages.js';
 import type { Transport } from '../protocol/transport.js';
 import { ROLES } from './names.js';
@@ -18,6 +19,8 @@ import { ServerBTraining } from './server-b-training.js';
 export interface ServerBPolicy {
   /** Aggregates over fewer joined rows are refused (default 10). */
   minGroupSize: number;
+  /** When set, aggregate answers get Laplace noise (src/fl/laplace.ts) and a privacy statement. */
+  aggregatePrivacy?: AggregatePrivacy;
 }
 
 /** What B holds after a feature query: decoded rows in the (shuffled) order received. */
@@ -237,12 +240,28 @@ export class ServerB {
     const totals = message.items.map((item, k) => ({
       label: item.label,
       value: Number(decodeCell(plain[k], item.column, n)),
+      column: item.column.name,
     }));
+    const privacy = this.policy.aggregatePrivacy;
+    let released = {
+      groupSize: message.groupSize,
+      totals: totals.map(({ label, value }) => ({ label, value })),
+    };
+    let statement: string | null = null;
+    if (privacy) {
+      const missing = totals.find((t) => !(privacy.bounds[t.column] > 0));
+      if (missing) {
+        throw new PolicyRefusedError(`no declared bound for ${missing.column}: a DP sum needs one`, {
+          column: missing.column,
+        });
+      }
+      ({ statement, ...released } = privatize(totals, message.groupSize, privacy));
+    }
     await this.options.transport.request(ROLES.serverB, ROLES.client, {
       type: 'aggregate-result',
       queryId: message.queryId,
-      groupSize: message.groupSize,
-      totals,
+      ...released,
+      privacy: statement,
     });
     return { type: 'ack' };
   }
