@@ -3,7 +3,6 @@
 // (src/workers/engine-worker.ts), and reassembled in input order by shard index. A shard
 // whose worker dies is retried once on a fresh worker with identical inputs (randomness
 // was drawn before dispatch), then the call fails with WorkerCrashedError naming it.
-import { getMaxListeners, setMaxListeners } from 'node:events';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
@@ -83,37 +82,56 @@ export class PoolRunner implements TaskRunner {
     return this.inFlight === 0;
   }
 
+  /**
+   * Runs a task's shards, at most one per worker at a time, so that an abort stops the
+   * shards not yet started. Piscina's own abort would terminate a worker mid-task, and a
+   * result already posted by that worker then reaches Piscina for a task it has dropped
+   * (an uncaught "Unexpected message from Worker"): shards that have started finish, and
+   * their results are discarded.
+   */
   async run(task: KernelTask, signal?: AbortSignal): Promise<Uint32Array> {
     const { outWords } = taskStrides(task);
     const out = new Uint32Array(task.count * outWords);
     if (task.count === 0) return out;
+    if (signal?.aborted) throw new AbortedError();
     const bounds = shardBounds(task.count, this.workers, minShardValues(task));
-    // Piscina adds one abort listener per queued shard; more than Node's default 10 is expected
-    if (signal) setMaxListeners(Math.max(getMaxListeners(signal), bounds.length + 10), signal);
-    const shards = bounds.slice(1).map(async (end, index) => {
-      const start = bounds[index];
-      out.set(await this.runShard(task, start, end, index, signal), start * outWords);
+    let next = 0;
+    const lane = async () => {
+      while (next < bounds.length - 1) {
+        if (signal?.aborted) throw new AbortedError();
+        const index = next++;
+        const start = bounds[index];
+        out.set(await this.runShard(task, start, bounds[index + 1], index), start * outWords);
+      }
+    };
+    const lanes = Promise.all(Array.from({ length: Math.min(this.workers, bounds.length - 1) }, lane));
+    if (!signal) {
+      await lanes;
+      return out;
+    }
+    lanes.catch(() => {}); // after an abort, started shards may still fail: nobody waits for them
+    let onAbort = () => {};
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(new AbortedError());
+      signal.addEventListener('abort', onAbort, { once: true });
     });
-    await Promise.all(shards);
-    return out;
+    try {
+      await Promise.race([lanes, aborted]);
+      return out;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
   }
 
-  private async runShard(
-    task: KernelTask,
-    start: number,
-    end: number,
-    index: number,
-    signal?: AbortSignal,
-  ): Promise<Uint32Array> {
+  private async runShard(task: KernelTask, start: number, end: number, index: number): Promise<Uint32Array> {
     for (let attempt = 0; ; attempt++) {
       // a fresh copy per attempt: the previous attempt's buffers were transferred away
       const shard = sliceTask(task, start, end);
       let result: Uint32Array | ErrorRecord;
       this.inFlight++;
       try {
-        result = await this.piscina.run(shard, { transferList: transferList(shard), signal });
+        result = await this.piscina.run(shard, { transferList: transferList(shard) });
       } catch (err) {
-        if (signal?.aborted) throw new AbortedError();
         if (attempt === 0) continue;
         const reason = err instanceof Error ? err.message : String(err);
         throw new WorkerCrashedError(`shard ${index} (values ${start}..${end - 1}) failed twice: ${reason}`, {
