@@ -62,10 +62,21 @@ export function fixedBasePowConstTime(
   for (let win = 0; win < windows; win++) {
     const digit = bitsAt(e, eWords, win * w, w);
     zeroWords(sel, L);
+    // masked scan, 4 words at a time with v128 (then the 0..3 words left, scalar); the
+    // mask is all ones exactly for entry `digit`, with no branch or index on it.
+    // Measured (bench --quick, 2048-bit n): encrypt DJN 21x -> 35-40x paillier-bigint's
+    // encrypt against the scalar u32 scan (which dominated it).
+    const blocks = L & ~3;
     for (let j = 0; j < size; j++) {
       const mask = <u32>((<u64>(<u32>j ^ digit) - 1) >> 32);
+      const vmask = i32x4.splat(<i32>mask);
       const src = entry(table, L, w, win, j);
-      for (let k = 0; k < L; k++) {
+      let k = 0;
+      for (; k < blocks; k += 4) {
+        const p = sel + (<usize>k << 2);
+        v128.store(p, v128.or(v128.load(p), v128.and(v128.load(src + (<usize>k << 2)), vmask)));
+      }
+      for (; k < L; k++) {
         const p = sel + (<usize>k << 2);
         store<u32>(p, load<u32>(p) | (word(src, k) & mask));
       }

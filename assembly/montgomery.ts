@@ -4,8 +4,10 @@
 // kernel allocates. Every routine here runs in time that depends only on L, never on
 // operand values: the final subtraction is a masked select, not a branch, and every loop
 // bound and branch in the kernels depends on L and the column index only.
-// Elements cross every exported function as canonical L-word values; the radix-2^28 form
-// below is private to montMul/montSqr/fromMont.
+// Elements cross montMul/montSqr/fromMont/toMont as canonical L-word values; the radix-2^b
+// digit form below is theirs, and modpow.ts's exponentiations, which run mulCore/sqrCore
+// directly on digit vectors (values below 2N, no final subtraction) between one
+// conversion in and one out.
 
 import { addWords, copyWords, setWord, subWords, word, zeroWords } from './limbs';
 
@@ -18,8 +20,9 @@ const H_R2: usize = 16; // pointer to R^2 mod N
 const H_TMP: usize = 20; // pointer to the product buffer (2L + 2 words)
 const H_SCRATCH: usize = 24; // pointer to the scratch elements (SCRATCH_ELEMS x L words)
 const H_DIGITS: usize = 28; // M = ceil(32L / 28): radix-2^28 digits of the internal form
-const H_NINV28: usize = 32; // -N^-1 mod 2^28
-const H_SHIFT: usize = 36; // (28M - 32L) / 2: pre-shift of each operand, see montMul
+const H_NINV28: usize = 32; // -N^-1 mod 2^b (b = digit bits)
+const H_SHIFT: usize = 36; // s | d << 8 with 2s + d = bM - 32L: operand pre-shifts, see montMul
+const H_DBITS: usize = 44; // b, the digit size: 29 or 28 bits, see digitBitsFor
 const H_INT: usize = 40; // pointer to the internal digit vectors (16-byte aligned)
 export const CTX_HEADER_BYTES: usize = 48;
 // Scratch elements: the windowed exponentiations need at most 2^6 table entries + 4 temps.
@@ -44,10 +47,28 @@ export const SCRATCH_ELEMS: usize = 72;
 // loops (no change), masking the squaring's middle block instead of the scalar tail (no
 // change): the i64x2 extmul throughput (V8 emits two unpacks and a pmuludq for each) is
 // the limit, about 6.6 G products/s here against 7.8 in a bare dot-product loop.
-// Not tried yet: Karatsuba at the top level (at best ~8% on squaring, 12% on mul) and
-// radix 2^29 where M is small enough (~7%).
-const DIGIT_BITS: u32 = 28;
-const DIGIT_MASK: u32 = 0xfffffff;
+// Not tried yet: Karatsuba at the top level (at best ~8% on squaring, 12% on mul).
+// Second round (same box, loaded; microbench min of 25 runs at 2048 bits, us per call):
+// - radix 2^29 for M <= 100 (kept): 2048-bit moduli take 71 digits instead of 74;
+//   montSqr/montMul ~2.0/2.05 (the conversions dominate the gain), sqrCore 1.61, mulCore
+//   1.74 inside the digit-form exponentiations (modpow.ts).
+// - M minimal with an odd bM - 32L (kept): a goes in shifted by s + 1, b by s; montSqr
+//   then yields a^2 / 2R and doubles it once (masked).
+// - Not kept (all slower or within noise): storing the reduction digit's whole 16-byte
+//   block to avoid a failed store forwarding (sqrCore 1.61 -> 1.73-1.85); a masked vector
+//   block instead of the scalar tail (-> 1.71); a branch-free 3-term scalar tail
+//   (-> 1.72); unaligned loop starts at lo instead of lo & ~3 (noise); one fused loop per
+//   squaring column, 8 reduction + 4 masked cross terms per step, PAD 12 (-> 1.76).
+//   Split of sqrCore (2048 bits): the scalar tail is ~0.06 of its 1.61 us; a fit over
+//   1024..2560 bits gives ~5 ns per column on top of ~0.2 ns per product for mulCore.
+// Digit size b per context: 29 bits while the column sums stay exact, else 28.
+// A lane sum holds at most about M/2 + 4 products below 2^(2b); with b = 29 that is below
+// 2^64 for M <= 110 digits (we stop at 100: moduli up to about 2880 bits, so the 2048-bit
+// p^2 of the zero test and decrypt gets 72 digits instead of 74).
+const MAX_M29: i32 = 100;
+@inline function digitBitsFor(words: i32): u32 {
+  return (32 * words + 2 + 28) / 29 <= MAX_M29 ? 29 : 28;
+}
 // Zero words kept on both sides of every digit vector, so the 4-wide loops may start at a
 // multiple of 4 and run past the end: the extra lanes multiply a zero.
 const PAD: i32 = 4;
@@ -59,15 +80,32 @@ const V_B: i32 = 1;
 const V_Q: i32 = 2;
 const V_NR: i32 = 3;
 const V_RES: i32 = 4;
-const VECTORS: i32 = 5;
+const V_RREV: i32 = 5; // RES reversed (written alongside RES; read by the digit-form paths)
+const VECTORS: i32 = 6;
 
+// M = ceil((32L + 2) / 28): R' = 2^(28M) >= 4 * 2^(32L) > 4N, so a product of two values
+// below 2N reduces to a value below 2N again, and the digit-form exponentiation
+// (modPowConstTime) chains products without a final subtraction.
 @inline function digitsFor(words: i32): i32 {
-  return (32 * words + 27) / 28;
+  const b = <i32>digitBitsFor(words);
+  return (32 * words + 2 + b - 1) / b;
 }
 @inline function vecStride(M: i32): i32 {
   return (M + 2 * PAD + 3) & ~3;
 }
 /** Address of digit 0 of internal vector `v`. */
+@inline export function ctxDigitBits(ctx: usize): u32 {
+  return load<u32>(ctx + H_DBITS);
+}
+@inline export function ctxDigits(ctx: usize): i32 {
+  return load<i32>(ctx + H_DIGITS);
+}
+/** Words between consecutive digit vectors (pads included; a multiple of 4). */
+@inline export function ctxDigitStride(ctx: usize): i32 {
+  return vecStride(load<i32>(ctx + H_DIGITS));
+}
+/** Pads (in words) before digit 0 of a digit vector. */
+export const DIGIT_PAD: i32 = PAD;
 @inline function vec(ctx: usize, v: i32): usize {
   const M = load<i32>(ctx + H_DIGITS);
   return load<usize>(ctx + H_INT) + ((<usize>(v * vecStride(M) + PAD)) << 2);
@@ -106,7 +144,7 @@ export function ctxSizeBytes(words: i32): usize {
 // of operations for two different secret exponents of the same length.
 let traceHash: u64 = 0;
 let traceCount: u32 = 0;
-@inline function trace(kind: u64, out: usize, a: usize, b: usize): void {
+@inline export function trace(kind: u64, out: usize, a: usize, b: usize): void {
   traceHash = (traceHash ^ (kind + (<u64>out << 8) + (<u64>a << 24) + (<u64>b << 40))) * 0x100000001b3;
   traceCount++;
 }
@@ -172,17 +210,20 @@ export function ctxInit(ctx: usize, n: usize, words: i32): void {
 
   // internal radix-2^28 form: digit count, pre-shift, -N^-1 mod 2^28, N reversed
   const M = digitsFor(words);
+  const b = digitBitsFor(words);
   store<i32>(ctx + H_DIGITS, M);
-  store<u32>(ctx + H_SHIFT, <u32>(28 * M - 32 * words) >> 1);
-  store<u32>(ctx + H_NINV28, (0 - inv) & DIGIT_MASK);
+  store<u32>(ctx + H_DBITS, b);
+  const extra = b * <u32>M - 32 * <u32>words;
+  store<u32>(ctx + H_SHIFT, (extra >> 1) | ((extra & 1) << 8));
+  store<u32>(ctx + H_NINV28, (0 - inv) & ((<u32>1 << b) - 1));
   const intPtr = (scratchPtr + ((SCRATCH_ELEMS * L) << 2) + 15) & ~(<usize>15);
   store<usize>(ctx + H_INT, intPtr);
   zeroWords(intPtr, VECTORS * vecStride(M)); // the pads must read as zero forever
-  toDigits(vec(ctx, V_NR) + (<usize>(M - 1) << 2), -4, nPtr, words, M, 0);
+  toDigits(vec(ctx, V_NR) + (<usize>(M - 1) << 2), -4, nPtr, words, M, 0, b);
 }
 
 /** v = 2v mod n for v < n; tmp holds L words. */
-function doubleMod(v: usize, n: usize, tmp: usize, L: i32): void {
+export function doubleMod(v: usize, n: usize, tmp: usize, L: i32): void {
   let carry: u32 = 0;
   for (let j = 0; j < L; j++) {
     const x = word(v, j);
@@ -196,21 +237,22 @@ function doubleMod(v: usize, n: usize, tmp: usize, L: i32): void {
  * Writes the M radix-2^28 digits of (x << shift) for the L-word x, digit k at dst + k * step
  * bytes (step 4: forward, -4 from the last slot: reversed). Loop counts depend on L only.
  */
-function toDigits(dst: usize, step: isize, x: usize, L: i32, M: i32, shift: u32): void {
+export function toDigits(dst: usize, step: isize, x: usize, L: i32, M: i32, shift: u32, bits: u32): void {
+  const mask = (<u32>1 << bits) - 1;
   let acc: u64 = 0;
   let have: u32 = shift; // valid bits in acc; the low `shift` are the zeros shifted in
   let j = 0;
   let p = dst;
   for (let k = 0; k < M; k++) {
-    if (have < DIGIT_BITS) {
+    if (have < bits) {
       const w: u64 = j < L ? <u64>word(x, j) : 0;
       acc |= w << have;
       have += 32;
       j++;
     }
-    store<u32>(p, <u32>acc & DIGIT_MASK);
-    acc >>= DIGIT_BITS;
-    have -= DIGIT_BITS;
+    store<u32>(p, <u32>acc & mask);
+    acc >>= bits;
+    have -= bits;
     p += step;
   }
 }
@@ -219,14 +261,14 @@ function toDigits(dst: usize, step: isize, x: usize, L: i32, M: i32, shift: u32)
  * Packs the M digits at r (the last may hold 29 bits) into L words at dst and returns the
  * bits above word L - 1 (0 or 1 for a Montgomery result < 2N).
  */
-function fromDigits(dst: usize, r: usize, L: i32, M: i32): u32 {
+function fromDigits(dst: usize, r: usize, L: i32, M: i32, bits: u32): u32 {
   let acc: u64 = 0;
   let have: u32 = 0;
   let k = 0;
   for (let j = 0; j < L; j++) {
     while (have < 32) {
       acc |= <u64>load<u32>(r + (<usize>k << 2)) << have;
-      have += DIGIT_BITS;
+      have += bits;
       k++;
     }
     setWord(dst, j, <u32>acc);
@@ -252,7 +294,11 @@ function fromDigits(dst: usize, r: usize, L: i32, M: i32): u32 {
   ninv: u32,
   n0: u64,
   dst: usize,
+  dst2: usize,
+  bits: u32,
 ): u64 {
+  const DIGIT_MASK = (<u32>1 << bits) - 1;
+  const DIGIT_BITS = bits;
   const mask = i64x2.splat(<i64>DIGIT_MASK);
   const vl = i64x2.add(v128.and(v1, mask), v128.and(v2, mask));
   const vh = i64x2.add(i64x2.shr_u(v1, DIGIT_BITS), i64x2.shr_u(v2, DIGIT_BITS));
@@ -264,6 +310,7 @@ function fromDigits(dst: usize, r: usize, L: i32, M: i32): u32 {
     s += <u64>m * n0;
   } else {
     store<u32>(dst, <u32>s & DIGIT_MASK);
+    store<u32>(dst2, <u32>s & DIGIT_MASK);
   }
   return h + (s >> DIGIT_BITS);
 }
@@ -273,14 +320,12 @@ function fromDigits(dst: usize, r: usize, L: i32, M: i32): u32 {
  * sum(a_i b_j 2^(28(i+j))) * 2^(-28M) mod N, as a value < 2N (M digits, the last up to 29
  * bits). Product scanning with the reduction interleaved, column by column.
  */
-function mulCore(ctx: usize): void {
+export function mulCore(ctx: usize, A: usize, B: usize, RES: usize, RREV: usize): void {
   const M = load<i32>(ctx + H_DIGITS);
-  const A = vec(ctx, V_A);
-  const B = vec(ctx, V_B);
   const Q = vec(ctx, V_Q);
   const NR = vec(ctx, V_NR);
-  const RES = vec(ctx, V_RES);
   const ninv = load<u32>(ctx + H_NINV28);
+  const bits = load<u32>(ctx + H_DBITS);
   const n0 = <u64>load<u32>(NR + (<usize>(M - 1) << 2));
   // Q must read as zero beyond the digits chosen so far
   zeroWords(Q, M);
@@ -316,23 +361,23 @@ function mulCore(ctx: usize): void {
     } while (pa < end);
     const reduce = c < M;
     const dst = reduce ? Q + (<usize>c << 2) : RES + (<usize>(c - M) << 2);
-    carry = endColumn(i64x2.add(m0, m1), i64x2.add(r0, r1), 0, carry, reduce, ninv, n0, dst);
+    const dst2 = RREV + (<usize>(2 * M - 1 - c) << 2);
+    carry = endColumn(i64x2.add(m0, m1), i64x2.add(r0, r1), 0, carry, reduce, ninv, n0, dst, dst2, bits);
   }
   store<u32>(RES + (<usize>(M - 1) << 2), <u32>carry);
+  store<u32>(RREV, <u32>carry);
 }
 
 /**
  * As mulCore for B = A reversed (a square): each cross product a_i a_(c-i), i < c - i, once,
  * doubled, plus the diagonal a_(c/2)^2.
  */
-function sqrCore(ctx: usize): void {
+export function sqrCore(ctx: usize, A: usize, B: usize, RES: usize, RREV: usize): void {
   const M = load<i32>(ctx + H_DIGITS);
-  const A = vec(ctx, V_A);
-  const B = vec(ctx, V_B);
   const Q = vec(ctx, V_Q);
   const NR = vec(ctx, V_NR);
-  const RES = vec(ctx, V_RES);
   const ninv = load<u32>(ctx + H_NINV28);
+  const bits = load<u32>(ctx + H_DBITS);
   const n0 = <u64>load<u32>(NR + (<usize>(M - 1) << 2));
   zeroWords(Q, M);
   let carry: u64 = 0;
@@ -379,34 +424,42 @@ function sqrCore(ctx: usize): void {
     } while (pq < end);
     const reduce = c < M;
     const dst = reduce ? Q + (<usize>c << 2) : RES + (<usize>(c - M) << 2);
+    const dst2 = RREV + (<usize>(2 * M - 1 - c) << 2);
     const v1 = i64x2.shl(i64x2.add(m0, m1), 1);
-    carry = endColumn(v1, i64x2.add(r0, r1), extra, carry, reduce, ninv, n0, dst);
+    carry = endColumn(v1, i64x2.add(r0, r1), extra, carry, reduce, ninv, n0, dst, dst2, bits);
   }
   store<u32>(RES + (<usize>(M - 1) << 2), <u32>carry);
+  store<u32>(RREV, <u32>carry);
 }
 
 /** out = RES as L words, fully reduced (masked final subtraction). */
 @inline function finish(ctx: usize, out: usize): void {
+  finishFrom(ctx, out, vec(ctx, V_RES));
+}
+/** out = the digit vector res (a value < 2N) as L words, fully reduced. */
+export function finishFrom(ctx: usize, out: usize, res: usize): void {
   const L = ctxWords(ctx);
   const t = ctxTmp(ctx);
-  const top = fromDigits(t, vec(ctx, V_RES), L, load<i32>(ctx + H_DIGITS));
+  const top = fromDigits(t, res, L, load<i32>(ctx + H_DIGITS), load<u32>(ctx + H_DBITS));
   finalSubtract(out, t, top, ctxModulus(ctx), L);
 }
 
 /**
  * out = a * b * R^-1 mod N. Requires a * b < N * R (for instance a < R and b < N); the
  * result is fully reduced. out may alias a or b.
- * The internal product has R' = 2^(28M) >= R = 2^(32L); both operands go in shifted left by
- * s = (28M - 32L) / 2 bits, so a 2^s * b 2^s / R' = a b / R and a 2^s * b 2^s < N R'.
+ * The internal product has R' = 2^(bM) >= 4R, R = 2^(32L); with 2s + d = bM - 32L (d = 0 or
+ * 1), a goes in shifted left by s + d bits and b by s, so a 2^(s+d) * b 2^s / R' = a b / R
+ * and a 2^(s+d) * b 2^s < N R'.
  */
 export function montMul(ctx: usize, out: usize, a: usize, b: usize): void {
   const L = ctxWords(ctx);
   const M = load<i32>(ctx + H_DIGITS);
-  const s = load<u32>(ctx + H_SHIFT);
+  const sh = load<u32>(ctx + H_SHIFT);
+  const s = sh & 0xff;
   trace(1, out, a, b);
-  toDigits(vec(ctx, V_A), 4, a, L, M, s);
-  toDigits(vec(ctx, V_B) + (<usize>(M - 1) << 2), -4, b, L, M, s);
-  mulCore(ctx);
+  toDigits(vec(ctx, V_A), 4, a, L, M, s + (sh >> 8), load<u32>(ctx + H_DBITS));
+  toDigits(vec(ctx, V_B) + (<usize>(M - 1) << 2), -4, b, L, M, s, load<u32>(ctx + H_DBITS));
+  mulCore(ctx, vec(ctx, V_A), vec(ctx, V_B), vec(ctx, V_RES), vec(ctx, V_RREV));
   finish(ctx, out);
 }
 
@@ -417,12 +470,16 @@ export function montMul(ctx: usize, out: usize, a: usize, b: usize): void {
 export function montSqr(ctx: usize, out: usize, a: usize): void {
   const L = ctxWords(ctx);
   const M = load<i32>(ctx + H_DIGITS);
-  const s = load<u32>(ctx + H_SHIFT);
+  const sh = load<u32>(ctx + H_SHIFT);
+  const s = sh & 0xff;
   trace(2, out, a, a);
-  toDigits(vec(ctx, V_A), 4, a, L, M, s);
-  toDigits(vec(ctx, V_B) + (<usize>(M - 1) << 2), -4, a, L, M, s);
-  sqrCore(ctx);
+  toDigits(vec(ctx, V_A), 4, a, L, M, s, load<u32>(ctx + H_DBITS));
+  toDigits(vec(ctx, V_B) + (<usize>(M - 1) << 2), -4, a, L, M, s, load<u32>(ctx + H_DBITS));
+  sqrCore(ctx, vec(ctx, V_A), vec(ctx, V_B), vec(ctx, V_RES), vec(ctx, V_RREV));
   finish(ctx, out);
+  // with an odd bM - 32L both operands carry only s bits of the 2s + 1: that was a^2 / 2R.
+  // The branch depends on the modulus only (public); the doubling is masked.
+  if ((sh >> 8) != 0) doubleMod(out, ctxModulus(ctx), ctxTmp(ctx), L);
 }
 
 /** out = x * R mod N (into Montgomery form) for any L-word x < R. */
@@ -434,13 +491,15 @@ export function toMont(ctx: usize, out: usize, x: usize): void {
 export function fromMont(ctx: usize, out: usize, a: usize): void {
   const L = ctxWords(ctx);
   const M = load<i32>(ctx + H_DIGITS);
-  const s = load<u32>(ctx + H_SHIFT);
-  toDigits(vec(ctx, V_A), 4, a, L, M, s);
-  // 1 shifted by s, reversed: only its digit 0 (the last slot) is non-zero, as s < 28
+  const sh = load<u32>(ctx + H_SHIFT);
+  const s = sh & 0xff;
+  toDigits(vec(ctx, V_A), 4, a, L, M, s + (sh >> 8), load<u32>(ctx + H_DBITS));
+  // 1 shifted by s, reversed: one digit is non-zero (digit 0, or 1 when s >= b)
   const B = vec(ctx, V_B);
   zeroWords(B, M);
-  store<u32>(B + (<usize>(M - 1) << 2), <u32>1 << s);
-  mulCore(ctx);
+  const bits = load<u32>(ctx + H_DBITS);
+  store<u32>(B + (<usize>(M - 1 - <i32>(s / bits)) << 2), <u32>1 << (s % bits));
+  mulCore(ctx, vec(ctx, V_A), vec(ctx, V_B), vec(ctx, V_RES), vec(ctx, V_RREV));
   finish(ctx, out);
 }
 

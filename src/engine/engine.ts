@@ -226,7 +226,7 @@ export class Engine {
     options: CallOptions,
   ): Promise<bigint[]> {
     const key = privateMaterial(privateKey);
-    const cs = checkCiphertexts(ciphertexts, key.n);
+    const cs = checkCiphertexts(ciphertexts, key.n, 'ciphertexts', { p: key.p!, q: key.q! });
     const words = keyWords(key);
     const data = await this.run(
       { op, key, count: cs.length, input: pack(cs, words.n2).data },

@@ -51,11 +51,17 @@ export function checkPlaintexts(values: unknown, n: bigint, name = 'plaintexts')
 }
 
 /**
- * Every c in [1, n^2) and coprime to n. Coprimality of the whole batch is one gcd of the
- * product mod n (n = pq, so the product is coprime iff every factor is); only when that
+ * Every c in [1, n^2) and coprime to n. With the private key's primes that is c mod p != 0
+ * and c mod q != 0 per value (two cheap remainders); without them, one gcd of the batch's
+ * product mod n (n = pq, so the product is coprime iff every factor is), and only when that
  * fails is the offending index located.
  */
-export function checkCiphertexts(values: unknown, n: bigint, name = 'ciphertexts'): readonly bigint[] {
+export function checkCiphertexts(
+  values: unknown,
+  n: bigint,
+  name = 'ciphertexts',
+  primes?: { p: bigint; q: bigint },
+): readonly bigint[] {
   requireArray(values, name);
   const n2 = n * n;
   let product = 1n;
@@ -70,9 +76,15 @@ export function checkCiphertexts(values: unknown, n: bigint, name = 'ciphertexts
         },
       );
     }
-    product = (product * c) % n;
+    if (primes) {
+      if (c % primes.p === 0n || c % primes.q === 0n) {
+        throw new CiphertextRangeError(`${name}[${i}]: shares a factor with n`, { index: i });
+      }
+    } else {
+      product = (product * c) % n;
+    }
   }
-  if (values.length > 0 && gcd(product, n) !== 1n) {
+  if (!primes && values.length > 0 && gcd(product, n) !== 1n) {
     const i = (values as bigint[]).findIndex((c) => gcd(c, n) !== 1n);
     throw new CiphertextRangeError(`${name}[${i}]: shares a factor with n`, { index: i });
   }
