@@ -22,8 +22,14 @@ interface KeyState {
 }
 
 /** Contexts depend on n and g (the g table, hp, hq), not on n alone: two keys may share n. */
+const ids = new WeakMap<KeyMaterial, string>();
 function publicId(key: KeyMaterial): string {
-  return `${key.fingerprint}:${key.g.toString(36)}`;
+  let id = ids.get(key);
+  if (id === undefined) {
+    id = `${key.fingerprint}:${key.g.toString(36)}`;
+    ids.set(key, id);
+  }
+  return id;
 }
 
 export class KeyContexts {

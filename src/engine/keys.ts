@@ -65,7 +65,24 @@ export function keyPairFromPrimes(p: bigint, q: bigint): KeyPair {
 }
 
 /** Checks a public key's shape: odd modulus of at least MIN_KEY_BITS, g in Z*_{n^2}. */
+/**
+ * Checked key material per key object: validating a key (a SHA-256, gcds, a factorisation
+ * when p and q are missing) costs up to a few hundred microseconds, which a one-value call
+ * should not pay each time. paillier-bigint keys are read-only; the cache is keyed by the
+ * object, so a new key object is checked anew.
+ */
+const publicChecked = new WeakMap<object, KeyMaterial>();
+const privateChecked = new WeakMap<object, KeyMaterial>();
+
 export function publicMaterial(publicKey: PublicKey): KeyMaterial {
+  const cached = publicKey instanceof Object ? publicChecked.get(publicKey) : undefined;
+  if (cached && cached.n === publicKey.n && cached.g === publicKey.g) return cached;
+  const material = checkPublic(publicKey);
+  publicChecked.set(publicKey, material);
+  return material;
+}
+
+function checkPublic(publicKey: PublicKey): KeyMaterial {
   if (!(publicKey instanceof Object) || typeof publicKey.n !== 'bigint' || typeof publicKey.g !== 'bigint') {
     throw new InvalidKeyError('public key: expected a paillier-bigint PublicKey with bigint n and g');
   }
@@ -86,6 +103,15 @@ export function publicMaterial(publicKey: PublicKey): KeyMaterial {
  * match its public key.
  */
 export function privateMaterial(privateKey: PrivateKey, publicKey?: PublicKey): KeyMaterial {
+  const cached = privateKey instanceof Object ? privateChecked.get(privateKey) : undefined;
+  if (cached && (!publicKey || publicKey.n === cached.n) && privateKey.publicKey?.n === cached.n)
+    return cached;
+  const material = checkPrivate(privateKey, publicKey);
+  privateChecked.set(privateKey, material);
+  return material;
+}
+
+function checkPrivate(privateKey: PrivateKey, publicKey?: PublicKey): KeyMaterial {
   if (!(privateKey instanceof Object) || typeof privateKey.lambda !== 'bigint' || !privateKey.publicKey) {
     throw new InvalidKeyError('private key: expected a paillier-bigint PrivateKey');
   }

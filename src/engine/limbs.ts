@@ -3,7 +3,6 @@
 // assembly/limbs.ts; wasm.ts checks LIMB_BITS against the binary at load.
 
 export const LIMB_BITS = 32;
-const MASK = 0xffffffffn;
 
 /** Words needed for a value of `bits` bits (at least 1). */
 export function wordsForBits(bits: number): number {
@@ -11,7 +10,10 @@ export function wordsForBits(bits: number): number {
 }
 
 export function bitLength(x: bigint): number {
-  return x === 0n ? 0 : x.toString(2).length;
+  if (x <= 0n) return 0;
+  // one hex string is far cheaper than a binary one for a 4096-bit value
+  const hex = x.toString(16);
+  return (hex.length - 1) * 4 + (32 - Math.clz32(Number.parseInt(hex[0], 16)));
 }
 
 /** Words needed to hold x. */
@@ -26,15 +28,17 @@ export interface PackedBatch {
   readonly data: Uint32Array;
 }
 
-/** Writes x into dst[offset .. offset + words); x must fit. */
+/** Writes x (non-negative) into dst[offset .. offset + words); x must fit. */
 export function writeWords(dst: Uint32Array, offset: number, words: number, x: bigint): void {
-  let v = x;
-  // 32 bits at a time via Number keeps this cheap; a 4096-bit value is 128 steps
+  // 8 hex digits per word from the end of one hex string: ~10x cheaper than shifting a
+  // 4096-bit BigInt 128 times
+  const hex = x.toString(16);
+  const used = Math.ceil(hex.length / 8);
+  if (x < 0n || used > words) throw new RangeError(`value does not fit in ${words} words`);
   for (let j = 0; j < words; j++) {
-    dst[offset + j] = Number(v & MASK);
-    v >>= 32n;
+    const end = hex.length - 8 * j;
+    dst[offset + j] = end > 0 ? Number.parseInt(hex.slice(Math.max(0, end - 8), end), 16) : 0;
   }
-  if (v !== 0n) throw new RangeError(`value does not fit in ${words} words`);
 }
 
 export function readWords(src: Uint32Array, offset: number, words: number): bigint {
