@@ -53,6 +53,8 @@ export async function prepareDeployment(options: {
   roles: string[];
   /** scrypt cost of B's key file (default: the keystore's, 2^17). */
   scryptN?: number;
+  /** Further roles that listen on a loopback port (owners that train: the coordinator calls them). */
+  listeners?: string[];
 }): Promise<LoopbackDeployment> {
   const dir = await mkdtemp(join(tmpdir(), 'fedjoin-deploy-'));
   const ca = join(dir, 'ca');
@@ -68,8 +70,8 @@ export async function prepareDeployment(options: {
   });
   await writeFileAtomic(join(dir, 'join.secret'), joinSecretFileText(), { secret: true, overwrite: false });
   const ports: Record<string, number> = {};
-  for (const role of ['server-a', 'server-b', 'client', 'coordinator']) {
-    if (options.roles.includes(role)) ports[role] = await freePort();
+  for (const role of ['server-a', 'server-b', 'client', 'coordinator', ...(options.listeners ?? [])]) {
+    if (options.roles.includes(role) && ports[role] === undefined) ports[role] = await freePort();
   }
   const url = (role: string) => `https://127.0.0.1:${ports[role]}`;
   const peers = Object.fromEntries(Object.keys(ports).map((role) => [role, url(role)]));

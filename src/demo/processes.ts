@@ -7,11 +7,20 @@
 // queries through the client process, and checks every answer equals the in-process one:
 // aggregates by value, feature queries by the rows B decrypted (a digest B logs; rows never
 // leave B). Reports the wall time against the in-process run and the measured throughput
-// of moving encrypted tables between processes, including a 10,000-row table.
-// Training (and the coordinator) stay in-process: see docs/DECISIONS.md.
-import { splitBundled } from '../data/bundled.js';
+// of moving encrypted tables between processes, including a 10,000-row table. Then the
+// training part: the coordinator and the three training owners (hospital-east,
+// hospital-west, lab) start as processes too, the client process sends the demo's training
+// queries (without DP, and with DP-SGD at B) to the coordinator over HTTP, and the models'
+// evaluation is compared with the in-process run's: equal without DP (B trains on the
+// joined rows in a canonical order), within the issue's 6 points of the baseline with DP
+// (the noise differs from run to run).
+
+import { join } from 'node:path';
+import { loadBundled, splitBundled } from '../data/bundled.js';
 import type { Table } from '../data/table.js';
+import { stratifiedSplit } from '../fl/metrics.js';
 import { parseQuery, queryColumns } from '../query/sql.js';
+import type { TrainingReport } from '../roles/client.js';
 import type { ShareRecord } from '../serve/roles.js';
 import { RoleChild } from './children.js';
 import { type LoopbackDeployment, prepareDeployment } from './deployment.js';
@@ -19,10 +28,12 @@ import {
   DEMO_DEFAULT_BITS,
   DEMO_DEFAULT_ENCRYPTION,
   DEMO_DEFAULT_NESTED_ROWS,
+  DEMO_DEFAULT_TRAINING_ROUNDS,
   type DemoOptions,
 } from './options.js';
 import { sameNumber } from './plaintext.js';
 import { DEMO_QUERIES, type DemoResult, type QueryRecord, runDemo } from './run-demo.js';
+import { TRAINING_DP, TRAINING_FEATURES, trainingSql } from './training.js';
 
 /** Rows of the table sent once more, after the queries, to measure table throughput. */
 export const PROBE_ROWS = 10_000;
@@ -43,12 +54,36 @@ export interface ProcessQueryRecord {
   ms: number;
 }
 
+/** One training query run by the client process through the coordinator, next to the in-process run. */
+export interface ProcessTrainingRecord {
+  label: string;
+  dp: boolean;
+  sql: string;
+  report?: TrainingReport;
+  error?: string;
+  ms: number;
+  inProcess: { report: TrainingReport; ms: number };
+  /** Without DP: the same model (evaluation and weights within 1e-9); with DP: within 6 points of the baseline. */
+  match: boolean;
+  /** Largest difference from the in-process run in accuracy, AUC, log-loss, weights and bias. */
+  maxDifference: number;
+}
+
 export interface ProcessDemoResult {
   ok: boolean;
   inProcess: DemoResult;
   queries: ProcessQueryRecord[];
+  /** The training queries over HTTP (empty with --training-rounds 0). */
+  training: ProcessTrainingRecord[];
   /** Wall times of the same pipeline (engine/process start, encryption, the four queries; no key generation, no training). */
-  wall: { inProcessMs: number; processesMs: number; ratio: number; setupMs: number };
+  wall: {
+    inProcessMs: number;
+    processesMs: number;
+    ratio: number;
+    setupMs: number;
+    /** The training queries alone: in-process vs coordinator, owners, A and B as processes. */
+    training?: { inProcessMs: number; processesMs: number; ratio: number };
+  };
   /** Encrypted tables moved owner -> A between processes, and the 10,000-row probe. */
   tables: ShareRecord[];
   probe: ShareRecord | null;
@@ -117,14 +152,24 @@ export async function runProcessDemo(options: DemoOptions = {}): Promise<Process
   const { hospital, lab } = splitBundled({ overlap });
   const full = [DEMO_QUERIES.aggregate('hospital', 'lab'), DEMO_QUERIES.features('hospital', 'lab')];
   const owners = ['owner:hospital', 'owner:lab'];
+  const trainingRounds = options.trainingRounds ?? DEMO_DEFAULT_TRAINING_ROUNDS;
+  const inTraining = inProcess.training;
+  const trainers = inTraining ? TRAINING_OWNERS.map((o) => `owner:${o}`) : [];
   const engine = { encryption, ...(options.workers === undefined ? {} : { workers: options.workers }) };
   let deployment: LoopbackDeployment | undefined;
   const children: RoleChild[] = [];
   try {
+    const roles = [
+      'server-a',
+      'server-b',
+      'client',
+      ...owners,
+      ...(inTraining ? ['coordinator', ...trainers.filter((o) => !owners.includes(o))] : []),
+    ];
     out('[2] lay out a deployment in a temporary directory (what `fedjoin init` and `fedjoin keygen` make)');
     const setupStart = performance.now();
     const d = await timed('setup: CA, credentials, B key, configs', () =>
-      prepareDeployment({ bits, roles: ['server-a', 'server-b', 'client', ...owners] }),
+      prepareDeployment({ bits, roles, listeners: trainers }),
     );
     deployment = d;
     const tables: Record<string, { table: Table; mode: 'hashed' | 'nested'; sqls: string[] }[]> = {
@@ -156,10 +201,13 @@ export async function runProcessDemo(options: DemoOptions = {}): Promise<Process
       logFeatureSetDigests: true,
       ...(options.minGroupSize ? { policy: { minGroupSize: options.minGroupSize } } : {}),
     });
-    configs.client = await d.writeConfig('client', {});
+    // a training query is one request to the coordinator that lasts the whole training
+    configs.client = await d.writeConfig('client', { transport: { timeoutMs: 1_800_000 } });
+    const training = inTraining ? await writeTrainingConfigs(d, engine) : null;
     const setupMs = performance.now() - setupStart;
     out(
-      `    ${d.dir}: role CA + 5 role certificates, ${bits}-bit key sealed (scrypt + AES-256-GCM), configs (${seconds(setupMs)})`,
+      `    ${d.dir}: role CA + ${roles.length} role certificates, ` +
+        `${bits}-bit key sealed (scrypt + AES-256-GCM), configs (${seconds(setupMs)})`,
     );
     out('');
 
@@ -167,8 +215,8 @@ export async function runProcessDemo(options: DemoOptions = {}): Promise<Process
       '[3] start server B, server A and the client: node dist/src/cli/main.js serve <role> --config <file>',
     );
     const pipelineStart = performance.now();
-    const serve = (role: string, stdin = false) => {
-      const child = new RoleChild(role, ['serve', role, '--config', configs[role]], {
+    const serve = (role: string, stdin = false, config = configs[role]) => {
+      const child = new RoleChild(role, ['serve', role, '--config', config], {
         env: role === 'server-b' ? { FEDJOIN_PASSPHRASE: d.passphrase } : { FEDJOIN_PASSPHRASE: '' },
         stdin,
       });
@@ -301,8 +349,85 @@ export async function runProcessDemo(options: DemoOptions = {}): Promise<Process
     }
     out('');
 
+    const trainingRecords: ProcessTrainingRecord[] = [];
+    let trainingWall: { inProcessMs: number; processesMs: number; ratio: number } | undefined;
+    if (inTraining && training) {
+      out(
+        `[7] federated training over HTTP: the coordinator and the training owners (${TRAINING_OWNERS.join(', ')}) ` +
+          `as processes too; the client process sends the training queries (${trainingRounds} rounds) to the coordinator`,
+      );
+      const trainingStart = performance.now();
+      const coordinator = serve('coordinator', false, training.configs.coordinator);
+      const trainerChildren = trainers.map((o) => serve(o, false, training.configs[o]));
+      await timed('processes: coordinator + training owners start, encrypt, send to A', async () => {
+        const e = await coordinator.listening();
+        out(`    coordinator listening on ${String(e.url)} (pid ${String(e.pid)})`);
+        for (const child of trainerChildren) {
+          const ready = await child.waitFor((ev) => ev.event === 'ready', 600_000);
+          const shares = child.events.filter((ev) => ev.event === 'shared') as unknown as ShareRecord[];
+          const listening = child.events.find((ev) => ev.event === 'listening');
+          out(
+            `    ${child.name.padEnd(19)} ${shares.map((r) => `${r.table} ${r.rows} rows encrypted in ${seconds(r.encryptMs)}, sent in ${seconds(r.sendMs)}`).join('; ')}; ` +
+              `Ed25519 key registered with B; listening on ${String(listening?.url)} (pid ${String(ready.pid ?? listening?.pid)})`,
+          );
+        }
+      });
+      await timed('processes: training queries', async () => {
+        for (const [k, run] of inTraining.runs.entries()) {
+          const dp = run.report.epsilon !== null;
+          const sql = training.sql(trainingRounds, dp);
+          const id = `train-${k}`;
+          const from = client.events.length;
+          const start = performance.now();
+          client.send({ id, sql, evaluation: training.evaluation });
+          const reply = await client.waitFor(
+            (e) => (e.event === 'trained' || e.event === 'query-error') && e.id === id,
+            1_800_000,
+            from,
+          );
+          const record: ProcessTrainingRecord = {
+            label: run.label,
+            dp,
+            sql,
+            ms: performance.now() - start,
+            inProcess: { report: run.report, ms: run.ms },
+            match: false,
+            maxDifference: Number.NaN,
+          };
+          if (reply.event === 'trained') record.report = reply.report as TrainingReport;
+          else {
+            const error = reply.error as { code: string; message: string };
+            record.error = `${error.code}: ${error.message}`;
+          }
+          compareTraining(record, inTraining.baseline.accuracy);
+          trainingRecords.push(record);
+          printTraining(out, record, inTraining.baseline.accuracy);
+        }
+      });
+      const processesTrainingMs = performance.now() - trainingStart;
+      const inProcessTrainingMs =
+        inProcess.phases.find((p) => p.name === 'federated training')?.ms ??
+        inTraining.runs.reduce((t, r) => t + r.ms, 0);
+      trainingWall = {
+        inProcessMs: inProcessTrainingMs,
+        processesMs: processesTrainingMs,
+        ratio: processesTrainingMs / inProcessTrainingMs,
+      };
+      out(
+        `    plaintext centralised baseline (in-process run): accuracy ${pct(inTraining.baseline.accuracy)}, ` +
+          `AUC ${inTraining.baseline.auc.toFixed(3)}`,
+      );
+      out(
+        `    training part: in-process ${seconds(inProcessTrainingMs)} (three owners' encryption, ${inTraining.runs.length} trainings) | ` +
+          `processes ${seconds(processesTrainingMs)} (process starts, encryption, ${trainingRecords.length} trainings over HTTPS) | ` +
+          `ratio ${trainingWall.ratio.toFixed(2)}x`,
+      );
+      out('');
+    }
+
     await Promise.all(children.map((c) => c.stop()));
-    const ok = queries.length > 0 && queries.every((q) => q.match) && inProcess.ok;
+    const trainingOk = !inTraining || (trainingRecords.length > 0 && trainingRecords.every((r) => r.match));
+    const ok = queries.length > 0 && queries.every((q) => q.match) && inProcess.ok && trainingOk;
     const ratio = processesMs / inProcessMs;
     out(
       'wall time of the same pipeline (process or engine start, encryption, the queries; no key generation, no training)',
@@ -315,14 +440,17 @@ export async function runProcessDemo(options: DemoOptions = {}): Promise<Process
         `the in-process answers; in-process: ${inProcess.queries.filter((q) => q.match).length} of ` +
         `${inProcess.queries.length} match the plaintext join` +
         (inProcess.training
-          ? `, training targets ${inProcess.training.withinTargets ? 'met' : 'MISSED'}`
+          ? `, training targets ${inProcess.training.withinTargets ? 'met' : 'MISSED'}; ` +
+            `${trainingRecords.filter((r) => r.match).length} of ${trainingRecords.length} trainings over HTTP ` +
+            'agree with the in-process ones'
           : ''),
     );
     return {
       ok,
       inProcess,
       queries,
-      wall: { inProcessMs, processesMs, ratio, setupMs },
+      training: trainingRecords,
+      wall: { inProcessMs, processesMs, ratio, setupMs, ...(trainingWall ? { training: trainingWall } : {}) },
       tables: shared,
       probe,
       phases,
@@ -373,4 +501,148 @@ function printQuery(out: (line: string) => void, r: ProcessQueryRecord): void {
   out(
     `    rows joined ${r.rowsJoined ?? '-'} (in-process ${r.inProcess.rowsJoined ?? '-'}) | ${seconds(r.ms)} | ${verdict}`,
   );
+}
+
+// ---- training
+
+/** The training owners of the demo (src/demo/training.ts), in the coordinator's order. */
+export const TRAINING_OWNERS = ['hospital-east', 'hospital-west', 'lab'] as const;
+/** The stratified split of runTrainingDemo: 30% evaluation rows at the client, seed 7. */
+const TRAINING_SPLIT = { testFraction: 0.3, seed: 7 } as const;
+/**
+ * A's tables of the training part: the query part's owner:hospital and owner:lab already
+ * hold `hospital` and `lab` at A, so the training owners' tables get names of their own.
+ */
+const TRAINING_TABLES = { hospital: 'hospital_train', lab: 'lab_train' } as const;
+
+interface TrainingSetup {
+  configs: Record<string, string>;
+  evaluation: { csv: string; schema?: Record<string, 'integer' | 'decimal' | 'string'> };
+  sql(rounds: number, dp: boolean): string;
+}
+
+/**
+ * The training owners' tables exactly as runTrainingDemo builds them (hospital-east and
+ * hospital-west: halves of the training rows with the hospital's features and the label;
+ * lab: the lab's features for 80% of the training ids), the client's evaluation rows, and
+ * the configs of the coordinator and the three owners (each encrypts its table for A,
+ * registers its signing key with B and keeps serving the coordinator).
+ */
+async function writeTrainingConfigs(
+  d: LoopbackDeployment,
+  engine: Record<string, unknown>,
+): Promise<TrainingSetup> {
+  const all = loadBundled();
+  const labels = all.column('malignant').values.map(Number);
+  const { train, test } = stratifiedSplit(labels, TRAINING_SPLIT.testFraction, TRAINING_SPLIT.seed);
+  const hospital = all.project(['id', ...TRAINING_FEATURES.hospital, 'malignant'], TRAINING_TABLES.hospital);
+  const lab = all.project(['id', ...TRAINING_FEATURES.lab], TRAINING_TABLES.lab);
+  const half = Math.floor(train.length / 2);
+  const tables: Record<string, [Table, string]> = {
+    'hospital-east': [hospital.takeRows(train.slice(0, half)), 'hospital-east.csv'],
+    'hospital-west': [hospital.takeRows(train.slice(half)), 'hospital-west.csv'],
+    lab: [lab.takeRows(train.filter((_, k) => k % 5 !== 0)), 'lab-train.csv'],
+  };
+  const configs: Record<string, string> = {};
+  for (const name of TRAINING_OWNERS) {
+    const [table, file] = tables[name];
+    const csv = await d.writeCsv(table, file);
+    configs[`owner:${name}`] = await d.writeConfig(
+      `owner:${name}`,
+      {
+        engine,
+        tables: [{ ...csv, joinKeys: [['id']], joinModes: ['hashed'] }],
+        training: { ...csv },
+      },
+      `owner.${name}.training`,
+    );
+  }
+  configs.coordinator = await d.writeConfig('coordinator', { engine, owners: [...TRAINING_OWNERS] });
+  const evaluation = await d.writeCsv(all.takeRows(test, 'evaluation'));
+  return {
+    configs,
+    evaluation: {
+      csv: join(d.dir, evaluation.csv),
+      ...(evaluation.schema ? { schema: evaluation.schema } : {}),
+    },
+    sql: (rounds, dp) => {
+      const sql = trainingSql(rounds, dp);
+      const from = ' FROM hospital h JOIN lab l ';
+      if (!sql.includes(from)) throw new Error(`unexpected training query: ${sql}`);
+      return sql.replace(from, ` FROM ${TRAINING_TABLES.hospital} h JOIN ${TRAINING_TABLES.lab} l `);
+    },
+  };
+}
+
+/** Without DP: the same model as in-process; with DP: the issue's target, 6 points of the baseline. */
+function compareTraining(r: ProcessTrainingRecord, baselineAccuracy: number): void {
+  const got = r.report;
+  const want = r.inProcess.report;
+  if (!got?.evaluation || !want.evaluation) return;
+  const diffs = [
+    got.evaluation.accuracy - want.evaluation.accuracy,
+    got.evaluation.auc - want.evaluation.auc,
+    got.evaluation.logLoss - want.evaluation.logLoss,
+    got.model.bias - want.model.bias,
+    ...want.model.weights.map((w, k) => (got.model.weights[k] ?? Number.NaN) - w),
+  ].map(Math.abs);
+  r.maxDifference = diffs.some(Number.isNaN) ? Number.NaN : Math.max(...diffs);
+  const same =
+    got.rounds === want.rounds &&
+    got.rowsJoined === want.rowsJoined &&
+    got.model.weights.length === want.model.weights.length &&
+    got.evaluation.rows === want.evaluation.rows;
+  if (!r.dp) {
+    r.match = same && r.maxDifference <= 1e-9;
+    return;
+  }
+  r.match =
+    same &&
+    got.epsilon !== null &&
+    want.epsilon !== null &&
+    Math.abs(got.epsilon - want.epsilon) <= 1e-9 &&
+    got.delta === want.delta &&
+    got.evaluation.accuracy >= baselineAccuracy - 0.06;
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+function printTraining(out: (line: string) => void, r: ProcessTrainingRecord, baseline: number): void {
+  out(`  training ${r.label}: ${r.sql.replace(/^SELECT .* FROM /, 'SELECT ... FROM ')}`);
+  const want = r.inProcess.report;
+  if (r.error || !r.report) {
+    out(`    ${r.error ?? 'no report'} | DIFFERENT`);
+    return;
+  }
+  const report = r.report;
+  const ev = report.evaluation!;
+  const wantEv = want.evaluation!;
+  const gap = (baseline - ev.accuracy) * 100;
+  out(
+    `    ${report.rounds} rounds, ${report.rowsJoined} rows joined (in-process ${want.rowsJoined}), ` +
+      `${seconds(r.ms)} (in-process ${seconds(r.inProcess.ms)})`,
+  );
+  out(
+    `    accuracy ${pct(ev.accuracy)} (${gap >= 0 ? `${gap.toFixed(1)} points below` : `${(-gap).toFixed(1)} points above`} the baseline), ` +
+      `AUC ${ev.auc.toFixed(3)}, log-loss ${ev.logLoss.toFixed(3)} on ${ev.rows} rows | in-process: accuracy ` +
+      `${pct(wantEv.accuracy)}, AUC ${wantEv.auc.toFixed(3)}, log-loss ${wantEv.logLoss.toFixed(3)}`,
+  );
+  const losses = report.lossPerRound.map((l) => (l === null ? '-' : l.toFixed(4))).join(', ');
+  out(`    B's loss of each round's global model on the joined rows: ${losses}`);
+  if (report.epsilon !== null) {
+    out(
+      `    privacy: (epsilon ${report.epsilon.toFixed(3)}, delta ${report.delta}) spent by DP-SGD at B over all rounds ` +
+        `(in-process ${want.epsilon?.toFixed(3)}); target epsilon ${TRAINING_DP.epsilon}`,
+    );
+  }
+  for (const [phase, t] of Object.entries(report.timingsMs)) {
+    const inProc = want.timingsMs[phase];
+    out(
+      `      ${phase.padEnd(44)} ${(t / 1000).toFixed(2)} s${inProc === undefined ? '' : `   in-process ${(inProc / 1000).toFixed(2)} s`}`,
+    );
+  }
+  const verdict = r.dp
+    ? `within 6 points of the baseline, epsilon as in-process: ${r.match ? 'yes' : 'NO'} (DP noise differs run to run)`
+    : `the same model as in-process (largest difference ${r.maxDifference.toExponential(1)}): ${r.match ? 'yes' : 'NO'}`;
+  out(`    ${verdict}`);
 }

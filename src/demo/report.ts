@@ -34,7 +34,21 @@ export async function demoReport(result: DemoResult, processes?: ProcessDemoResu
     for (const q of processes.queries) {
       answers.push({ label: `over HTTP, ${q.mode} ${q.kind}: equals the in-process answer`, value: q.match });
     }
+    for (const t of processes.training) {
+      const ev = t.report?.evaluation;
+      if (ev) answers.push({ label: `over HTTP, training ${t.label}: accuracy`, value: show(ev.accuracy) });
+      answers.push({
+        label: `over HTTP, training ${t.label}: ${t.dp ? 'within 6 points of the baseline' : 'the in-process model'}`,
+        value: t.match,
+      });
+    }
     answers.push({ label: 'over HTTP: wall time / in-process', value: show(processes.wall.ratio) });
+    if (processes.wall.training) {
+      answers.push({
+        label: 'over HTTP: training wall time / in-process',
+        value: show(processes.wall.training.ratio),
+      });
+    }
     if (processes.probe) {
       answers.push({
         label: `encrypted table ${processes.probe.rows} rows owner -> A (MB/s)`,

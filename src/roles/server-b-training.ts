@@ -5,11 +5,17 @@
 // global model on the decrypted joined feature vectors with DP-SGD under a privacy budget,
 // contributing its own encrypted, signed weights.
 import { createPublicKey, generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
+import type { Cell } from '../data/table.js';
 import { sumCiphertexts } from '../engine/aggregate.js';
 import type { Engine } from '../engine/engine.js';
 import { fingerprint, type KeyPair } from '../engine/keys.js';
 import { pack, unpack, wordsFor } from '../engine/limbs.js';
-import { ForgedContributionError, KeyMismatchError, MalformedMessageError } from '../errors.js';
+import {
+  ForgedContributionError,
+  KeyMismatchError,
+  MalformedMessageError,
+  PeerAuthError,
+} from '../errors.js';
 import {
   decodeAggregate,
   encodeContribution,
@@ -50,10 +56,16 @@ export class ServerBTraining {
     this.keyFingerprint = fingerprint(options.keys.publicKey.n);
   }
 
-  receive(message: Message): Promise<Message> | undefined {
+  receive(message: Message, from: string): Promise<Message> | undefined {
     switch (message.type) {
       case 'owner-key':
-        this.ownerKeys.set(ROLES.owner(message.owner), createPublicKey(message.publicKey));
+        // an owner registers its own key only: over HTTP `from` is the role its certificate proves
+        if (from !== ROLES.owner(message.owner)) {
+          throw new PeerAuthError(`${from} may not register a signing key for owner ${message.owner}`, {
+            from,
+          });
+        }
+        this.ownerKeys.set(from, createPublicKey(message.publicKey));
         return Promise.resolve({ type: 'ack' });
       case 'round-open':
         return Promise.resolve(this.openRound(message));
@@ -103,7 +115,9 @@ export class ServerBTraining {
     }
     const set = this.options.featureSets.get(message.featureSetId);
     if (!set) throw new MalformedMessageError(`no feature set ${message.featureSetId} at server B`);
-    const result = refineOnJoinedRows(set, message, state.dp);
+    // A's shuffle gives B the joined rows in a random order: train on them in a canonical
+    // order, so that a training without DP is a deterministic function of the rows
+    const result = refineOnJoinedRows({ ...set, rows: canonicalOrder(set.rows) }, message, state.dp);
     state.rows = result.rows;
     state.epsilonSpent = result.epsilonSpent;
     return this.contribution(message.trainingId, message.round, state.nonce, message.features, result.local);
@@ -208,4 +222,23 @@ export class ServerBTraining {
       lossOnJoined: state.rows ? state.rows.lossOf(global) : null,
     };
   }
+}
+
+/** The rows sorted by their values, column by column (B's view carries no row order anyway). */
+function canonicalOrder(rows: readonly Cell[][]): Cell[][] {
+  const compare = (x: Cell, y: Cell): number => {
+    if (typeof x === 'string' || typeof y === 'string') {
+      const a = String(x);
+      const b = String(y);
+      return a < b ? -1 : a > b ? 1 : 0;
+    }
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
+  return [...rows].sort((r, s) => {
+    for (let k = 0; k < r.length; k++) {
+      const c = compare(r[k], s[k]);
+      if (c !== 0) return c;
+    }
+    return 0;
+  });
 }

@@ -61,7 +61,7 @@ export class ServerB {
       keys: options.keys,
       featureSets: this.featureSets,
     });
-    options.transport.register(ROLES.serverB, (message) => this.receive(message));
+    options.transport.register(ROLES.serverB, (message, from) => this.receive(message, from));
   }
 
   /** B generates the key pair (it is the only holder of the private key). */
@@ -84,7 +84,7 @@ export class ServerB {
     return { type: 'public-key', n, g, fingerprint: this.keyFingerprint };
   }
 
-  private async receive(message: Message): Promise<Message> {
+  private async receive(message: Message, from: string): Promise<Message> {
     switch (message.type) {
       case 'query-open':
         return this.openQuery(message);
@@ -100,7 +100,7 @@ export class ServerB {
       case 'round-open':
       case 'train-round':
       case 'aggregate-weights':
-        return this.training.receive(message)!;
+        return this.training.receive(message, from)!;
       case 'query-close':
         this.open.delete(message.queryId);
         return { type: 'ack' };

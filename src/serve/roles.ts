@@ -16,7 +16,7 @@ import { loadKey } from '../keystore/index.js';
 import { encodeMessage } from '../protocol/codec.js';
 import type { Message, MessageOf } from '../protocol/messages.js';
 import type { Handler, RoleName, Transport } from '../protocol/transport.js';
-import { type Answer, Client, type JoinMode } from '../roles/client.js';
+import { type Answer, Client, type JoinMode, type TrainingReport } from '../roles/client.js';
 import { Coordinator } from '../roles/coordinator.js';
 import { DataOwner } from '../roles/data-owner.js';
 import { ROLES } from '../roles/names.js';
@@ -187,6 +187,8 @@ export async function startCoordinator(config: RoleConfig, log: Log): Promise<Ro
   ctx.engine = await engineFor(config);
   const coordinator = new Coordinator({ engine: ctx.engine, transport: ctx.transport, publicKey });
   for (const owner of config.owners) coordinator.addOwner(owner);
+  log('key', { fingerprint: fingerprint(publicKey.n) });
+  log('owners', { owners: config.owners });
   await listen(ctx, log);
   return ctx;
 }
@@ -209,9 +211,23 @@ export interface ClientRequest {
   id?: string | number;
   sql: string;
   mode?: JoinMode;
+  /**
+   * Training queries (a TRAIN clause) only: evaluation rows the client holds, a CSV with the
+   * features' column names and the label; the report then gives accuracy, AUC and log-loss.
+   */
+  evaluation?: { csv: string; schema?: TableConfig['schema'] };
 }
 
-/** `serve client`: queries as JSON lines on stdin, answers as 'answer' / 'query-error' log lines. */
+/** A join query with a TRAIN clause (src/fl/train-query.ts) goes to the coordinator. */
+export function isTrainingSql(sql: string): boolean {
+  return /\bTRAIN\s+LOGISTIC\b/i.test(sql);
+}
+
+/**
+ * `serve client`: queries as JSON lines on stdin, answers as 'answer' / 'query-error' log
+ * lines; a training query (TRAIN LOGISTIC ...) is sent to the coordinator and answered
+ * as a 'trained' line with the training report.
+ */
 export function answerStdin(ctx: ClientContext, log: Log): void {
   const rl = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
   // one query at a time, in order
@@ -229,6 +245,17 @@ export function answerStdin(ctx: ClientContext, log: Log): void {
       }
       const start = performance.now();
       try {
+        if (isTrainingSql(request.sql)) {
+          const evaluation = request.evaluation
+            ? loadTable({ joinKeys: [], ...request.evaluation })
+            : undefined;
+          const report = await ctx.client.train(request.sql, {
+            mode: request.mode ?? 'hashed',
+            ...(evaluation ? { evaluation } : {}),
+          });
+          log('trained', { id: request.id ?? null, ms: performance.now() - start, report });
+          return;
+        }
         const answer = await ctx.client.query(request.sql, { mode: request.mode ?? 'hashed' });
         log('answer', { id: request.id ?? null, ms: performance.now() - start, answer });
       } catch (err) {
@@ -246,7 +273,7 @@ export function errorRecord(err: unknown): { code: string; message: string } {
   };
 }
 
-export type { Answer };
+export type { Answer, TrainingReport };
 
 // ---- owners
 

@@ -1,6 +1,7 @@
 // `fedjoin demo --processes` (issue 6): the demo's queries with A, B, the client and two
 // owners as `fedjoin serve` processes give the in-process answers; the report is written.
-// Small (1024 bits, an 8 x 8 nested sample, no training) to stay fast. Needs `npm run build`.
+// Small (1024 bits, an 8 x 8 nested sample, no training: the training over HTTP is covered by
+// processes.test.ts, and by the demo at its defaults) to stay fast. Needs `npm run build`.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -48,6 +49,8 @@ it('fedjoin demo --processes --json: answers over HTTP equal the in-process ones
       ['nested', 'features', true],
     ]);
     expect(result.queries[0].values['COUNT(*)']).toBe(250);
+    // no training here (--training-rounds 0): processes.test.ts trains over HTTP
+    expect(result.training).toEqual([]);
     expect(result.probe.rows).toBe(10_000);
     expect(result.probe.megabytesPerSecond).toBeGreaterThan(0);
     expect(result.wall.ratio).toBeGreaterThan(0);

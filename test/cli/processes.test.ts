@@ -3,7 +3,9 @@
 // `keygen`). End-to-end answers equal the plaintext join; a peer without credentials (or
 // with another CA's) is refused; server B killed mid-join and restarted: the query
 // completes with no row lost or counted twice; a wrong passphrase is refused by keygen and
-// serve. Needs `npm run build` first (the children run dist/).
+// serve; a training query from the client process runs through the coordinator and two
+// training owners as processes and gives the in-process model. Needs `npm run build` first
+// (the children run dist/).
 import { execFile } from 'node:child_process';
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
@@ -12,7 +14,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Cell, type ColumnSchema, Table } from '../../src/data/table.js';
 import { cliMainPath, RoleChild } from '../../src/demo/children.js';
 import { type LoopbackDeployment, prepareDeployment } from '../../src/demo/deployment.js';
+import { createEngine } from '../../src/engine/engine.js';
 import { initCa } from '../../src/http/ca.js';
+import type { TrainingReport } from '../../src/roles/client.js';
+import { createFederation } from '../../src/roles/federation.js';
 import { rowsDigest } from '../../src/serve/digest.js';
 import { EXIT_AUTH, EXIT_KEY, EXIT_UNREACHABLE } from '../../src/serve/exit-codes.js';
 
@@ -37,6 +42,26 @@ for (let i = 0; i < left.rowCount; i++)
   for (let j = 0; j < right.rowCount; j++)
     if (left.column('k').values[i] === right.column('k').values[j]) pairs.push([i, j]);
 const sum = (values: readonly Cell[]) => values.reduce<number>((s, v) => s + Number(v), 0);
+// training: a vertical split, ids 0..47 with two features and the label at one owner,
+// ids 8..55 with a third feature at the other; 40 rows joined; 24 evaluation rows
+const trainingRow = (i: number) => {
+  const f1 = ((i * 37) % 23) - 11;
+  const f2 = ((i * 53) % 29) - 14;
+  const f3 = ((i * 71) % 31) - 15;
+  return { f1, f2, f3, y: 2 * f1 - f2 + f3 + ((i * 13) % 7) - 3 > 0 ? 1 : 0 };
+};
+const integers = (names: string[]): ColumnSchema[] => names.map((name) => ({ name, type: 'integer' }));
+const trainingTable = (name: string, ids: number[], columns: ('f1' | 'f2' | 'f3' | 'y')[]) =>
+  Table.fromRows(
+    name,
+    integers(['id', ...columns]),
+    ids.map((i) => [BigInt(i), ...columns.map((c) => BigInt(trainingRow(i)[c]))]),
+  );
+const ids = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => from + k);
+const trainLeft = trainingTable('tl', ids(0, 48), ['f1', 'f2', 'y']);
+const trainRight = trainingTable('tr', ids(8, 56), ['f3']);
+const evaluation = trainingTable('evaluation', ids(100, 124), ['f1', 'f2', 'f3', 'y']);
+const TRAIN = 'SELECT a.f1, a.f2, b.f3 FROM tl a JOIN tr b ON a.id = b.id TRAIN LOGISTIC LABEL a.y ROUNDS 2';
 const AGGREGATE = 'SELECT COUNT(*), SUM(a.x), SUM(b.y) FROM lt a JOIN rt b ON a.k = b.k';
 const FEATURES = 'SELECT a.x, b.y FROM lt a JOIN rt b ON a.k = b.k';
 
@@ -71,7 +96,17 @@ function serve(role: string, env: NodeJS.ProcessEnv = {}, stdin = false): RoleCh
 beforeAll(async () => {
   d = await prepareDeployment({
     bits: 1024,
-    roles: ['server-a', 'server-b', 'client', 'owner:left', 'owner:right'],
+    roles: [
+      'server-a',
+      'server-b',
+      'client',
+      'owner:left',
+      'owner:right',
+      'coordinator',
+      'owner:tl',
+      'owner:tr',
+    ],
+    listeners: ['owner:tl', 'owner:tr'],
     scryptN: 2 ** 14,
   });
   configs['server-b'] = await d.writeConfig('server-b', {
@@ -141,6 +176,64 @@ describe('fedjoin serve: roles as processes over HTTPS', () => {
     });
     expect(await readFile(join(report, 'report.html'), 'utf8')).toContain('SUM(a.x)');
   });
+
+  it('trains over HTTP: client -> coordinator -> training owners, A and B as processes, the in-process model', async () => {
+    for (const [owner, table] of [
+      ['owner:tl', trainLeft],
+      ['owner:tr', trainRight],
+    ] as const) {
+      const csv = await d.writeCsv(table);
+      configs[owner] = await d.writeConfig(owner, {
+        engine: ENGINE,
+        tables: [{ ...csv, joinKeys: [['id']], joinModes: ['hashed'] }],
+        training: csv,
+      });
+    }
+    configs.coordinator = await d.writeConfig('coordinator', { engine: ENGINE, owners: ['tl', 'tr'] });
+    const coordinator = serve('coordinator');
+    const owners = [serve('owner:tl'), serve('owner:tr')];
+    await coordinator.listening();
+    for (const owner of owners) await owner.waitFor((e) => e.event === 'ready', 60_000);
+    // its own client process, stopped at the end: the next test starts another on the client port
+    const client = serve('client', {}, true);
+    await client.listening();
+    const evaluationCsv = await d.writeCsv(evaluation);
+    client.send({ id: 't', sql: TRAIN, evaluation: { csv: join(d.dir, evaluationCsv.csv) } });
+    const reply = await client
+      .waitFor((e) => e.event === 'trained' || e.event === 'query-error', 90_000)
+      .finally(() => client.stop());
+    expect(reply.event, JSON.stringify(reply)).toBe('trained');
+    const report = reply.report as TrainingReport;
+    expect(report).toMatchObject({ rounds: 2, rowsJoined: 40, epsilon: null });
+    expect(report.model.features).toEqual(['tl.f1', 'tl.f2', 'tr.f3']);
+    expect(report.evaluation?.rows).toBe(24);
+    // the coordinator asked each owner for statistics and two local trainings; B trained once
+    expect(coordinator.events.some((e) => e.event === 'owners')).toBe(true);
+    // the same training in-process (another key: without DP the model does not depend on it)
+    const engine = await createEngine(ENGINE);
+    try {
+      const fed = await createFederation({ engine, bits: 1024 });
+      for (const [name, table] of [
+        ['tl', trainLeft],
+        ['tr', trainRight],
+      ] as const) {
+        const owner = fed.owner(name);
+        await owner.shareTable(table, { joinKeys: [['id']], joinModes: ['hashed'] });
+        await owner.joinTraining(table);
+        fed.coordinator.addOwner(name);
+      }
+      const reference = await fed.client.train(TRAIN, { evaluation });
+      expect(report.rowsJoined).toBe(reference.rowsJoined);
+      expect(report.model.bias).toBeCloseTo(reference.model.bias, 9);
+      for (const [k, w] of report.model.weights.entries())
+        expect(w).toBeCloseTo(reference.model.weights[k], 9);
+      expect(report.evaluation?.accuracy).toBeCloseTo(reference.evaluation!.accuracy, 9);
+      expect(report.evaluation?.logLoss).toBeCloseTo(reference.evaluation!.logLoss, 9);
+      expect(report.evaluation!.accuracy).toBeGreaterThan(0.7);
+    } finally {
+      await engine.close();
+    }
+  }, 90_000);
 
   it('refuses a peer without credentials, and one with another CA’s certificate', async () => {
     // no client certificate at all: the TLS handshake fails, nothing reaches A's handler

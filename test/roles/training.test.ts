@@ -1,12 +1,13 @@
 // Federated training over the join (issue 5): a small run end to end against a plaintext
 // centralised baseline, every tampering of the coordinator caught by B and named, and the
 // views: the coordinator sees no plaintext weight, and B decrypts no single contribution.
+import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBundled } from '../../src/data/bundled.js';
 import type { Table } from '../../src/data/table.js';
 import { createEngine, type Engine } from '../../src/engine/engine.js';
 import { unpack } from '../../src/engine/limbs.js';
-import { ForgedContributionError } from '../../src/errors.js';
+import { ForgedContributionError, PeerAuthError } from '../../src/errors.js';
 import { predictProba, train } from '../../src/fl/logistic.js';
 import { accuracy, stratifiedSplit } from '../../src/fl/metrics.js';
 import { applyStandardizer, fitStandardizer } from '../../src/fl/standardize.js';
@@ -122,6 +123,22 @@ describe('training over the join', () => {
         'ack',
       ]).toContain(type);
     }
+  });
+});
+
+describe('signing keys', () => {
+  it('lets an owner register only its own key', async () => {
+    const { publicKey } = generateKeyPairSync('ed25519');
+    const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const error = await fed.transport
+      .request(ROLES.owner('lab'), ROLES.serverB, {
+        type: 'owner-key',
+        owner: 'hospital-east',
+        publicKey: pem,
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PeerAuthError);
+    expect((error as PeerAuthError).code).toBe('PEER_AUTH');
   });
 });
 
