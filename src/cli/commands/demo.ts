@@ -112,11 +112,12 @@ export function registerDemo(program: Command): void {
           );
         }
         if (!result.ok) {
-          throw new Error(
-            result.queries.every((q) => q.match)
-              ? 'demo --processes: the in-process reference run failed its checks (see its summary)'
-              : 'demo --processes: some answers over HTTP differ from the in-process answers',
-          );
+          const reason = !result.queries.every((q) => q.match)
+            ? 'some answers over HTTP differ from the in-process answers'
+            : !result.training.every((t) => t.match)
+              ? 'a training over HTTP disagrees with the in-process one'
+              : 'the in-process reference run failed its checks (see its summary)';
+          throw new Error(`demo --processes: ${reason}`);
         }
         return;
       }
