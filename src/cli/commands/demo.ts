@@ -66,8 +66,8 @@ export function registerDemo(program: Command): void {
     .option('--json', 'print only a machine-readable summary (JSON) on stdout')
     .option(
       '--processes',
-      'also run the queries with every role in its own process (fedjoin serve), HTTPS + mutual TLS on loopback, ' +
-        'and check the answers equal the in-process ones',
+      'also run the queries and the training with every role in its own process (fedjoin serve), HTTPS + ' +
+        'mutual TLS on loopback, and check the answers and models equal the in-process ones',
     )
     .option(
       '--report <dir>',
