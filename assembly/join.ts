@@ -25,7 +25,7 @@ import { PK_CTX_N2, PK_N2_WORDS, PK_WORK, STATUS_OK } from './paillier';
  * costs one montMul per column ahead of its exponentiation, and one fromMont at the end.
  *
  * Temporaries: work slots 0 (the base) and 1 (the product) of the key; modPowConstTime uses
- * the n^2 context's scratch elements 0..65, which nothing here touches.
+ * the n^2 context's exponentiation scratch (ctxDigitScratch), which nothing here touches.
  */
 export function joinTileBatch(
   pk: usize,

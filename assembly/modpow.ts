@@ -4,140 +4,26 @@
 // length; each step squares w times and multiplies by a table entry chosen by a full
 // masked scan, so the instruction and memory-address sequence depends only on the
 // exponent's word length, never on its bits.
-// Both run in montgomery.ts's digit form from end to end (modPow*Digits below) whenever
-// the table and temporaries fit in the context's scratch elements 0..63 (every window
-// size from 18 words, 576 bits, up); smaller moduli take the word-form loops.
-import { bitLength, bitsAt, copyWords, word, zeroWords } from './limbs';
+// Both run in montgomery.ts's digit form from end to end: one conversion in, mulCore /
+// sqrCore back to back on digit vectors in the context's exponentiation scratch
+// (ctxDigitScratch), one conversion out.
+import { bitLength, bitsAt, copyWords } from './limbs';
 import {
   ctxDigitBits,
+  ctxDigitFactor,
+  ctxDigitScratch,
   ctxDigitStride,
   ctxDigits,
   ctxOne,
-  ctxScratch,
-  ctxTmp,
-  ctxModulus,
   ctxWords,
   DIGIT_PAD,
-  doubleMod,
   finishFrom,
-  montMul,
-  montSqr,
   mulCore,
   sqrCore,
   toDigits,
   trace,
 } from './montgomery';
 
-// Scratch use: elements 0..63 hold the window table, 64..67 temporaries.
-const TABLE_ELEM: i32 = 0;
-const ACC_ELEM: i32 = 64;
-const SEL_ELEM: i32 = 65;
-
-@inline function tableEntry(ctx: usize, i: i32): usize {
-  return ctxScratch(ctx, TABLE_ELEM + i);
-}
-
-/**
- * out = base^e mod N, all in Montgomery form (base and out are Montgomery
- * representatives). Variable time in e: use only for public exponents.
- */
-export function modPowWindow(ctx: usize, out: usize, base: usize, e: usize, eWords: i32): void {
-  const L = ctxWords(ctx);
-  const bits = bitLength(e, eWords);
-  if (bits == 0) {
-    copyWords(out, ctxOne(ctx), L);
-    return;
-  }
-  // sliding window of width w over odd powers: table[k] = base^(2k+1)
-  const w: i32 = bits > 768 ? 6 : bits > 240 ? 5 : bits > 80 ? 4 : bits > 24 ? 3 : 1;
-  if (((1 << (w - 1)) + 5) * ctxDigitStride(ctx) + 4 <= 64 * L) {
-    modPowWindowDigits(ctx, out, base, e, eWords, bits, w);
-    return;
-  }
-  const acc = ctxScratch(ctx, ACC_ELEM);
-  copyWords(tableEntry(ctx, 0), base, L);
-  if (w > 1) {
-    const sq = ctxScratch(ctx, SEL_ELEM);
-    montSqr(ctx, sq, base);
-    const half = 1 << (w - 1);
-    for (let k = 1; k < half; k++) montMul(ctx, tableEntry(ctx, k), tableEntry(ctx, k - 1), sq);
-  }
-  let started = false;
-  let i = bits - 1;
-  while (i >= 0) {
-    if (bitsAt(e, eWords, i, 1) == 0) {
-      if (started) montSqr(ctx, acc, acc);
-      i--;
-      continue;
-    }
-    // longest window ending in a 1 bit, at most w wide
-    let lo = max(i - w + 1, 0);
-    while (bitsAt(e, eWords, lo, 1) == 0) lo++;
-    const width = i - lo + 1;
-    const digit = bitsAt(e, eWords, lo, width);
-    if (started) {
-      for (let k = 0; k < width; k++) montSqr(ctx, acc, acc);
-      montMul(ctx, acc, acc, tableEntry(ctx, <i32>(digit >> 1)));
-    } else {
-      copyWords(acc, tableEntry(ctx, <i32>(digit >> 1)), L);
-      started = true;
-    }
-    i = lo - 1;
-  }
-  copyWords(out, acc, L);
-}
-
-/**
- * out = base^e mod N in Montgomery form, constant time in the value of e: every one of
- * the eWords * 32 bits is processed, and each table look-up reads all 2^w entries,
- * keeping one with a mask derived arithmetically from the digit.
- */
-export function modPowConstTime(ctx: usize, out: usize, base: usize, e: usize, eWords: i32): void {
-  const L = ctxWords(ctx);
-  const totalBits = eWords * 32;
-  const w: i32 = totalBits >= 512 ? 5 : 4;
-  const size = 1 << w;
-  // the digit-form path needs size + 6 digit vectors inside scratch elements 0..63
-  const S = ctxDigitStride(ctx);
-  if ((size + 6) * S + 4 <= 64 * L) {
-    modPowConstTimeDigits(ctx, out, base, e, eWords, w);
-    return;
-  }
-  // table[k] = base^k for k in [0, 2^w)
-  copyWords(tableEntry(ctx, 0), ctxOne(ctx), L);
-  copyWords(tableEntry(ctx, 1), base, L);
-  for (let k = 2; k < size; k++) montMul(ctx, tableEntry(ctx, k), tableEntry(ctx, k - 1), base);
-  const acc = ctxScratch(ctx, ACC_ELEM);
-  const sel = ctxScratch(ctx, SEL_ELEM);
-  copyWords(acc, ctxOne(ctx), L);
-  const windows = (totalBits + w - 1) / w;
-  for (let win = windows - 1; win >= 0; win--) {
-    // the window position is public; only the digit is secret
-    for (let k = 0; k < w; k++) montSqr(ctx, acc, acc);
-    const digit = bitsAt(e, eWords, win * w, w);
-    ctSelect(ctx, sel, digit, size, L);
-    montMul(ctx, acc, acc, sel);
-  }
-  copyWords(out, acc, L);
-  // the table and temporaries held powers of a secret-dependent walk: wipe them
-  zeroWords(tableEntry(ctx, 0), size * L);
-  zeroWords(sel, L);
-}
-
-/** sel = table[digit], reading every entry; mask = all ones exactly when k == digit. */
-function ctSelect(ctx: usize, sel: usize, digit: u32, size: i32, L: i32): void {
-  zeroWords(sel, L);
-  for (let k = 0; k < size; k++) {
-    const mask = <u32>((<u64>(<u32>k ^ digit) - 1) >> 32); // 0xffffffff iff equal
-    const entry = tableEntry(ctx, k);
-    for (let j = 0; j < L; j++) {
-      const p = sel + (<usize>j << 2);
-      store<u32>(p, load<u32>(p) | (word(entry, j) & mask));
-    }
-  }
-}
-
-// ---- digit-form constant-time exponentiation ----
 // The whole exponentiation stays in montgomery.ts's radix-2^28 digit form with
 // R' = 2^(28M) > 4N: every product of values below 2N is again below 2N, so the loop runs
 // mulCore/sqrCore back to back with no conversion to u32 words, no final subtraction and
@@ -162,35 +48,157 @@ function ctSelect(ctx: usize, sel: usize, digit: u32, size: i32, L: i32): void {
   return reg + ((<usize>(i * S + DIGIT_PAD)) << 2);
 }
 
-function modPowConstTimeDigits(ctx: usize, out: usize, base: usize, e: usize, eWords: i32, w: i32): void {
+// The running value: its forward and reversed digit vectors (cF, cR) and the pair the next
+// product goes to (dF, dR). Each core writes both forms of its result, then the pairs swap.
+// Module state: one exponentiation at a time per instance (kernels do not re-enter).
+let cF: usize = 0;
+let cR: usize = 0;
+let dF: usize = 0;
+let dR: usize = 0;
+
+@inline function swapPairs(): void {
+  let t = cF;
+  cF = dF;
+  dF = t;
+  t = cR;
+  cR = dR;
+  dR = t;
+}
+@inline function squareStep(ctx: usize): void {
+  trace(2, dF, cF, cF);
+  sqrCore(ctx, cF, cR, dF, dR);
+  swapPairs();
+}
+@inline function multiplyStep(ctx: usize, entry: usize): void {
+  trace(1, dF, cF, entry);
+  mulCore(ctx, cF, entry, dF, dR);
+  swapPairs();
+}
+/** cF = the forward copy of the reversed vector cR (public indices only). */
+@inline function forwardFromReversed(M: i32): void {
+  for (let j = 0; j < M; j++) store<u32>(cF + (<usize>j << 2), load<u32>(cR + (<usize>(M - 1 - j) << 2)));
+}
+
+/**
+ * Zeroes the region's `vectors` digit vectors (every pad must read as zero), then brings
+ * the base (a Montgomery representative x R) into digit form x R': reversed in `rev`,
+ * forward in `fwd`, through X (K reversed) and `tmp`.
+ */
+function enterDigits(
+  ctx: usize,
+  reg: usize,
+  vectors: i32,
+  base: usize,
+  fwd: usize,
+  rev: usize,
+  X: usize,
+  tmp: usize,
+): void {
   const L = ctxWords(ctx);
   const M = ctxDigits(ctx);
   const S = ctxDigitStride(ctx);
-  const size = 1 << w;
+  const b = ctxDigitBits(ctx);
+  memory.fill(reg, 0, <usize>(vectors * S) << 2); // every pad reads as zero
+  toDigits(X + (<usize>(M - 1) << 2), -4, ctxDigitFactor(ctx), L, M, 0, b);
+  toDigits(tmp, 4, base, L, M, 0, b);
+  trace(1, fwd, tmp, X);
+  mulCore(ctx, tmp, X, fwd, rev);
+}
+
+/** out = the running value taken out of R' form: times R (reversed, unshifted) over R' gives x R. */
+function leaveDigits(ctx: usize, out: usize, X: usize): void {
+  const M = ctxDigits(ctx);
+  memory.fill(X - (<usize>DIGIT_PAD << 2), 0, <usize>ctxDigitStride(ctx) << 2);
+  toDigits(X + (<usize>(M - 1) << 2), -4, ctxOne(ctx), ctxWords(ctx), M, 0, ctxDigitBits(ctx));
+  multiplyStep(ctx, X);
+  finishFrom(ctx, out, cF);
+}
+
+/**
+ * out = base^e mod N, all in Montgomery form (base and out are Montgomery
+ * representatives). Variable time in e: use only for public exponents.
+ */
+export function modPowWindow(ctx: usize, out: usize, base: usize, e: usize, eWords: i32): void {
+  const bits = bitLength(e, eWords);
+  if (bits == 0) {
+    copyWords(out, ctxOne(ctx), ctxWords(ctx));
+    return;
+  }
+  // sliding window of width w over odd powers: table[k] = base^(2k+1), reversed
+  const w: i32 = bits > 768 ? 6 : bits > 240 ? 5 : bits > 80 ? 4 : bits > 24 ? 3 : 1;
+  const half = 1 << (w - 1);
+  const M = ctxDigits(ctx);
+  const S = ctxDigitStride(ctx);
+  const reg = ctxDigitScratch(ctx);
+  const aF = dv(reg, S, half);
+  const aR = dv(reg, S, half + 1);
+  const bF = dv(reg, S, half + 2);
+  const bR = dv(reg, S, half + 3);
+  const X = dv(reg, S, half + 4);
+  enterDigits(ctx, reg, half + 5, base, aF, dv(reg, S, 0), X, bF);
+  if (w > 1) {
+    // sq = base'^2 forward in bF; table[k] = table[k-1] * sq (forward copies to aR, unused)
+    trace(2, bF, aF, aF);
+    sqrCore(ctx, aF, dv(reg, S, 0), bF, X);
+    for (let k = 1; k < half; k++) {
+      trace(1, aR, bF, dv(reg, S, k - 1));
+      mulCore(ctx, bF, dv(reg, S, k - 1), aR, dv(reg, S, k));
+    }
+  }
+  cF = bF;
+  cR = bR;
+  dF = aF;
+  dR = aR;
+  let started = false;
+  let i = bits - 1;
+  while (i >= 0) {
+    if (bitsAt(e, eWords, i, 1) == 0) {
+      if (started) squareStep(ctx);
+      i--;
+      continue;
+    }
+    // longest window ending in a 1 bit, at most w wide
+    let lo = max(i - w + 1, 0);
+    while (bitsAt(e, eWords, lo, 1) == 0) lo++;
+    const width = i - lo + 1;
+    const entry = dv(reg, S, <i32>(bitsAt(e, eWords, lo, width) >> 1));
+    if (started) {
+      for (let k = 0; k < width; k++) squareStep(ctx);
+      multiplyStep(ctx, entry);
+    } else {
+      memory.copy(cR - (<usize>DIGIT_PAD << 2), entry - (<usize>DIGIT_PAD << 2), <usize>S << 2);
+      forwardFromReversed(M);
+      started = true;
+    }
+    i = lo - 1;
+  }
+  leaveDigits(ctx, out, X);
+}
+
+/**
+ * out = base^e mod N in Montgomery form, constant time in the value of e: every one of
+ * the eWords * 32 bits is processed, and each table look-up reads all 2^w entries,
+ * keeping one with a mask derived arithmetically from the digit.
+ */
+export function modPowConstTime(ctx: usize, out: usize, base: usize, e: usize, eWords: i32): void {
   const totalBits = eWords * 32;
-  const reg = (ctxScratch(ctx, 0) + 15) & ~(<usize>15);
+  const w: i32 = totalBits >= 512 ? 5 : 4;
+  const size = 1 << w;
+  const M = ctxDigits(ctx);
+  const S = ctxDigitStride(ctx);
+  const reg = ctxDigitScratch(ctx);
   // vectors: 0..size-1 table (reversed), size: sel (reversed), size+1..size+4 the two
   // accumulator pairs (forward, reversed), size+5: conversion operand
   const SEL = dv(reg, S, size);
-  let aF = dv(reg, S, size + 1);
-  let aR = dv(reg, S, size + 2);
-  let bF = dv(reg, S, size + 3);
-  let bR = dv(reg, S, size + 4);
+  const aF = dv(reg, S, size + 1);
+  const aR = dv(reg, S, size + 2);
+  const bF = dv(reg, S, size + 3);
+  const bR = dv(reg, S, size + 4);
   const X = dv(reg, S, size + 5);
-  memory.fill(reg, 0, <usize>((size + 6) * S) << 2); // every pad reads as zero
-  // K = R 2^(4s) mod N = R'^2 / R: x R (digits, unshifted) times K over R' is x R'
-  const K = ctxScratch(ctx, 65);
-  const b = ctxDigitBits(ctx);
-  const s2 = <i32>b * M - 32 * L; // 2s
-  copyWords(K, ctxOne(ctx), L);
-  for (let k = 0; k < 2 * s2; k++) doubleMod(K, ctxModulus(ctx), ctxTmp(ctx), L);
-  toDigits(X + (<usize>(M - 1) << 2), -4, K, L, M, 0, b); // K reversed
   // table[1] = base', its forward copy in aF
-  toDigits(bF, 4, base, L, M, 0, b);
-  trace(1, aF, bF, X);
-  mulCore(ctx, bF, X, aF, dv(reg, S, 1));
-  // table[0] = 1' = R' (from R): the forward copy lands in bF, then into the accumulator
-  toDigits(bR, 4, ctxOne(ctx), L, M, 0, b);
+  enterDigits(ctx, reg, size + 6, base, aF, dv(reg, S, 1), X, bF);
+  // table[0] = 1' = R' (from R): the forward copy lands in bF
+  toDigits(bR, 4, ctxOne(ctx), ctxWords(ctx), M, 0, ctxDigitBits(ctx));
   trace(1, bF, bR, X);
   mulCore(ctx, bR, X, bF, dv(reg, S, 0));
   // table[k] = table[k-1] * base'; the forward copies go to X (no longer needed)
@@ -198,43 +206,21 @@ function modPowConstTimeDigits(ctx: usize, out: usize, base: usize, e: usize, eW
     trace(1, X, aF, dv(reg, S, k - 1));
     mulCore(ctx, aF, dv(reg, S, k - 1), X, dv(reg, S, k));
   }
-  // accumulator = table[top digit] (masked scan; the squarings of 1 are skipped):
-  // reversed by the scan, forward by reversing it (public indices only)
+  // accumulator = table[top digit] (masked scan; the squarings of 1 are skipped)
   const windows = (totalBits + w - 1) / w;
-  ctSelectDigits(reg, S, bR, bitsAt(e, eWords, (windows - 1) * w, w), size);
-  for (let j = 0; j < M; j++) store<u32>(bF + (<usize>j << 2), load<u32>(bR + (<usize>(M - 1 - j) << 2)));
-  let cF = bF;
-  let cR = bR;
-  let dF = aF;
-  let dR = aR;
+  cF = bF;
+  cR = bR;
+  dF = aF;
+  dR = aR;
+  ctSelectDigits(reg, S, cR, bitsAt(e, eWords, (windows - 1) * w, w), size);
+  forwardFromReversed(M);
   for (let win = windows - 2; win >= 0; win--) {
-    for (let k = 0; k < w; k++) {
-      trace(2, dF, cF, cF);
-      sqrCore(ctx, cF, cR, dF, dR);
-      let t = cF;
-      cF = dF;
-      dF = t;
-      t = cR;
-      cR = dR;
-      dR = t;
-    }
-    const digit = bitsAt(e, eWords, win * w, w);
-    ctSelectDigits(reg, S, SEL, digit, size);
-    trace(1, dF, cF, SEL);
-    mulCore(ctx, cF, SEL, dF, dR);
-    let t = cF;
-    cF = dF;
-    dF = t;
-    t = cR;
-    cR = dR;
-    dR = t;
+    // the window position is public; only the digit is secret
+    for (let k = 0; k < w; k++) squareStep(ctx);
+    ctSelectDigits(reg, S, SEL, bitsAt(e, eWords, win * w, w), size);
+    multiplyStep(ctx, SEL);
   }
-  // out of R' form: times R (reversed digits, unshifted) over R' gives x R
-  memory.fill(X - (<usize>DIGIT_PAD << 2), 0, <usize>S << 2);
-  toDigits(X + (<usize>(M - 1) << 2), -4, ctxOne(ctx), L, M, 0, b);
-  trace(1, dF, cF, X);
-  mulCore(ctx, cF, X, dF, dR);
-  finishFrom(ctx, out, dF);
+  leaveDigits(ctx, out, X);
   // the table and accumulators held powers of a secret-dependent walk: wipe them
   memory.fill(reg, 0, <usize>((size + 6) * S) << 2);
 }
@@ -264,102 +250,3 @@ function ctSelectDigits(reg: usize, S: i32, sel: usize, digit: u32, size: i32): 
   }
 }
 
-/** As modPowWindow (public exponent, bits > 0), in digit form like modPowConstTimeDigits. */
-function modPowWindowDigits(
-  ctx: usize,
-  out: usize,
-  base: usize,
-  e: usize,
-  eWords: i32,
-  bits: i32,
-  w: i32,
-): void {
-  const L = ctxWords(ctx);
-  const M = ctxDigits(ctx);
-  const S = ctxDigitStride(ctx);
-  const b = ctxDigitBits(ctx);
-  const half = 1 << (w - 1);
-  const reg = (ctxScratch(ctx, 0) + 15) & ~(<usize>15);
-  // vectors: 0..half-1 table of odd powers (reversed), then two accumulator pairs and X
-  let aF = dv(reg, S, half);
-  let aR = dv(reg, S, half + 1);
-  let bF = dv(reg, S, half + 2);
-  let bR = dv(reg, S, half + 3);
-  const X = dv(reg, S, half + 4);
-  memory.fill(reg, 0, <usize>((half + 5) * S) << 2);
-  // base' = base R' (see modPowConstTimeDigits): forward in aF, reversed in table[0]
-  const K = ctxScratch(ctx, 65);
-  const s2 = <i32>b * M - 32 * L;
-  copyWords(K, ctxOne(ctx), L);
-  for (let k = 0; k < 2 * s2; k++) doubleMod(K, ctxModulus(ctx), ctxTmp(ctx), L);
-  toDigits(X + (<usize>(M - 1) << 2), -4, K, L, M, 0, b);
-  toDigits(bF, 4, base, L, M, 0, b);
-  trace(1, aF, bF, X);
-  mulCore(ctx, bF, X, aF, dv(reg, S, 0));
-  if (w > 1) {
-    // sq = base'^2 forward in bF; table[k] = table[k-1] * sq (forward copies to aR, unused)
-    trace(2, bF, aF, aF);
-    sqrCore(ctx, aF, dv(reg, S, 0), bF, X);
-    for (let k = 1; k < half; k++) {
-      trace(1, aR, bF, dv(reg, S, k - 1));
-      mulCore(ctx, bF, dv(reg, S, k - 1), aR, dv(reg, S, k));
-    }
-  }
-  let cF = bF;
-  let cR = bR;
-  let dF = aF;
-  let dR = aR;
-  let started = false;
-  let i = bits - 1;
-  while (i >= 0) {
-    if (bitsAt(e, eWords, i, 1) == 0) {
-      if (started) {
-        trace(2, dF, cF, cF);
-        sqrCore(ctx, cF, cR, dF, dR);
-        let t = cF;
-        cF = dF;
-        dF = t;
-        t = cR;
-        cR = dR;
-        dR = t;
-      }
-      i--;
-      continue;
-    }
-    let lo = max(i - w + 1, 0);
-    while (bitsAt(e, eWords, lo, 1) == 0) lo++;
-    const width = i - lo + 1;
-    const entry = dv(reg, S, <i32>(bitsAt(e, eWords, lo, width) >> 1));
-    if (started) {
-      for (let k = 0; k < width; k++) {
-        trace(2, dF, cF, cF);
-        sqrCore(ctx, cF, cR, dF, dR);
-        let t = cF;
-        cF = dF;
-        dF = t;
-        t = cR;
-        cR = dR;
-        dR = t;
-      }
-      trace(1, dF, cF, entry);
-      mulCore(ctx, cF, entry, dF, dR);
-      let t = cF;
-      cF = dF;
-      dF = t;
-      t = cR;
-      cR = dR;
-      dR = t;
-    } else {
-      memory.copy(cR - (<usize>DIGIT_PAD << 2), entry - (<usize>DIGIT_PAD << 2), <usize>S << 2);
-      for (let j = 0; j < M; j++) store<u32>(cF + (<usize>j << 2), load<u32>(cR + (<usize>(M - 1 - j) << 2)));
-      started = true;
-    }
-    i = lo - 1;
-  }
-  // out of R' form, as in modPowConstTimeDigits
-  memory.fill(X - (<usize>DIGIT_PAD << 2), 0, <usize>S << 2);
-  toDigits(X + (<usize>(M - 1) << 2), -4, ctxOne(ctx), L, M, 0, b);
-  trace(1, dF, cF, X);
-  mulCore(ctx, cF, X, dF, dR);
-  finishFrom(ctx, out, dF);
-}

@@ -24,9 +24,13 @@ const H_NINV28: usize = 32; // -N^-1 mod 2^b (b = digit bits)
 const H_SHIFT: usize = 36; // s | d << 8 with 2s + d = bM - 32L: operand pre-shifts, see montMul
 const H_DBITS: usize = 44; // b, the digit size: 29 or 28 bits, see digitBitsFor
 const H_INT: usize = 40; // pointer to the internal digit vectors (16-byte aligned)
-export const CTX_HEADER_BYTES: usize = 48;
-// Scratch elements: the windowed exponentiations need at most 2^6 table entries + 4 temps.
-export const SCRATCH_ELEMS: usize = 72;
+const H_K: usize = 48; // pointer to K = R'^2 / R mod N (L words), see ctxDigitFactor
+export const CTX_HEADER_BYTES: usize = 64;
+// Scratch elements (L words each) for callers' temporaries: reduceToMont takes two.
+export const SCRATCH_ELEMS: usize = 2;
+// Digit vectors for modpow.ts's exponentiations: a table of up to 32 entries (window 5
+// constant time, window 6 sliding over odd powers) plus 6 accumulators and temporaries.
+export const DIGIT_SCRATCH_VECTORS: i32 = 38;
 
 // ---- internal radix-2^28 form ----
 // montMul/montSqr convert their canonical u32 operands (O(L)) into radix-2^28 digits held
@@ -131,11 +135,20 @@ export const DIGIT_PAD: i32 = PAD;
   return load<usize>(ctx + H_SCRATCH) + ((<usize>i * <usize>ctxWords(ctx)) << 2);
 }
 
+/** K = R'^2 / R mod N (R' = 2^(bM)): x R times K over R' is x R', the digit form's representative. */
+@inline export function ctxDigitFactor(ctx: usize): usize {
+  return load<usize>(ctx + H_K);
+}
+/** The exponentiations' DIGIT_SCRATCH_VECTORS digit vectors (16-byte aligned, stride ctxDigitStride). */
+@inline export function ctxDigitScratch(ctx: usize): usize {
+  return load<usize>(ctx + H_INT) + ((<usize>(VECTORS * ctxDigitStride(ctx))) << 2);
+}
+
 export function ctxSizeBytes(words: i32): usize {
   const L = <usize>words;
-  // + the internal digit vectors and up to 3 words to align them to 16 bytes
-  const internal = <usize>(VECTORS * vecStride(digitsFor(words)) + 3);
-  return CTX_HEADER_BYTES + ((3 * L + (2 * L + 2) + SCRATCH_ELEMS * L + internal) << 2);
+  // + the internal digit vectors, the exponentiation scratch, and up to 3 words to align them
+  const internal = <usize>((VECTORS + DIGIT_SCRATCH_VECTORS) * vecStride(digitsFor(words)) + 3);
+  return CTX_HEADER_BYTES + ((4 * L + (2 * L + 2) + SCRATCH_ELEMS * L + internal) << 2);
 }
 
 // ---- operation trace ----
@@ -184,11 +197,13 @@ export function ctxInit(ctx: usize, n: usize, words: i32): void {
   const nPtr = ctx + CTX_HEADER_BYTES;
   const onePtr = nPtr + (L << 2);
   const r2Ptr = onePtr + (L << 2);
-  const tmpPtr = r2Ptr + (L << 2);
+  const kPtr = r2Ptr + (L << 2);
+  const tmpPtr = kPtr + (L << 2);
   const scratchPtr = tmpPtr + ((2 * L + 2) << 2);
   store<usize>(ctx + H_N, nPtr);
   store<usize>(ctx + H_ONE, onePtr);
   store<usize>(ctx + H_R2, r2Ptr);
+  store<usize>(ctx + H_K, kPtr);
   store<usize>(ctx + H_TMP, tmpPtr);
   store<usize>(ctx + H_SCRATCH, scratchPtr);
   copyWords(nPtr, n, words);
@@ -220,6 +235,9 @@ export function ctxInit(ctx: usize, n: usize, words: i32): void {
   store<usize>(ctx + H_INT, intPtr);
   zeroWords(intPtr, VECTORS * vecStride(M)); // the pads must read as zero forever
   toDigits(vec(ctx, V_NR) + (<usize>(M - 1) << 2), -4, nPtr, words, M, 0, b);
+  // K = R * 2^(2 (bM - 32L)) mod N = R'^2 / R: once per context, not per exponentiation
+  copyWords(kPtr, onePtr, words);
+  for (let k: u32 = 0; k < 2 * extra; k++) doubleMod(kPtr, nPtr, tmpPtr, words);
 }
 
 /** v = 2v mod n for v < n; tmp holds L words. */

@@ -230,7 +230,7 @@ function crtHalf(
   out: usize,
 ): void {
   const p2Words = ctxWords(ctxP2);
-  reduceToMont(ctxP2, x, c, n2Words, 66);
+  reduceToMont(ctxP2, x, c, n2Words, 0);
   modPowConstTime(ctxP2, x, x, pMinus1, pWords);
   fromMont(ctxP2, x, x);
   subSmall(x, 1, p2Words); // x >= 1 because x = 1 mod p
@@ -259,7 +259,7 @@ export function decryptCrtBatch(sk: usize, cIn: usize, out: usize, count: i32): 
     crtHalf(ctxP2, ctxP, ptrAt(sk, SK_P_MINUS_1), ptrAt(sk, SK_P_INV), ptrAt(sk, SK_HP_MONT), pWords, c, n2Words, x, u, mp);
     crtHalf(ctxQ2, ctxQ, ptrAt(sk, SK_Q_MINUS_1), ptrAt(sk, SK_Q_INV), ptrAt(sk, SK_HQ_MONT), qWords, c, n2Words, x, u, mq);
     // h = (m_p - m_q) q^-1 mod p, in Montgomery form mod p: reduce m_q (< q, maybe > p)
-    reduceToMont(ctxP, u, mq, qWords, 66);
+    reduceToMont(ctxP, u, mq, qWords, 0);
     toMont(ctxP, x, mp);
     subMod(ctxP, x, x, u);
     montMul(ctxP, x, x, ptrAt(sk, SK_Q_INV_P));
@@ -306,7 +306,7 @@ export function zeroTestBatch(sk: usize, cIn: usize, out: usize, count: i32): i3
   const n2Words = u32At(sk, SK_N2_WORDS);
   const x = slot(ptrAt(sk, SK_WORK), n2Words, 0);
   for (let i = 0; i < count; i++) {
-    reduceToMont(ctxP2, x, at(cIn, n2Words, i), n2Words, 66);
+    reduceToMont(ctxP2, x, at(cIn, n2Words, i), n2Words, 0);
     modPowConstTime(ctxP2, x, x, ptrAt(sk, SK_P_MINUS_1), pWords);
     // compare in Montgomery form: x = 1 exactly when its representative equals R mod p^2
     store<u32>(out + (<usize>i << 2), equalWords(x, ctxOne(ctxP2), ctxWords(ctxP2)));
