@@ -1,9 +1,10 @@
 // Per-key state inside one WASM instance: Montgomery contexts (n^2, and p^2, q^2, p, q
 // for private keys), the key structs the Paillier kernels read, fixed-base tables (g for
-// keys with g != n + 1, h_n for DJN), and a work area. Built once per key (n and g; p for
-// and cached; past the cap the whole arena is reset (contexts are cheap to rebuild).
+// keys with g != n + 1, h_n for DJN), and a work area. Built once per key (n and g, and p
+// for the private struct) and cached; past the cap the whole arena is reset (contexts are
+// cheap to rebuild).
 import { djnExponentBits, djnGenerator, type KeyMaterial } from './keys.js';
-import { readWords, toWords, wordsFor } from './limbs.js';
+import { bitLength, readWords, toWords, wordsFor } from './limbs.js';
 import type { Arena } from './memory.js';
 import type { Kernels } from './wasm.js';
 
@@ -15,7 +16,8 @@ const MAX_CACHED = 16;
 
 interface KeyState {
   pk: number;
-  n2Ctx: number;
+  /** the n^2 context and the key's work area, as `modulus()` gives them for raw moduli */
+  n2: { ctx: number; work: number };
   /** private structs by the key's p */
   sk: Map<bigint, number>;
   djn?: boolean;
@@ -92,10 +94,10 @@ export class KeyContexts {
     return state.pk;
   }
 
-  /** The Montgomery context mod n^2 of a key whose public struct exists. */
-  n2Context(key: KeyMaterial): number {
+  /** Context and work area mod n^2 of a key (scalar multiply runs modPow under n^2). */
+  n2Modulus(key: KeyMaterial): { ctx: number; work: number } {
     this.publicKey(key);
-    return this.keys.get(publicId(key))!.n2Ctx;
+    return this.keys.get(publicId(key))!.n2;
   }
 
   /** The private-key struct (requires key.p and key.q). */
@@ -131,16 +133,17 @@ export class KeyContexts {
     this.field(pk, 'PK_N', this.words(key.n, nWords));
     this.field(pk, 'PK_N_WORDS', nWords);
     this.field(pk, 'PK_N2_WORDS', n2Words);
-    this.field(pk, 'PK_WORK', this.workArea(n2Words));
+    const work = this.workArea(n2Words);
+    this.field(pk, 'PK_WORK', work);
     this.field(pk, 'PK_G_TABLE', 0);
     this.field(pk, 'PK_H_TABLE', 0);
     if (key.g !== key.n + 1n) {
-      const bits = key.n.toString(2).length;
+      const bits = bitLength(key.n);
       this.field(pk, 'PK_G_TABLE', this.fixedBaseTable(n2Ctx, n2, key.g, bits, G_WINDOW));
       this.field(pk, 'PK_G_WINDOW', G_WINDOW);
       this.field(pk, 'PK_G_BITS', bits);
     }
-    return { pk, n2Ctx, sk: new Map() };
+    return { pk, n2: { ctx: n2Ctx, work }, sk: new Map() };
   }
 
   private buildDjnTable(key: KeyMaterial, state: KeyState): void {
@@ -148,7 +151,7 @@ export class KeyContexts {
     const bits = djnExponentBits(key.n);
     // h_n = h^n mod n^2, computed once per key by this instance's own kernel
     const hn = this.modPowOnce(n2, djnGenerator(key.n), key.n, false);
-    this.field(state.pk, 'PK_H_TABLE', this.fixedBaseTable(state.n2Ctx, n2, hn, bits, DJN_WINDOW));
+    this.field(state.pk, 'PK_H_TABLE', this.fixedBaseTable(state.n2.ctx, n2, hn, bits, DJN_WINDOW));
     this.field(state.pk, 'PK_H_WINDOW', DJN_WINDOW);
     this.field(state.pk, 'PK_H_BITS', bits);
   }

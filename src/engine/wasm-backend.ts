@@ -28,8 +28,14 @@ export class WasmBackend implements KernelBackend {
     const { outWords } = taskStrides(task);
     // key contexts first (they allocate permanently), then the batch above a mark
     let struct = 0;
+    let mod = { ctx: 0, work: 0 };
     switch (task.op) {
       case 'modPow':
+        mod = this.contexts.modulus(task.modulus);
+        break;
+      case 'multiply':
+        // scalar multiply is modPow under the key's n^2: E(m)^k = E(k m)
+        mod = this.contexts.n2Modulus(task.key);
         break;
       case 'decrypt':
       case 'decryptModP':
@@ -44,7 +50,6 @@ export class WasmBackend implements KernelBackend {
       default:
         struct = this.contexts.publicKey(task.key);
     }
-    const mod = task.op === 'modPow' ? this.contexts.modulus(task.modulus) : undefined;
     const mark = this.arena.mark();
     try {
       const input = this.copyIn(task.input);
@@ -88,24 +93,6 @@ export class WasmBackend implements KernelBackend {
         case 'zeroTest':
           status = k.zeroTestBatch(struct, input, out, task.count);
           break;
-        case 'multiply': {
-          const n2Ctx = this.contexts.n2Context(task.key);
-          const work = this.arena.alloc((keyWords(task.key).n2 + 2) * 4);
-          const exp = this.copyIn(task.exp);
-          const secret = task.secret ? 1 : 0;
-          status = k.modPowBatch(
-            n2Ctx,
-            work,
-            input,
-            exp,
-            out,
-            task.count,
-            task.expWords,
-            task.expStride,
-            secret,
-          );
-          break;
-        }
         case 'joinTile': {
           // the kernel turns input and tile into Montgomery form in place: they are this call's copies
           const tile = this.copyIn(task.tile);
@@ -125,20 +112,12 @@ export class WasmBackend implements KernelBackend {
           );
           break;
         }
+        case 'multiply':
         case 'modPow': {
           const exp = this.copyIn(task.exp);
+          const { expWords, expStride } = task;
           const secret = task.secret ? 1 : 0;
-          status = k.modPowBatch(
-            mod!.ctx,
-            mod!.work,
-            input,
-            exp,
-            out,
-            task.count,
-            task.expWords,
-            task.expStride,
-            secret,
-          );
+          status = k.modPowBatch(mod.ctx, mod.work, input, exp, out, task.count, expWords, expStride, secret);
           break;
         }
       }
