@@ -27,6 +27,7 @@ import {
   checkCiphertexts,
   checkExponents,
   checkModulus,
+  checkPackedPlaintexts,
   checkPlaintexts,
   checkSameLength,
 } from './validate.js';
@@ -129,7 +130,7 @@ export class Engine {
   ): Promise<PackedBatch> {
     const key = publicMaterial(publicKey);
     checkPacked(plaintexts, wordsFor(key.n), 'plaintexts');
-    checkPlaintexts(unpack(plaintexts), key.n);
+    checkPackedPlaintexts(plaintexts, key.n);
     return this.encryptUnder(key, plaintexts, options);
   }
 

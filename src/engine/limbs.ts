@@ -65,3 +65,11 @@ export function toWords(x: bigint, words = wordsFor(x)): Uint32Array {
   writeWords(out, 0, words, x);
   return out;
 }
+
+/** a < b for two little-endian word arrays of the same length, compared from the top word. */
+export function lessThanWords(a: Uint32Array, b: Uint32Array): boolean {
+  for (let j = a.length - 1; j >= 0; j--) {
+    if (a[j] !== b[j]) return a[j] < b[j];
+  }
+  return false;
+}

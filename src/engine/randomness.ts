@@ -2,7 +2,7 @@
 // straight into packed words, one randomBytes call per batch: r uniform in [1, n) for
 // the standard mode, a uniform exponent of djnExponentBits(n) bits for DJN.
 import { randomBytes } from 'node:crypto';
-import { bitLength, wordsForBits } from './limbs.js';
+import { bitLength, lessThanWords, toWords, wordsForBits } from './limbs.js';
 
 /** count values of `words` words, each uniform in [1, bound), by rejection per value. */
 export function drawBelow(bound: bigint, count: number): { data: Uint32Array; words: number } {
@@ -10,18 +10,13 @@ export function drawBelow(bound: bigint, count: number): { data: Uint32Array; wo
   const words = wordsForBits(bits);
   const data = new Uint32Array(count * words);
   const topMask = bits % 32 === 0 ? 0xffffffff : 2 ** (bits % 32) - 1;
-  const boundWords = new Uint32Array(words);
-  let v = bound;
-  for (let j = 0; j < words; j++) {
-    boundWords[j] = Number(v & 0xffffffffn);
-    v >>= 32n;
-  }
+  const boundWords = toWords(bound, words);
   fill(data);
   for (let i = 0; i < count; i++) {
     const value = data.subarray(i * words, (i + 1) * words);
     for (;;) {
       value[words - 1] &= topMask;
-      if (inRange(value, boundWords)) break;
+      if (value.some((w) => w !== 0) && lessThanWords(value, boundWords)) break;
       fill(value);
     }
   }
@@ -41,15 +36,4 @@ export function drawBits(bits: number, count: number): { data: Uint32Array; word
 function fill(view: Uint32Array): void {
   // byte-wise copy: a pooled Buffer's offset need not be 4-aligned
   new Uint8Array(view.buffer, view.byteOffset, view.byteLength).set(randomBytes(view.byteLength));
-}
-
-/** 1 <= value < bound, comparing from the top word. */
-function inRange(value: Uint32Array, bound: Uint32Array): boolean {
-  let zero = true;
-  for (let j = 0; j < value.length; j++) if (value[j] !== 0) zero = false;
-  if (zero) return false;
-  for (let j = value.length - 1; j >= 0; j--) {
-    if (value[j] !== bound[j]) return value[j] < bound[j];
-  }
-  return false;
 }

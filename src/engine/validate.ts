@@ -8,7 +8,7 @@ import {
   PlaintextRangeError,
 } from '../errors.js';
 import { gcd } from './keys.js';
-import { bitLength } from './limbs.js';
+import { bitLength, lessThanWords, type PackedBatch, readWords, toWords } from './limbs.js';
 
 function describe(x: bigint): string {
   return x < 0n ? 'a negative value' : `a ${bitLength(x)}-bit value`;
@@ -89,6 +89,26 @@ export function checkCiphertexts(
     throw new CiphertextRangeError(`${name}[${i}]: shares a factor with n`, { index: i });
   }
   return values as readonly bigint[];
+}
+
+/**
+ * Every packed plaintext below n, compared word by word: the packed form exists so that
+ * callers need not convert to bigint, and neither does its validation.
+ */
+export function checkPackedPlaintexts(batch: PackedBatch, n: bigint, name = 'plaintexts'): void {
+  const nWords = toWords(n, batch.words);
+  for (let i = 0; i < batch.count; i++) {
+    const value = batch.data.subarray(i * batch.words, (i + 1) * batch.words);
+    if (!lessThanWords(value, nWords)) {
+      const m = readWords(value, 0, batch.words);
+      throw new PlaintextRangeError(
+        `${name}[${i}]: expected 0 <= m < n (${bitLength(n)} bits), got ${describe(m)}`,
+        {
+          index: i,
+        },
+      );
+    }
+  }
 }
 
 /** Non-negative bigint exponents: one, or one per value. */
