@@ -5,7 +5,7 @@
 // them with DP-SGD, and B's contribution is aggregated with the owners' (retrained from
 // the global model). B verifies every signed contribution and decrypts only aggregates.
 import type { PublicKey } from 'paillier-bigint';
-import { sumCiphertexts } from '../engine/aggregate.js';
+import { sumVectors } from '../engine/aggregate.js';
 import type { Engine } from '../engine/engine.js';
 import { fingerprint } from '../engine/keys.js';
 import { pack, unpack, wordsFor } from '../engine/limbs.js';
@@ -158,15 +158,7 @@ export class Coordinator {
     const length = vectors[0].length;
     if (vectors.some((v) => v.length !== length))
       throw new MalformedMessageError('contributions differ in length');
-    const sums = await Promise.all(
-      Array.from({ length }, (_, k) =>
-        sumCiphertexts(
-          engine,
-          publicKey,
-          vectors.map((v) => v[k]),
-        ),
-      ),
-    );
+    const sums = await sumVectors(engine, publicKey, vectors);
     return this.request(ROLES.serverB, {
       type: 'aggregate-weights',
       trainingId,

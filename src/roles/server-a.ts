@@ -4,7 +4,7 @@
 // reply; then sums the query's columns homomorphically for B to decrypt as totals, or
 // sends B re-randomised, shuffled feature vectors of the joined rows.
 import type { PublicKey } from 'paillier-bigint';
-import { sumCiphertexts } from '../engine/aggregate.js';
+import { sumVectors } from '../engine/aggregate.js';
 import type { Engine } from '../engine/engine.js';
 import { fingerprint } from '../engine/keys.js';
 import { pack, unpack, wordsFor } from '../engine/limbs.js';
@@ -457,7 +457,7 @@ export class ServerA {
   ) {
     const { engine, publicKey } = this.options;
     const items: { label: string; column: ColumnMeta }[] = [];
-    const totals: bigint[] = [];
+    const summed: bigint[][] = [];
     for (const [index, item] of plan.select.entries()) {
       if (item.kind === 'count' || item.kind === 'column') continue;
       const column = this.joinedColumn(pairs, plan.tables[0].name, item, left, right);
@@ -467,9 +467,12 @@ export class ServerA {
         });
       }
       items.push({ label: String(index), column: column.meta });
-      totals.push(await sumCiphertexts(engine, publicKey, column.values));
-      this.onProgress?.('aggregate', items.length, plan.select.length);
+      summed.push(column.values);
     }
+    // every column summed in the same rounds: row r of the join is the vector of its items
+    const rows = pairs.map((_, r) => summed.map((values) => values[r]));
+    const totals = await sumVectors(engine, publicKey, rows, summed.length);
+    this.onProgress?.('aggregate', items.length, items.length);
     await this.send({
       type: 'aggregate-request',
       queryId,

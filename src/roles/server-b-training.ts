@@ -6,7 +6,7 @@
 // contributing its own encrypted, signed weights.
 import { createPublicKey, generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
 import type { Cell } from '../data/table.js';
-import { sumCiphertexts } from '../engine/aggregate.js';
+import { sumVectors } from '../engine/aggregate.js';
 import type { Engine } from '../engine/engine.js';
 import { fingerprint, type KeyPair } from '../engine/keys.js';
 import { pack, unpack, wordsFor } from '../engine/limbs.js';
@@ -198,13 +198,9 @@ export class ServerBTraining {
     if (vectors.some((v) => v.length !== aggregate.length)) {
       throw new ForgedContributionError('a contribution differs in length from the aggregate');
     }
+    const recomputed = await sumVectors(engine, keys.publicKey, vectors, aggregate.length);
     for (let k = 0; k < aggregate.length; k++) {
-      const sum = await sumCiphertexts(
-        engine,
-        keys.publicKey,
-        vectors.map((v) => v[k]),
-      );
-      if (sum !== aggregate[k]) {
+      if (recomputed[k] !== aggregate[k]) {
         throw new ForgedContributionError(
           `aggregate coordinate ${k} is not the product of the signed contributions`,
         );
