@@ -40,7 +40,7 @@ interface QueryRun {
 
 interface StoredTable {
   meta: MessageOf<'encrypted-table'>;
-  /** column name -> its ciphertexts, unpacked on first use */
+  /** 'data:' / 'tag:' / 'nested:' + name -> those ciphertexts, unpacked on first use */
   columns: Map<string, bigint[]>;
 }
 
@@ -113,22 +113,22 @@ export class ServerA {
     return table;
   }
 
-  private ciphertexts(table: StoredTable, column: string): bigint[] {
-    let values = table.columns.get(column);
+  /** One packed column of a table as bigints, unpacked on first use and kept. */
+  private unpacked(table: StoredTable, cacheKey: string, data: Uint32Array): bigint[] {
+    let values = table.columns.get(cacheKey);
     if (!values) {
-      const k = table.meta.columns.findIndex((c) => c.name === column);
-      if (k < 0)
-        throw new QueryError(`table ${table.meta.table} has no encrypted column ${column}`, {
-          part: 'column',
-        });
-      values = unpack({
-        words: table.meta.words,
-        count: table.meta.rowCount,
-        data: table.meta.columnData[k],
-      });
-      table.columns.set(column, values);
+      values = unpack({ words: table.meta.words, count: table.meta.rowCount, data });
+      table.columns.set(cacheKey, values);
     }
     return values;
+  }
+
+  private ciphertexts(table: StoredTable, column: string): bigint[] {
+    const k = table.meta.columns.findIndex((c) => c.name === column);
+    if (k < 0) {
+      throw new QueryError(`table ${table.meta.table} has no encrypted column ${column}`, { part: 'column' });
+    }
+    return this.unpacked(table, `data:${column}`, table.meta.columnData[k]);
   }
 
   private columnMeta(table: StoredTable, column: string): ColumnMeta {
@@ -406,7 +406,7 @@ export class ServerA {
         { part: 'join key' },
       );
     }
-    return unpack({ words: table.meta.words, count: table.meta.rowCount, data: key.data });
+    return this.unpacked(table, `nested:${column}`, key.data);
   }
 
   /** The hashed tags an owner made for exactly these key columns, in this order. */
@@ -418,7 +418,7 @@ export class ServerA {
         { part: 'join key' },
       );
     }
-    return unpack({ words: table.meta.words, count: table.meta.rowCount, data: tag.data });
+    return this.unpacked(table, `tag:${columns.join('\u0000')}`, tag.data);
   }
 
   private batch(values: readonly bigint[]): {
