@@ -16,10 +16,9 @@
 // (the noise differs from run to run).
 
 import { join } from 'node:path';
-import { loadBundled, splitBundled } from '../data/bundled.js';
+import { splitBundled } from '../data/bundled.js';
 import type { Table } from '../data/table.js';
-import { stratifiedSplit } from '../fl/metrics.js';
-import { parseQuery, queryColumns } from '../query/sql.js';
+import { parseQuery } from '../query/sql.js';
 import type { TrainingReport } from '../roles/client.js';
 import type { ShareRecord } from '../serve/roles.js';
 import { RoleChild } from './children.js';
@@ -32,8 +31,15 @@ import {
   type DemoOptions,
 } from './options.js';
 import { sameNumber } from './plaintext.js';
-import { DEMO_QUERIES, type DemoResult, type QueryRecord, runDemo } from './run-demo.js';
-import { TRAINING_DP, TRAINING_FEATURES, trainingSql } from './training.js';
+import {
+  DEMO_QUERIES,
+  type DemoResult,
+  neededColumns,
+  nestedSamples,
+  type QueryRecord,
+  runDemo,
+} from './run-demo.js';
+import { TRAINING_DP, trainingParties, trainingSql } from './training.js';
 
 /** Rows of the table sent once more, after the queries, to measure table throughput. */
 export const PROBE_ROWS = 10_000;
@@ -90,32 +96,8 @@ export interface ProcessDemoResult {
   phases: { name: string; ms: number }[];
 }
 
-function neededColumns(table: string, sqls: readonly string[]): { columns: string[]; joinKeys: string[][] } {
-  const columns: string[] = [];
-  const joinKeys: string[][] = [];
-  for (const sql of sqls) {
-    const { keys, values } = queryColumns(parseQuery(sql), table);
-    for (const c of values) if (!columns.includes(c)) columns.push(c);
-    if (!joinKeys.some((k) => k.join('\u0000') === keys.join('\u0000'))) joinKeys.push(keys);
-  }
-  return { columns, joinKeys };
-}
-
-const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const show = (v: number) => String(Number(v.toPrecision(10)));
-
-/** The nested samples exactly as runDemo picks them. */
-function nestedSamples(hospital: Table, lab: Table, overlap: number, nestedRows: number): [Table, Table] {
-  const overlapStart = hospital.rowCount - overlap;
-  const hFrom = Math.max(
-    0,
-    Math.min(overlapStart - Math.floor(nestedRows / 2), hospital.rowCount - nestedRows),
-  );
-  const hTo = Math.min(hospital.rowCount, hFrom + nestedRows);
-  const lTo = Math.min(lab.rowCount, nestedRows);
-  return [hospital.takeRows(range(hFrom, hTo), 'hospital_sample'), lab.takeRows(range(0, lTo), 'lab_sample')];
-}
 
 export async function runProcessDemo(options: DemoOptions = {}): Promise<ProcessDemoResult> {
   const out = options.quiet
@@ -178,7 +160,7 @@ export async function runProcessDemo(options: DemoOptions = {}): Promise<Process
     };
     let sampleSqls: string[] = [];
     if (nestedRows > 0) {
-      const [hs, ls] = nestedSamples(hospital, lab, overlap, nestedRows);
+      const { hs, ls } = nestedSamples(hospital, lab, overlap, nestedRows);
       sampleSqls = [
         DEMO_QUERIES.aggregate('hospital_sample', 'lab_sample'),
         DEMO_QUERIES.features('hospital_sample', 'lab_sample'),
@@ -507,8 +489,6 @@ function printQuery(out: (line: string) => void, r: ProcessQueryRecord): void {
 
 /** The training owners of the demo (src/demo/training.ts), in the coordinator's order. */
 export const TRAINING_OWNERS = ['hospital-east', 'hospital-west', 'lab'] as const;
-/** The stratified split of runTrainingDemo: 30% evaluation rows at the client, seed 7. */
-const TRAINING_SPLIT = { testFraction: 0.3, seed: 7 } as const;
 /**
  * A's tables of the training part: the query part's owner:hospital and owner:lab already
  * hold `hospital` and `lab` at A, so the training owners' tables get names of their own.
@@ -532,21 +512,10 @@ async function writeTrainingConfigs(
   d: LoopbackDeployment,
   engine: Record<string, unknown>,
 ): Promise<TrainingSetup> {
-  const all = loadBundled();
-  const labels = all.column('malignant').values.map(Number);
-  const { train, test } = stratifiedSplit(labels, TRAINING_SPLIT.testFraction, TRAINING_SPLIT.seed);
-  const hospital = all.project(['id', ...TRAINING_FEATURES.hospital, 'malignant'], TRAINING_TABLES.hospital);
-  const lab = all.project(['id', ...TRAINING_FEATURES.lab], TRAINING_TABLES.lab);
-  const half = Math.floor(train.length / 2);
-  const tables: Record<string, [Table, string]> = {
-    'hospital-east': [hospital.takeRows(train.slice(0, half)), 'hospital-east.csv'],
-    'hospital-west': [hospital.takeRows(train.slice(half)), 'hospital-west.csv'],
-    lab: [lab.takeRows(train.filter((_, k) => k % 5 !== 0)), 'lab-train.csv'],
-  };
+  const parties = trainingParties(TRAINING_TABLES);
   const configs: Record<string, string> = {};
-  for (const name of TRAINING_OWNERS) {
-    const [table, file] = tables[name];
-    const csv = await d.writeCsv(table, file);
+  for (const [name, table] of parties.owners) {
+    const csv = await d.writeCsv(table, `${name}-train.csv`);
     configs[`owner:${name}`] = await d.writeConfig(
       `owner:${name}`,
       {
@@ -558,19 +527,14 @@ async function writeTrainingConfigs(
     );
   }
   configs.coordinator = await d.writeConfig('coordinator', { engine, owners: [...TRAINING_OWNERS] });
-  const evaluation = await d.writeCsv(all.takeRows(test, 'evaluation'));
+  const evaluation = await d.writeCsv(parties.evaluation);
   return {
     configs,
     evaluation: {
       csv: join(d.dir, evaluation.csv),
       ...(evaluation.schema ? { schema: evaluation.schema } : {}),
     },
-    sql: (rounds, dp) => {
-      const sql = trainingSql(rounds, dp);
-      const from = ' FROM hospital h JOIN lab l ';
-      if (!sql.includes(from)) throw new Error(`unexpected training query: ${sql}`);
-      return sql.replace(from, ` FROM ${TRAINING_TABLES.hospital} h JOIN ${TRAINING_TABLES.lab} l `);
-    },
+    sql: (rounds, dp) => trainingSql(rounds, dp, TRAINING_TABLES),
   };
 }
 

@@ -6,7 +6,7 @@
 // 167,600 indicators of a full-size modpow each. Every answer is checked against the same
 // query answered in plaintext on the same tables.
 
-import { BUNDLED_ROWS, HOSPITAL_ROWS, splitBundled } from '../data/bundled.js';
+import { BUNDLED_ROWS, splitBundled } from '../data/bundled.js';
 import type { Cell, Table } from '../data/table.js';
 import { createEngine, type Engine } from '../engine/engine.js';
 import { djnExponentBits } from '../engine/keys.js';
@@ -133,7 +133,10 @@ const showCell = (c: Cell) => (typeof c === 'number' ? show(c) : String(c));
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 
 /** What an owner's table must carry for the demo's queries: value columns, and join keys (encrypted as keys only). */
-function neededColumns(table: string, sqls: readonly string[]): { columns: string[]; joinKeys: string[][] } {
+export function neededColumns(
+  table: string,
+  sqls: readonly string[],
+): { columns: string[]; joinKeys: string[][] } {
   const columns: string[] = [];
   const joinKeys: string[][] = [];
   for (const sql of sqls) {
@@ -142,6 +145,28 @@ function neededColumns(table: string, sqls: readonly string[]): { columns: strin
     if (!joinKeys.some((k) => k.join('\u0000') === keys.join('\u0000'))) joinKeys.push(keys);
   }
   return { columns, joinKeys };
+}
+
+/**
+ * The nested-loop samples of `nestedRows` rows each: half the hospital sample before the
+ * overlap, half inside it; the lab sample is the lab's first rows, which open the overlap,
+ * so about nestedRows / 2 ids are in common.
+ */
+export function nestedSamples(hospital: Table, lab: Table, overlap: number, nestedRows: number) {
+  const overlapStart = hospital.rowCount - overlap;
+  const hFrom = Math.max(
+    0,
+    Math.min(overlapStart - Math.floor(nestedRows / 2), hospital.rowCount - nestedRows),
+  );
+  const hTo = Math.min(hospital.rowCount, hFrom + nestedRows);
+  const lTo = Math.min(lab.rowCount, nestedRows);
+  return {
+    hs: hospital.takeRows(range(hFrom, hTo), 'hospital_sample'),
+    ls: lab.takeRows(range(0, lTo), 'lab_sample'),
+    hospitalRows: [hFrom, hTo] as [number, number],
+    labRows: [0, lTo] as [number, number],
+    overlapStart,
+  };
 }
 
 class DemoRun {
@@ -418,22 +443,19 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     if (nestedRows === 0) {
       out('[4] nested-loop join skipped (--nested-rows 0)');
     } else {
-      // half the hospital sample before the overlap, half inside it; the lab sample is the
-      // lab's first rows, which open the overlap: about nestedRows / 2 ids in common
-      const overlapStart = HOSPITAL_ROWS - overlapIds.length;
-      const hFrom = Math.max(
-        0,
-        Math.min(overlapStart - Math.floor(nestedRows / 2), hospital.rowCount - nestedRows),
+      const { hs, ls, hospitalRows, labRows, overlapStart } = nestedSamples(
+        hospital,
+        lab,
+        overlapIds.length,
+        nestedRows,
       );
-      const hTo = Math.min(hospital.rowCount, hFrom + nestedRows);
-      const lTo = Math.min(lab.rowCount, nestedRows);
-      const hs = hospital.takeRows(range(hFrom, hTo), 'hospital_sample');
-      const ls = lab.takeRows(range(0, lTo), 'lab_sample');
+      const [hFrom, hTo] = hospitalRows;
+      const lTo = labRows[1];
       const labIds = new Set<Cell>(ls.column('id').values);
       nestedSample = {
         rows: nestedRows,
-        hospitalRows: [hFrom, hTo],
-        labRows: [0, lTo],
+        hospitalRows,
+        labRows,
         labFileRows: [overlapStart, overlapStart + lTo],
         commonIds: hs.column('id').values.filter((id) => labIds.has(id)).length,
         indicatorsPerQuery: hs.rowCount * ls.rowCount,

@@ -49,11 +49,41 @@ export interface TrainingDemoResult {
   withinTargets: boolean;
 }
 
-export function trainingSql(rounds: number, dp: boolean): string {
+/** The names the training tables have at A. */
+export interface TrainingTables {
+  hospital: string;
+  lab: string;
+}
+const DEFAULT_TABLES: TrainingTables = { hospital: 'hospital', lab: 'lab' };
+
+export function trainingSql(rounds: number, dp: boolean, tables: TrainingTables = DEFAULT_TABLES): string {
   const h = TRAINING_FEATURES.hospital.map((f) => `h.${f}`);
   const l = TRAINING_FEATURES.lab.map((f) => `l.${f}`);
   const privacy = dp ? ` EPSILON ${TRAINING_DP.epsilon} DELTA ${TRAINING_DP.delta}` : '';
-  return `SELECT ${[...h, ...l].join(', ')} FROM hospital h JOIN lab l ON h.id = l.id TRAIN LOGISTIC LABEL h.malignant ROUNDS ${rounds}${privacy}`;
+  return (
+    `SELECT ${[...h, ...l].join(', ')} FROM ${tables.hospital} h JOIN ${tables.lab} l ON h.id = l.id ` +
+    `TRAIN LOGISTIC LABEL h.malignant ROUNDS ${rounds}${privacy}`
+  );
+}
+
+/**
+ * The training parties on a stratified 70/30 split (seed SPLIT_SEED): hospital-east and
+ * hospital-west hold halves of the training rows with the hospital's features and the
+ * label, lab the lab's features for 80% of the training ids; the client holds the rest.
+ */
+export function trainingParties(tables: TrainingTables = DEFAULT_TABLES) {
+  const all = loadBundled();
+  const labels = all.column('malignant').values.map(Number);
+  const { train: trainRows, test: testRows } = stratifiedSplit(labels, 0.3, SPLIT_SEED);
+  const hospital = all.project(['id', ...TRAINING_FEATURES.hospital, 'malignant'], tables.hospital);
+  const lab = all.project(['id', ...TRAINING_FEATURES.lab], tables.lab);
+  const half = Math.floor(trainRows.length / 2);
+  const owners: [string, Table][] = [
+    ['hospital-east', hospital.takeRows(trainRows.slice(0, half))],
+    ['hospital-west', hospital.takeRows(trainRows.slice(half))],
+    ['lab', lab.takeRows(trainRows.filter((_, k) => k % 5 !== 0))],
+  ];
+  return { all, labels, trainRows, testRows, owners, evaluation: all.takeRows(testRows, 'evaluation') };
 }
 
 export async function runTrainingDemo(
@@ -62,9 +92,7 @@ export async function runTrainingDemo(
   rounds: number,
   out: (line: string) => void,
 ): Promise<TrainingDemoResult> {
-  const all = loadBundled();
-  const labels = all.column('malignant').values.map(Number);
-  const { train: trainRows, test: testRows } = stratifiedSplit(labels, 0.3, SPLIT_SEED);
+  const { all, labels, trainRows, testRows, owners, evaluation } = trainingParties();
   const features = [...TRAINING_FEATURES.hospital, ...TRAINING_FEATURES.lab];
   const matrix = (rows: number[]) => rows.map((i) => features.map((f) => Number(all.column(f).values[i])));
   const standardizer = fitStandardizer(matrix(trainRows));
@@ -78,16 +106,6 @@ export async function runTrainingDemo(
   const baseline = { accuracy: accuracy(yTest, p), auc: auc(yTest, p) };
 
   const fed = await createFederation({ engine, bits });
-  const hospital = all.project(['id', ...TRAINING_FEATURES.hospital, 'malignant'], 'hospital');
-  const half = Math.floor(trainRows.length / 2);
-  const owners: [string, Table][] = [
-    ['hospital-east', hospital.takeRows(trainRows.slice(0, half))],
-    ['hospital-west', hospital.takeRows(trainRows.slice(half))],
-    [
-      'lab',
-      all.project(['id', ...TRAINING_FEATURES.lab], 'lab').takeRows(trainRows.filter((_, k) => k % 5 !== 0)),
-    ],
-  ];
   out(
     `    split: ${trainRows.length} training rows (hospital-east ${owners[0][1].rowCount}, hospital-west ` +
       `${owners[1][1].rowCount}: a horizontal split with the label; lab ${owners[2][1].rowCount}: a vertical part), ` +
@@ -99,7 +117,6 @@ export async function runTrainingDemo(
     await owner.joinTraining(table);
     fed.coordinator.addOwner(name);
   }
-  const evaluation = all.takeRows(testRows);
   const runs: TrainingRun[] = [];
   for (const dp of [false, true]) {
     const label = dp
