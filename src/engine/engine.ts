@@ -66,8 +66,8 @@ export interface ExponentOptions extends CallOptions {
 export interface TaskRunner {
   /** Worker threads behind this runner (0: the calling thread). */
   readonly workers: number;
-  /** Nothing is running or queued. */
-  readonly idle: boolean;
+  /** Resolves once nothing is running or queued. */
+  whenIdle(): Promise<void>;
   run(task: KernelTask, signal?: AbortSignal): Promise<Uint32Array>;
   close(): Promise<void>;
 }
@@ -75,7 +75,7 @@ export interface TaskRunner {
 /** Runs tasks synchronously on one backend in this thread. */
 export class InThreadRunner implements TaskRunner {
   readonly workers = 0;
-  readonly idle = true;
+  async whenIdle(): Promise<void> {}
   constructor(private readonly backend: KernelBackend) {}
   async run(task: KernelTask, signal?: AbortSignal): Promise<Uint32Array> {
     if (signal?.aborted) throw new AbortedError();
@@ -416,10 +416,9 @@ export class Engine {
     this.filling.add(key.fingerprint);
     const step = async (): Promise<void> => {
       while (!this.closed && this.pool.room(key.fingerprint) > 0) {
-        if (!this.runner.idle) {
-          await new Promise((resolve) => setTimeout(resolve, 5));
-          continue;
-        }
+        // yield to callers: start a fill only when no caller's shard is queued or running
+        await this.runner.whenIdle();
+        if (this.closed) break;
         const count = Math.min(Math.max(1, this.runner.workers), this.pool.room(key.fingerprint));
         const data = await this.randomFactors(key, count);
         if (!this.closed) this.pool.add(key.fingerprint, data, keyWords(key).n2, count);

@@ -65,6 +65,7 @@ function minShardValues(task: KernelTask): number {
 export class PoolRunner implements TaskRunner {
   private readonly piscina: Piscina;
   private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
   readonly workers: number;
 
   constructor(options: PoolOptions) {
@@ -77,9 +78,10 @@ export class PoolRunner implements TaskRunner {
     });
   }
 
-  /** No shard is queued or running. */
-  get idle(): boolean {
-    return this.inFlight === 0;
+  /** Resolves once no shard is queued or running (at once if none is). */
+  whenIdle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /**
@@ -140,7 +142,9 @@ export class PoolRunner implements TaskRunner {
           end,
         });
       } finally {
-        this.inFlight--;
+        if (--this.inFlight === 0) {
+          for (const resolve of this.idleWaiters.splice(0)) resolve();
+        }
       }
       if (result instanceof Uint32Array) return result;
       throw fromRecord(result);
