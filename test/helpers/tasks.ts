@@ -1,12 +1,14 @@
 // Kernel tasks with pinned randomness, run on the WASM backend and on the BigInt
 // reference, unpacked to bigints. A task is a pure function of its fields, so both
 // backends must return identical words; comparisons name the op, bit size and index.
+import fc from 'fast-check';
 import { expect } from 'vitest';
 import { djnExponentBits, type KeyMaterial } from '../../src/engine/keys.js';
 import { pack, unpack, wordsFor, wordsForBits } from '../../src/engine/limbs.js';
 import { modPowBig } from '../../src/engine/modular.js';
 import type { KernelBackend, KernelTask, RandomMode } from '../../src/workers/tasks.js';
 import { keyWords, taskStrides } from '../../src/workers/tasks.js';
+import { base, exponent, oddModulus } from './arbitraries.js';
 
 export function bits(x: bigint): number {
   return x === 0n ? 0 : x.toString(2).length;
@@ -154,4 +156,37 @@ export function modPowTask(
     ...exponents(es),
     secret,
   };
+}
+
+/**
+ * Property: for random odd moduli of `modBits` bits and up to `maxValues` (base, exponent)
+ * pairs with exponents of up to `expBits` bits, the WASM modPow equals the reference.
+ */
+export function assertModPowAgrees(
+  wasm: KernelBackend,
+  ref: KernelBackend,
+  modBits: number,
+  expBits: number,
+  secret: boolean,
+  numRuns: number,
+  maxValues: number,
+): void {
+  const input = oddModulus(modBits).chain((m) =>
+    fc.tuple(
+      fc.constant(m),
+      fc.array(fc.tuple(base(m), exponent(expBits)), { minLength: 1, maxLength: maxValues }),
+    ),
+  );
+  fc.assert(
+    fc.property(input, ([m, pairs]) => {
+      const task = modPowTask(
+        m,
+        pairs.map(([b]) => b),
+        pairs.map(([, e]) => e),
+        secret,
+      );
+      expectBackendsAgree(`modPow ${modBits}-bit`, wasm, ref, task);
+    }),
+    { numRuns },
+  );
 }
