@@ -15,5 +15,5 @@ export {
   keyPairFromPrimes,
 } from './engine/keys.js';
 export { type PackedBatch, pack, unpack } from './engine/limbs.js';
+export type { RandomMode } from './engine/tasks.js';
 export * from './errors.js';
-export type { RandomMode } from './workers/tasks.js';

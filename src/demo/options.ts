@@ -1,7 +1,8 @@
 // The demo's options and their defaults, apart from the pipeline so the command line can
 // describe and check them without loading the roles and the engine.
+
+import type { RandomMode } from '../engine/tasks.js';
 import { InvalidArgumentError } from '../errors.js';
-import type { RandomMode } from '../workers/tasks.js';
 
 export const DEMO_DEFAULT_BITS = 2048;
 /**

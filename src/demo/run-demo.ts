@@ -10,12 +10,12 @@ import { BUNDLED_ROWS, splitBundled } from '../data/bundled.js';
 import type { Cell, Table } from '../data/table.js';
 import { createEngine, type Engine } from '../engine/engine.js';
 import { djnExponentBits } from '../engine/keys.js';
+import type { RandomMode } from '../engine/tasks.js';
 import { PolicyRefusedError } from '../errors.js';
 import { isAggregateQuery, parseQuery, queryColumns } from '../query/sql.js';
 import type { JoinMode } from '../roles/client.js';
 import { createFederation, type Federation } from '../roles/federation.js';
 import { rowsDigest } from '../serve/digest.js';
-import type { RandomMode } from '../workers/tasks.js';
 import {
   checkDemoOptions,
   DEMO_DEFAULT_BITS,

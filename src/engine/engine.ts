@@ -5,15 +5,7 @@
 
 import { availableParallelism } from 'node:os';
 import type { PrivateKey, PublicKey } from 'paillier-bigint';
-import {
-  AbortedError,
-  BatchLengthError,
-  EngineClosedError,
-  InvalidArgumentError,
-  KeyMismatchError,
-} from '../errors.js';
-import type { KernelBackend, KernelTask, RandomMode } from '../workers/tasks.js';
-import { keyWords } from '../workers/tasks.js';
+import { BatchLengthError, EngineClosedError, InvalidArgumentError, KeyMismatchError } from '../errors.js';
 import { BigintBackend } from './bigint-backend.js';
 import { djnExponentBits, type KeyMaterial, privateMaterial, publicMaterial } from './keys.js';
 import { type PackedBatch, pack, unpack, wordsFor } from './limbs.js';
@@ -21,7 +13,9 @@ import { modInverse } from './modular.js';
 import { PoolRunner } from './pool.js';
 import { drawBelow, drawBits } from './randomness.js';
 import { RandomnessPool } from './randomness-pool.js';
+import { InThreadRunner, type TaskRunner } from './runner.js';
 import { mapInChunks, type StreamOptions } from './stream.js';
+import { type KernelTask, keyWords, type RandomMode } from './tasks.js';
 import {
   checkBases,
   checkCiphertexts,
@@ -60,28 +54,6 @@ export interface EncryptOptions extends CallOptions {
 export interface ExponentOptions extends CallOptions {
   /** The exponent is secret (a join randomiser, a private value): constant-time path. */
   secret?: boolean;
-}
-
-/** Runs kernel tasks somewhere: this thread, or a pool of workers. */
-export interface TaskRunner {
-  /** Worker threads behind this runner (0: the calling thread). */
-  readonly workers: number;
-  /** Resolves once nothing is running or queued. */
-  whenIdle(): Promise<void>;
-  run(task: KernelTask, signal?: AbortSignal): Promise<Uint32Array>;
-  close(): Promise<void>;
-}
-
-/** Runs tasks synchronously on one backend in this thread. */
-export class InThreadRunner implements TaskRunner {
-  readonly workers = 0;
-  async whenIdle(): Promise<void> {}
-  constructor(private readonly backend: KernelBackend) {}
-  async run(task: KernelTask, signal?: AbortSignal): Promise<Uint32Array> {
-    if (signal?.aborted) throw new AbortedError();
-    return this.backend.run(task);
-  }
-  async close(): Promise<void> {}
 }
 
 export class Engine {

@@ -1,5 +1,5 @@
 // The worker pool behind createEngine({ backend: 'wasm', workers }): each batch is cut
-// into shards (src/workers/shard.ts) that keep every worker busy, run on Piscina workers
+// into shards (shard.ts) that keep every worker busy, run on Piscina workers
 // (src/workers/engine-worker.ts), and reassembled in input order by shard index. A shard
 // whose worker dies is retried once on a fresh worker with identical inputs (randomness
 // was drawn before dispatch), then the call fails with WorkerCrashedError naming it.
@@ -7,10 +7,10 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { AbortedError, type ErrorRecord, fromRecord, WorkerCrashedError } from '../errors.js';
-import { shardBounds, sliceTask, transferList } from '../workers/shard.js';
-import { type KernelTask, keyWords, taskStrides } from '../workers/tasks.js';
-import type { TaskRunner } from './engine.js';
-import { bitLength } from './limbs.js';
+import { opOf } from './ops.js';
+import type { TaskRunner } from './runner.js';
+import { shardBounds, sliceTask, transferList } from './shard.js';
+import type { KernelTask } from './tasks.js';
 
 export interface PoolOptions {
   workers: number;
@@ -30,36 +30,9 @@ export function workerPath(): string {
   throw new Error('dist/src/workers/engine-worker.js not found: run npm run build');
 }
 
-/** Rough kernel cost per value in Montgomery multiplications x words^2, to size shards. */
-function costPerValue(task: KernelTask): number {
-  if (task.op === 'modPow') return 1.2 * task.expWords * 32 * bitLength(task.modulus) ** 2;
-  const w = keyWords(task.key);
-  const n2 = (w.n2 * 32) ** 2;
-  const p2 = (2 * w.p * 32) ** 2;
-  const nBits = w.n * 32;
-  const randomFactor = (mode: string) =>
-    mode === 'standard' ? 1.2 * nBits : mode === 'djn' ? nBits / 14 : 1;
-  switch (task.op) {
-    case 'encrypt':
-    case 'rerandomize':
-    case 'randomFactor':
-      return (randomFactor(task.mode) + 1) * n2;
-    case 'add':
-      return 2 * n2;
-    case 'multiply':
-      return 1.2 * task.expWords * 32 * n2;
-    case 'joinTile':
-      return task.cols * task.keyCols * 1.2 * nBits * n2;
-    case 'decrypt':
-      return 2.4 * w.p * 32 * p2;
-    default:
-      return 1.2 * w.p * 32 * p2;
-  }
-}
-
 /** Smallest shard worth a message: about 5e8 bit^2-multiplications (~1 ms at 2048 bits). */
 function minShardValues(task: KernelTask): number {
-  return Math.max(1, Math.ceil(5e8 / costPerValue(task)));
+  return Math.max(1, Math.ceil(5e8 / opOf(task).cost(task)));
 }
 
 export class PoolRunner implements TaskRunner {
@@ -92,7 +65,7 @@ export class PoolRunner implements TaskRunner {
    * their results are discarded.
    */
   async run(task: KernelTask, signal?: AbortSignal): Promise<Uint32Array> {
-    const { outWords } = taskStrides(task);
+    const { outWords } = opOf(task).strides(task);
     const out = new Uint32Array(task.count * outWords);
     if (task.count === 0) return out;
     if (signal?.aborted) throw new AbortedError();

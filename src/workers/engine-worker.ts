@@ -3,9 +3,9 @@
 // call. A result travels back as a transferred Uint32Array; a failure as an error
 // record (code, message, details), because Piscina would flatten a thrown typed error.
 import { move } from 'piscina';
+import type { KernelTask } from '../engine/tasks.js';
 import { WasmBackend } from '../engine/wasm-backend.js';
 import { type ErrorRecord, FedjoinError } from '../errors.js';
-import type { KernelTask } from './tasks.js';
 
 const backend = await WasmBackend.create();
 

@@ -8,8 +8,8 @@ import { generateRandomKeys } from 'paillier-bigint';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateKeys, type KeyMaterial, privateMaterial, publicMaterial } from '../../src/engine/keys.js';
 import { randomBelow, randomBits } from '../../src/engine/modular.js';
+import type { KernelTask } from '../../src/engine/tasks.js';
 import { WasmBackend } from '../../src/engine/wasm-backend.js';
-import type { KernelTask } from '../../src/workers/tasks.js';
 import {
   encryptTask,
   modPowTask,

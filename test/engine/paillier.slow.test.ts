@@ -7,8 +7,8 @@ import { BigintBackend } from '../../src/engine/bigint-backend.js';
 import { createEngine, type Engine } from '../../src/engine/engine.js';
 import { privateMaterial, publicMaterial } from '../../src/engine/keys.js';
 import { randomBelow, randomBits } from '../../src/engine/modular.js';
+import type { RandomMode } from '../../src/engine/tasks.js';
 import { WasmBackend } from '../../src/engine/wasm-backend.js';
-import type { RandomMode } from '../../src/workers/tasks.js';
 import { plaintext, unitBelow } from '../helpers/arbitraries.js';
 import { fedjoinKey, type KeyFixture, randomGKey } from '../helpers/keys.js';
 import {

@@ -11,9 +11,9 @@ import { createEngine, type Engine } from '../../src/engine/engine.js';
 import { gcd, keyPairFromPrimes, privateMaterial, publicMaterial } from '../../src/engine/keys.js';
 import { pack, unpack, wordsFor } from '../../src/engine/limbs.js';
 import { modPowBig, randomBelow, randomBits } from '../../src/engine/modular.js';
+import type { RandomMode } from '../../src/engine/tasks.js';
+import { keyWords } from '../../src/engine/tasks.js';
 import { WasmBackend } from '../../src/engine/wasm-backend.js';
-import type { RandomMode } from '../../src/workers/tasks.js';
-import { keyWords } from '../../src/workers/tasks.js';
 import { ciphertext, exponent, plaintext, unitBelow } from '../helpers/arbitraries.js';
 import { fedjoinKey, fixture, type KeyFixture, randomGKey, sameModulusOtherG } from '../helpers/keys.js';
 import {

@@ -6,8 +6,9 @@ import { expect } from 'vitest';
 import { djnExponentBits, type KeyMaterial } from '../../src/engine/keys.js';
 import { pack, unpack, wordsFor, wordsForBits } from '../../src/engine/limbs.js';
 import { modPowBig } from '../../src/engine/modular.js';
-import type { KernelBackend, KernelTask, RandomMode } from '../../src/workers/tasks.js';
-import { keyWords, taskStrides } from '../../src/workers/tasks.js';
+import { taskStrides } from '../../src/engine/ops.js';
+import type { KernelBackend, KernelTask, RandomMode } from '../../src/engine/tasks.js';
+import { keyWords } from '../../src/engine/tasks.js';
 import { base, exponent, oddModulus } from './arbitraries.js';
 
 export function bits(x: bigint): number {

@@ -11,9 +11,9 @@ import { pack, wordsFor } from '../../src/engine/limbs.js';
 import { modInverse } from '../../src/engine/modular.js';
 import { PoolRunner } from '../../src/engine/pool.js';
 import { drawBelow } from '../../src/engine/randomness.js';
+import type { KernelTask } from '../../src/engine/tasks.js';
 import { WasmBackend } from '../../src/engine/wasm-backend.js';
 import { BatchLengthError, CiphertextRangeError, InvalidArgumentError } from '../../src/errors.js';
-import type { KernelTask } from '../../src/workers/tasks.js';
 
 let keys: KeyPair;
 let key: KeyMaterial;

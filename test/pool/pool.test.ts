@@ -17,9 +17,9 @@ import {
 import { pack, wordsFor } from '../../src/engine/limbs.js';
 import { PoolRunner } from '../../src/engine/pool.js';
 import { drawBelow, drawBits } from '../../src/engine/randomness.js';
+import type { KernelTask } from '../../src/engine/tasks.js';
 import { WasmBackend } from '../../src/engine/wasm-backend.js';
 import { AbortedError, CiphertextRangeError, WorkerCrashedError } from '../../src/errors.js';
-import type { KernelTask } from '../../src/workers/tasks.js';
 
 const faultyWorker = fileURLToPath(new URL('../fixtures/faulty-worker.mjs', import.meta.url));
 

@@ -2,8 +2,8 @@
 // Piscina worker, or the BigInt reference) turns into a packed result. Every value of a
 // batch sits at a fixed word stride; randomness is drawn before a task is made, so a
 // task is a pure function of its fields and a retried shard yields identical bytes.
-import type { KeyMaterial } from '../engine/keys.js';
-import { wordsFor } from '../engine/limbs.js';
+import type { KeyMaterial } from './keys.js';
+import { wordsFor } from './limbs.js';
 
 /** How the r^n factor of encrypt / re-randomise is obtained (DESIGN §2). */
 export type RandomMode = 'standard' | 'djn' | 'pool';
@@ -71,29 +71,4 @@ export function keyWords(key: KeyMaterial): { n: number; n2: number; p: number; 
     p: key.p === undefined ? 0 : wordsFor(key.p),
     q: key.q === undefined ? 0 : wordsFor(key.q),
   };
-}
-
-/** Input and output words per value of a task. */
-export function taskStrides(task: KernelTask): { inWords: number; outWords: number } {
-  if (task.op === 'modPow') {
-    const words = wordsFor(task.modulus);
-    return { inWords: words, outWords: words };
-  }
-  const w = keyWords(task.key);
-  switch (task.op) {
-    case 'encrypt':
-      return { inWords: w.n, outWords: w.n2 };
-    case 'randomFactor':
-      return { inWords: task.randWords, outWords: w.n2 };
-    case 'decrypt':
-      return { inWords: w.n2, outWords: w.n };
-    case 'decryptModP':
-      return { inWords: w.n2, outWords: w.p };
-    case 'zeroTest':
-      return { inWords: w.n2, outWords: 1 };
-    case 'joinTile':
-      return { inWords: task.keyCols * w.n2, outWords: task.cols * w.n2 };
-    default:
-      return { inWords: w.n2, outWords: w.n2 };
-  }
 }

@@ -2,7 +2,8 @@
 // copies of its slices, so its buffers can be transferred to a worker without touching
 // the caller's arrays; a broadcast exponent (stride 0) and the join's right-hand tile go
 // whole to every shard.
-import { type KernelTask, taskStrides } from './tasks.js';
+import { taskStrides } from './ops.js';
+import type { KernelTask } from './tasks.js';
 
 /** Values [start, end) of `task` as a task of its own. */
 export function sliceTask(task: KernelTask, start: number, end: number): KernelTask {
