@@ -21,6 +21,7 @@ import {
   checkCiphertexts,
   checkExponents,
   checkModulus,
+  checkPackedCiphertexts,
   checkPackedPlaintexts,
   checkPlaintexts,
   checkSameLength,
@@ -171,16 +172,28 @@ export class Engine {
     ciphertexts: readonly bigint[],
     options: CallOptions = {},
   ): Promise<bigint[]> {
-    return this.privateOp('decrypt', privateKey, ciphertexts, options);
+    const key = privateMaterial(privateKey);
+    return unpack(await this.privateOp('decrypt', key, this.packCiphertexts(key, ciphertexts), options));
   }
 
-  /** D(c) mod p: half a decryption; the hashed join's tag (DESIGN §3.2). */
+  /** Packed form of decrypt: n^2-word ciphertexts in, n-word plaintexts out. */
+  async decryptPacked(
+    privateKey: PrivateKey,
+    ciphertexts: PackedBatch,
+    options: CallOptions = {},
+  ): Promise<PackedBatch> {
+    const key = privateMaterial(privateKey);
+    return this.privateOp('decrypt', key, this.checkedPacked(key, ciphertexts), options);
+  }
+
+  /** D(c) mod p: half a decryption. */
   async decryptModP(
     privateKey: PrivateKey,
     ciphertexts: readonly bigint[],
     options: CallOptions = {},
   ): Promise<bigint[]> {
-    return this.privateOp('decryptModP', privateKey, ciphertexts, options);
+    const key = privateMaterial(privateKey);
+    return unpack(await this.privateOp('decryptModP', key, this.packCiphertexts(key, ciphertexts), options));
   }
 
   /** Whether D(c) = 0, by c^(p-1) mod p^2 = 1 (error probability about 1/p). */
@@ -189,24 +202,35 @@ export class Engine {
     ciphertexts: readonly bigint[],
     options: CallOptions = {},
   ): Promise<boolean[]> {
-    return (await this.privateOp('zeroTest', privateKey, ciphertexts, options)).map((bit) => bit === 1n);
+    const key = privateMaterial(privateKey);
+    const bits = await this.privateOp('zeroTest', key, this.packCiphertexts(key, ciphertexts), options);
+    return Array.from(bits.data, (bit) => bit === 1);
+  }
+
+  /** Packed form of zeroTest: one word per ciphertext, 1 where it decrypts to zero. */
+  async zeroTestPacked(
+    privateKey: PrivateKey,
+    ciphertexts: PackedBatch,
+    options: CallOptions = {},
+  ): Promise<Uint32Array> {
+    const key = privateMaterial(privateKey);
+    return (await this.privateOp('zeroTest', key, this.checkedPacked(key, ciphertexts), options)).data;
   }
 
   private async privateOp(
     op: 'decrypt' | 'decryptModP' | 'zeroTest',
-    privateKey: PrivateKey,
-    ciphertexts: readonly bigint[],
+    key: KeyMaterial,
+    ciphertexts: PackedBatch,
     options: CallOptions,
-  ): Promise<bigint[]> {
-    const key = privateMaterial(privateKey);
-    const cs = checkCiphertexts(ciphertexts, key.n, 'ciphertexts', { p: key.p!, q: key.q! });
+  ): Promise<PackedBatch> {
+    const task = { op, key, count: ciphertexts.count, input: ciphertexts.data } as const;
+    const data = await this.run(task, options.signal);
     const words = keyWords(key);
-    const data = await this.run(
-      { op, key, count: cs.length, input: pack(cs, words.n2).data },
-      options.signal,
-    );
-    const outWords = op === 'decrypt' ? words.n : op === 'decryptModP' ? words.p : 1;
-    return unpack({ words: outWords, count: cs.length, data });
+    return {
+      words: op === 'decrypt' ? words.n : op === 'decryptModP' ? words.p : 1,
+      count: task.count,
+      data,
+    };
   }
 
   /** E(a + b) = E(a) * E(b) mod n^2, pairwise. */
@@ -218,11 +242,40 @@ export class Engine {
   ): Promise<bigint[]> {
     const key = publicMaterial(publicKey);
     checkSameLength(a, b, ['a', 'b']);
-    const words = keyWords(key).n2;
-    const input = pack(checkCiphertexts(a, key.n, 'a'), words).data;
-    const input2 = pack(checkCiphertexts(b, key.n, 'b'), words).data;
-    const data = await this.run({ op: 'add', key, count: a.length, input, input2 }, options.signal);
-    return unpack({ words, count: a.length, data });
+    const sums = await this.addUnder(
+      key,
+      this.packCiphertexts(key, a, 'a'),
+      this.packCiphertexts(key, b, 'b'),
+      options,
+    );
+    return unpack(sums);
+  }
+
+  /** Packed form of add. */
+  async addPacked(
+    publicKey: PublicKey,
+    a: PackedBatch,
+    b: PackedBatch,
+    options: CallOptions = {},
+  ): Promise<PackedBatch> {
+    const key = publicMaterial(publicKey);
+    if (a.count !== b.count) {
+      throw new BatchLengthError(`a has ${a.count} values but b has ${b.count}`, { a: a.count, b: b.count });
+    }
+    return this.addUnder(key, this.checkedPacked(key, a, 'a'), this.checkedPacked(key, b, 'b'), options);
+  }
+
+  private async addUnder(
+    key: KeyMaterial,
+    a: PackedBatch,
+    b: PackedBatch,
+    options: CallOptions,
+  ): Promise<PackedBatch> {
+    const data = await this.run(
+      { op: 'add', key, count: a.count, input: a.data, input2: b.data },
+      options.signal,
+    );
+    return { words: a.words, count: a.count, data };
   }
 
   /** E(k m) = E(m)^k mod n^2, one scalar for all or one per ciphertext. */
@@ -233,17 +286,30 @@ export class Engine {
     options: ExponentOptions = {},
   ): Promise<bigint[]> {
     const key = publicMaterial(publicKey);
-    const cs = checkCiphertexts(ciphertexts, key.n);
-    const ks = checkExponents(scalars, cs.length, 'scalars');
-    const words = keyWords(key).n2;
-    const exp = packExponents(ks);
+    return unpack(await this.multiplyUnder(key, this.packCiphertexts(key, ciphertexts), scalars, options));
+  }
+
+  /** Packed form of multiply. */
+  async multiplyPacked(
+    publicKey: PublicKey,
+    ciphertexts: PackedBatch,
+    scalars: bigint | readonly bigint[],
+    options: ExponentOptions = {},
+  ): Promise<PackedBatch> {
+    const key = publicMaterial(publicKey);
+    return this.multiplyUnder(key, this.checkedPacked(key, ciphertexts), scalars, options);
+  }
+
+  private async multiplyUnder(
+    key: KeyMaterial,
+    cs: PackedBatch,
+    scalars: bigint | readonly bigint[],
+    options: ExponentOptions,
+  ): Promise<PackedBatch> {
+    const exp = packExponents(checkExponents(scalars, cs.count, 'scalars'));
     const secret = options.secret ?? false;
-    const input = pack(cs, words).data;
-    const data = await this.run(
-      { op: 'multiply', key, count: cs.length, input, ...exp, secret },
-      options.signal,
-    );
-    return unpack({ words, count: cs.length, data });
+    const task = { op: 'multiply', key, count: cs.count, input: cs.data, ...exp, secret } as const;
+    return { words: cs.words, count: cs.count, data: await this.run(task, options.signal) };
   }
 
   /** c * r^n mod n^2: the same plaintext under fresh randomness. */
@@ -253,15 +319,30 @@ export class Engine {
     options: EncryptOptions = {},
   ): Promise<bigint[]> {
     const key = publicMaterial(publicKey);
-    const cs = checkCiphertexts(ciphertexts, key.n);
+    return unpack(await this.rerandomizeUnder(key, this.packCiphertexts(key, ciphertexts), options));
+  }
+
+  /** Packed form of rerandomize. */
+  async rerandomizePacked(
+    publicKey: PublicKey,
+    ciphertexts: PackedBatch,
+    options: EncryptOptions = {},
+  ): Promise<PackedBatch> {
+    const key = publicMaterial(publicKey);
+    return this.rerandomizeUnder(key, this.checkedPacked(key, ciphertexts), options);
+  }
+
+  private async rerandomizeUnder(
+    key: KeyMaterial,
+    cs: PackedBatch,
+    options: EncryptOptions,
+  ): Promise<PackedBatch> {
     const mode = options.mode ?? this.encryption;
-    const { rand, randWords } = await this.randomness(key, mode, cs.length);
-    const words = keyWords(key).n2;
-    const input = pack(cs, words).data;
-    const task = { op: 'rerandomize', key, mode, count: cs.length, input, rand, randWords } as const;
+    const { rand, randWords } = await this.randomness(key, mode, cs.count);
+    const task = { op: 'rerandomize', key, mode, count: cs.count, input: cs.data, rand, randWords } as const;
     const data = await this.run(task, options.signal);
     if (mode === 'pool') this.keepPoolFull(key);
-    return unpack({ words, count: cs.length, data });
+    return { words: cs.words, count: cs.count, data };
   }
 
   /**
@@ -269,14 +350,15 @@ export class Engine {
    * join (DESIGN §3.1), computed once per right row.
    */
   async inverse(publicKey: PublicKey, ciphertexts: readonly bigint[]): Promise<bigint[]> {
-    if (this.closed) throw new EngineClosedError();
     const key = publicMaterial(publicKey);
-    const cs = checkCiphertexts(ciphertexts, key.n);
-    // Extended Euclid in BigInt on this thread: ciphertexts and n are public, so variable
-    // time leaks nothing, and one inverse costs about as much as a few dozen modular
-    // multiplications, far below a task's packing and dispatch.
-    const n2 = key.n * key.n;
-    return cs.map((c) => modInverse(c, n2));
+    return inverses(key, checkCiphertexts(ciphertexts, key.n), this.closed);
+  }
+
+  /** Packed form of inverse. */
+  async inversePacked(publicKey: PublicKey, ciphertexts: PackedBatch): Promise<PackedBatch> {
+    const key = publicMaterial(publicKey);
+    const cs = this.checkedPacked(key, ciphertexts);
+    return pack(inverses(key, unpack(cs), this.closed), cs.words);
   }
 
   /**
@@ -296,14 +378,51 @@ export class Engine {
   ): Promise<bigint[]> {
     const key = publicMaterial(publicKey);
     const keyCols = checkKeyRows(left, rightInverse);
+    const words = keyWords(key).n2;
+    const leftBatch = packRows(left, key.n, keyCols, words, 'left');
+    const rightBatch = packRows(rightInverse, key.n, keyCols, words, 'rightInverse');
+    return unpack(await this.joinUnder(key, leftBatch, rightBatch, keyCols, options));
+  }
+
+  /**
+   * Packed form of joinIndicators: `left` holds rows x keyCols ciphertexts and
+   * `rightInverse` cols x keyCols inverses, row-major.
+   */
+  async joinIndicatorsPacked(
+    publicKey: PublicKey,
+    left: PackedBatch,
+    rightInverse: PackedBatch,
+    keyCols = 1,
+    options: CallOptions = {},
+  ): Promise<PackedBatch> {
+    const key = publicMaterial(publicKey);
+    for (const [name, batch] of [
+      ['left', left],
+      ['rightInverse', rightInverse],
+    ] as const) {
+      if (!Number.isInteger(keyCols) || keyCols < 1 || batch.count % keyCols !== 0) {
+        throw new BatchLengthError(`${name}: ${batch.count} values are not rows of ${keyCols} key columns`, {
+          keyCols,
+        });
+      }
+      this.checkedPacked(key, batch, name);
+    }
+    return this.joinUnder(key, left, rightInverse, keyCols, options);
+  }
+
+  private async joinUnder(
+    key: KeyMaterial,
+    left: PackedBatch,
+    rightInverse: PackedBatch,
+    keyCols: number,
+    options: CallOptions,
+  ): Promise<PackedBatch> {
     const words = keyWords(key);
-    const input = packRows(left, key.n, keyCols, words.n2, 'left');
-    const tile = packRows(rightInverse, key.n, keyCols, words.n2, 'rightInverse');
-    const rows = left.length;
-    const cols = rightInverse.length;
+    const rows = left.count / keyCols;
+    const cols = rightInverse.count / keyCols;
     if (rows * cols === 0) {
       if (this.closed) throw new EngineClosedError();
-      return [];
+      return { words: words.n2, count: 0, data: new Uint32Array(0) };
     }
     const rho = drawBelow(key.n, rows * cols * keyCols);
     try {
@@ -311,19 +430,33 @@ export class Engine {
         op: 'joinTile',
         key,
         count: rows,
-        input,
-        tile,
+        input: left.data,
+        tile: rightInverse.data,
         cols,
         keyCols,
         rand: rho.data,
         randWords: cols * keyCols * rho.words,
       } as const;
       const data = await this.run(task, options.signal);
-      return unpack({ words: words.n2, count: rows * cols, data });
+      return { words: words.n2, count: rows * cols, data };
     } finally {
       // the randomisers are secret (they hide a - b): wipe this thread's copy
       rho.data.fill(0);
     }
+  }
+
+  /** Checked bigint ciphertexts under `key`, packed at n^2 words. */
+  private packCiphertexts(key: KeyMaterial, values: readonly bigint[], name = 'ciphertexts'): PackedBatch {
+    const primes = key.p === undefined ? undefined : { p: key.p, q: key.q! };
+    return pack(checkCiphertexts(values, key.n, name, primes), keyWords(key).n2);
+  }
+
+  /** A packed batch of ciphertexts under `key`, checked as packCiphertexts checks bigints. */
+  private checkedPacked(key: KeyMaterial, batch: PackedBatch, name = 'ciphertexts'): PackedBatch {
+    checkPacked(batch, keyWords(key).n2, name);
+    const primes = key.p === undefined ? undefined : { p: key.p, q: key.q! };
+    checkPackedCiphertexts(batch, key.n, name, primes);
+    return batch;
   }
 
   /** base^e mod modulus for an odd modulus of up to 8192 bits. */
@@ -423,6 +556,17 @@ function checkPacked(batch: PackedBatch, words: number, name: string): void {
   }
 }
 
+/**
+ * Extended Euclid in BigInt on this thread: ciphertexts and n are public, so variable
+ * time leaks nothing, and one inverse costs about as much as a few dozen modular
+ * multiplications, far below a task's packing and dispatch.
+ */
+function inverses(key: KeyMaterial, cs: readonly bigint[], closed: boolean): bigint[] {
+  if (closed) throw new EngineClosedError();
+  const n2 = key.n * key.n;
+  return cs.map((c) => modInverse(c, n2));
+}
+
 /** The common number of key columns of the join's rows (>= 1); 0 when both sides are empty. */
 function checkKeyRows(left: unknown, right: unknown): number {
   let keyCols = 0;
@@ -457,12 +601,12 @@ function packRows(
   keyCols: number,
   words: number,
   name: string,
-): Uint32Array {
+): PackedBatch {
   const data = new Uint32Array(rows.length * keyCols * words);
   for (let i = 0; i < rows.length; i++) {
     data.set(pack(checkCiphertexts(rows[i], n, `${name}[${i}]`), words).data, i * keyCols * words);
   }
-  return data;
+  return { words, count: rows.length * keyCols, data };
 }
 
 /** Exponents packed at a common width; a single exponent is broadcast (stride 0). */

@@ -64,31 +64,63 @@ export function checkCiphertexts(
 ): readonly bigint[] {
   requireArray(values, name);
   const n2 = n * n;
-  let product = 1n;
   for (let i = 0; i < values.length; i++) {
     const c = values[i];
     requireBigint(c, name, i);
-    if (c < 1n || c >= n2) {
-      throw new CiphertextRangeError(
-        `${name}[${i}]: expected 1 <= c < n^2 (${bitLength(n2)} bits), got ${describe(c)}`,
-        {
-          index: i,
-        },
-      );
-    }
-    if (primes) {
-      if (c % primes.p === 0n || c % primes.q === 0n) {
-        throw new CiphertextRangeError(`${name}[${i}]: shares a factor with n`, { index: i });
-      }
-    } else {
-      product = (product * c) % n;
+    if (c < 1n || c >= n2) throw ciphertextRange(name, i, n2, c);
+  }
+  const cs = values as readonly bigint[];
+  checkCoprime(cs.length, (i) => cs[i], n, name, primes);
+  return cs;
+}
+
+/** checkCiphertexts for a packed batch: the range word by word, coprimality as there. */
+export function checkPackedCiphertexts(
+  batch: PackedBatch,
+  n: bigint,
+  name = 'ciphertexts',
+  primes?: { p: bigint; q: bigint },
+): void {
+  const n2 = n * n;
+  const n2Words = toWords(n2, batch.words);
+  const value = (i: number) => batch.data.subarray(i * batch.words, (i + 1) * batch.words);
+  for (let i = 0; i < batch.count; i++) {
+    const c = value(i);
+    if (!c.some((w) => w !== 0) || !lessThanWords(c, n2Words)) {
+      throw ciphertextRange(name, i, n2, readWords(c, 0, batch.words));
     }
   }
-  if (!primes && values.length > 0 && gcd(product, n) !== 1n) {
-    const i = (values as bigint[]).findIndex((c) => gcd(c, n) !== 1n);
-    throw new CiphertextRangeError(`${name}[${i}]: shares a factor with n`, { index: i });
+  checkCoprime(batch.count, (i) => readWords(batch.data, i * batch.words, batch.words), n, name, primes);
+}
+
+function ciphertextRange(name: string, i: number, n2: bigint, c: bigint): CiphertextRangeError {
+  return new CiphertextRangeError(
+    `${name}[${i}]: expected 1 <= c < n^2 (${bitLength(n2)} bits), got ${describe(c)}`,
+    { index: i },
+  );
+}
+
+function checkCoprime(
+  count: number,
+  value: (i: number) => bigint,
+  n: bigint,
+  name: string,
+  primes?: { p: bigint; q: bigint },
+): void {
+  const shared = (i: number) =>
+    new CiphertextRangeError(`${name}[${i}]: shares a factor with n`, { index: i });
+  if (primes) {
+    for (let i = 0; i < count; i++) {
+      const c = value(i);
+      if (c % primes.p === 0n || c % primes.q === 0n) throw shared(i);
+    }
+    return;
   }
-  return values as readonly bigint[];
+  let product = 1n;
+  for (let i = 0; i < count; i++) product = (product * value(i)) % n;
+  if (count > 0 && gcd(product, n) !== 1n) {
+    for (let i = 0; i < count; i++) if (gcd(value(i), n) !== 1n) throw shared(i);
+  }
 }
 
 /**

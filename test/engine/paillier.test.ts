@@ -774,6 +774,53 @@ describe('batch boundaries and the packed form', () => {
     expectSameValues('packed round trip', await engine.decrypt(k.privateKey, unpack(packed)), ms);
   });
 
+  it('every packed form equals its bigint form, on the WASM and the BigInt engine', async () => {
+    const k = keys['1024-bit random g'];
+    const { n } = k.pub;
+    const n2Words = keyWords(k.pub).n2;
+    const ms = [0n, 1n, n - 1n, 42n];
+    for (const eng of [engine, refEngine]) {
+      const cs = await eng.encrypt(k.publicKey, ms);
+      const packed = pack(cs, n2Words);
+      expectSameValues('decryptPacked', unpack(await eng.decryptPacked(k.privateKey, packed)), ms);
+      expect(Array.from(await eng.zeroTestPacked(k.privateKey, packed)), 'zeroTestPacked').toEqual([
+        1, 0, 0, 0,
+      ]);
+      const sums = await eng.addPacked(k.publicKey, packed, packed);
+      expectSameValues(
+        'addPacked',
+        await eng.decrypt(k.privateKey, unpack(sums)),
+        ms.map((m) => (2n * m) % n),
+      );
+      const scaled = await eng.multiplyPacked(k.publicKey, packed, [1n, 2n, 3n, 4n]);
+      expectSameValues(
+        'multiplyPacked',
+        await eng.decrypt(k.privateKey, unpack(scaled)),
+        ms.map((m, i) => (BigInt(i + 1) * m) % n),
+      );
+      const fresh = await eng.rerandomizePacked(k.publicKey, packed);
+      expect(
+        unpack(fresh).some((c, i) => c === cs[i]),
+        'rerandomizePacked changes every ciphertext',
+      ).toBe(false);
+      expectSameValues('rerandomizePacked', await eng.decrypt(k.privateKey, unpack(fresh)), ms);
+      expectSameValues(
+        'inversePacked',
+        unpack(await eng.inversePacked(k.publicKey, packed)),
+        await eng.inverse(k.publicKey, cs),
+      );
+      // rows of one key column: indicators zero exactly on the diagonal of equal plaintexts
+      const indicators = await eng.joinIndicatorsPacked(
+        k.publicKey,
+        packed,
+        await eng.inversePacked(k.publicKey, packed),
+      );
+      expect(await eng.zeroTest(k.privateKey, unpack(indicators)), 'joinIndicatorsPacked').toEqual(
+        ms.flatMap((a) => ms.map((b) => a === b)),
+      );
+    }
+  });
+
   it('the same batch on the bigint engine decrypts the same', async () => {
     const k = keys['1024-bit random g'];
     const ms = [0n, 1n, k.pub.n - 1n, 42n];

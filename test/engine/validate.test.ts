@@ -118,6 +118,58 @@ const TABLE: Row[] = [
     cls: BatchLengthError,
     code: 'BATCH_LENGTH',
   },
+  {
+    input: 'packed ciphertext of n^2 (decryptPacked)',
+    run: (x) => x.engine.decryptPacked(sk(x), pack([x.c, n(x) ** 2n], wordsFor(n(x) ** 2n))),
+    cls: CiphertextRangeError,
+    code: 'CIPHERTEXT_RANGE',
+    index: 1,
+  },
+  {
+    input: 'packed ciphertext 0 (zeroTestPacked)',
+    run: (x) => x.engine.zeroTestPacked(sk(x), pack([0n], wordsFor(n(x) ** 2n))),
+    cls: CiphertextRangeError,
+    code: 'CIPHERTEXT_RANGE',
+    index: 0,
+  },
+  {
+    input: 'packed ciphertext sharing a factor with n (addPacked)',
+    run: (x) =>
+      x.engine.addPacked(
+        pk(x),
+        pack([x.c, x.c], wordsFor(n(x) ** 2n)),
+        pack([x.c, n(x)], wordsFor(n(x) ** 2n)),
+      ),
+    cls: CiphertextRangeError,
+    code: 'CIPHERTEXT_RANGE',
+    index: 1,
+  },
+  {
+    input: 'packed batches of different lengths (addPacked)',
+    run: (x) =>
+      x.engine.addPacked(pk(x), pack([x.c], wordsFor(n(x) ** 2n)), pack([x.c, x.c], wordsFor(n(x) ** 2n))),
+    cls: BatchLengthError,
+    code: 'BATCH_LENGTH',
+  },
+  {
+    input: 'packed ciphertexts at the wrong stride (rerandomizePacked)',
+    run: (x) => x.engine.rerandomizePacked(pk(x), pack([x.c], wordsFor(n(x) ** 2n) + 1)),
+    cls: BatchLengthError,
+    code: 'BATCH_LENGTH',
+  },
+  {
+    input: 'join rows that are not whole rows of key columns (joinIndicatorsPacked)',
+    run: (x) =>
+      x.engine.joinIndicatorsPacked(
+        pk(x),
+        pack([x.c, x.c, x.c], wordsFor(n(x) ** 2n)),
+        pack([x.c, x.c], wordsFor(n(x) ** 2n)),
+        2,
+      ),
+    cls: BatchLengthError,
+    code: 'BATCH_LENGTH',
+  },
+
   // ciphertexts
   {
     input: 'ciphertext 0',
