@@ -1,25 +1,49 @@
 // Homomorphic sums (DESIGN §4 and the join's SUM/AVG): the product of ciphertexts mod n^2
-// is E(sum of plaintexts). Vectors are summed coordinate-wise, pairwise in rounds, each
-// round one batch `add` over every coordinate: log2(count) engine calls whatever the
-// vectors' length, instead of one reduction per coordinate.
+// is E(sum of plaintexts). Rows of a row-major batch are summed coordinate-wise, pairwise
+// in rounds, each round one packed `add` over every coordinate: log2(rows) engine calls
+// whatever the row width, instead of one reduction per coordinate.
 import type { PublicKey } from 'paillier-bigint';
 import type { Engine } from './engine.js';
+import type { PackedBatch } from './limbs.js';
 
-/** The coordinate-wise homomorphic sum of equal-length ciphertext vectors. */
-export async function sumVectors(
+/** The coordinate-wise homomorphic sum of the `width`-value rows of `rows` (row-major). */
+export async function sumRows(
   engine: Engine,
   publicKey: PublicKey,
-  vectors: readonly (readonly bigint[])[],
-  length = vectors[0]?.length ?? 0,
-): Promise<bigint[]> {
+  rows: PackedBatch,
+  width: number,
+): Promise<PackedBatch> {
+  const { words } = rows;
+  const view = (data: Uint32Array, from: number, to: number): PackedBatch => ({
+    words,
+    count: (to - from) * width,
+    data: data.subarray(from * width * words, to * width * words),
+  });
+  let level = rows;
+  let count = width === 0 ? 0 : rows.count / width;
   // E(0) with r = 1 is the product's identity: 1 mod n^2
-  if (vectors.length === 0 || length === 0) return new Array<bigint>(length).fill(1n);
-  let level = vectors.map((v) => [...v]);
-  while (level.length > 1) {
-    const half = Math.floor(level.length / 2);
-    const sums = await engine.add(publicKey, level.slice(0, half).flat(), level.slice(half, 2 * half).flat());
-    const next = Array.from({ length: half }, (_, i) => sums.slice(i * length, (i + 1) * length));
-    level = level.length % 2 === 1 ? [...next, level[level.length - 1]] : next;
+  if (count === 0) return ones(width, words);
+  while (count > 1) {
+    const half = Math.floor(count / 2);
+    const sums = await engine.addPacked(
+      publicKey,
+      view(level.data, 0, half),
+      view(level.data, half, 2 * half),
+    );
+    if (count % 2 === 0) level = sums;
+    else {
+      const data = new Uint32Array((half + 1) * width * words);
+      data.set(sums.data);
+      data.set(view(level.data, count - 1, count).data, half * width * words);
+      level = { words, count: (half + 1) * width, data };
+    }
+    count = Math.ceil(count / 2);
   }
-  return level[0];
+  return level;
+}
+
+function ones(count: number, words: number): PackedBatch {
+  const data = new Uint32Array(count * words);
+  for (let i = 0; i < count; i++) data[i * words] = 1;
+  return { words, count, data };
 }

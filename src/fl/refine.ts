@@ -4,7 +4,7 @@
 // across rounds (RDP accountant). The encrypted global score A sent along is checked
 // against the features when B holds all of them.
 import { MalformedMessageError } from '../errors.js';
-import type { FeatureSet } from '../roles/server-b.js';
+import type { FeatureSet } from '../protocol/feature-set.js';
 import type { GlobalWeights, LocalWeights } from './contribution.js';
 import { dpSgd } from './dp-sgd.js';
 import { modelLoss, train } from './logistic.js';

@@ -4,6 +4,7 @@
 // `fingerprint`; no message to server B carries a row identity.
 import { z } from 'zod';
 import { MalformedMessageError } from '../errors.js';
+import { columnRefSchema, queryPlanSchema } from '../query/plan.js';
 
 const id = z.string().min(1).max(128);
 const fingerprint = z.string().regex(/^[0-9a-f]{64}$/);
@@ -21,25 +22,8 @@ export const columnMeta = z.object({
 });
 export type ColumnMeta = z.infer<typeof columnMeta>;
 
-const columnRef = z.object({ table: id, column: id });
-/** src/query/sql.ts's Query, as it crosses the wire. */
-const queryPlan = z.object({
-  tables: z.tuple([z.object({ name: id, alias: id }), z.object({ name: id, alias: id })]),
-  joinKeys: z
-    .array(z.object({ left: columnRef, right: columnRef }))
-    .min(1)
-    .max(16),
-  select: z
-    .array(
-      z.discriminatedUnion('kind', [
-        z.object({ kind: z.literal('column'), table: id, column: id }),
-        z.object({ kind: z.literal('count') }),
-        z.object({ kind: z.enum(['sum', 'avg']), table: id, column: id }),
-      ]),
-    )
-    .min(1)
-    .max(256),
-});
+const columnRef = columnRefSchema;
+const queryPlan = queryPlanSchema;
 
 /** A batch of ciphertexts: count values of `words` words each, under `fingerprint`. */
 const batch = { fingerprint, count, words, data: packed };
@@ -93,6 +77,8 @@ export const messageSchemas = {
   'query-result': z.object({
     type: z.literal('query-result'),
     queryId: id,
+    /** the id B knows the query by: B's aggregate answer carries it */
+    serverBQueryId: id,
     kind: z.enum(['aggregate', 'features']),
     rowsJoined: count,
     columns: z.array(z.string()),

@@ -6,30 +6,9 @@
 import sqlite from 'node-sql-parser/build/sqlite.js';
 import type { ColumnType, TableSchema } from '../data/table.js';
 import { QueryError } from '../errors.js';
+import type { ColumnRef, JoinKey, Query, SelectItem, TableRef } from './plan.js';
 
-export interface TableRef {
-  readonly name: string;
-  /** The alias as written, or the table name when there is none. */
-  readonly alias: string;
-}
-export interface ColumnRef {
-  readonly table: string;
-  readonly column: string;
-}
-export interface JoinKey {
-  readonly left: ColumnRef;
-  readonly right: ColumnRef;
-}
-export type SelectItem =
-  | { readonly kind: 'column'; readonly table: string; readonly column: string }
-  | { readonly kind: 'count' }
-  | { readonly kind: 'sum' | 'avg'; readonly table: string; readonly column: string };
-
-export interface Query {
-  readonly tables: readonly [TableRef, TableRef];
-  readonly joinKeys: readonly JoinKey[];
-  readonly select: readonly SelectItem[];
-}
+export type { ColumnRef, JoinKey, Query, SelectItem, TableRef } from './plan.js';
 
 const GRAMMAR =
   'SELECT <a.col, ... | COUNT(*), SUM(a.col), AVG(a.col), ...> FROM t1 [AS] a JOIN t2 [AS] b ON a.k = b.k [AND a.k2 = b.k2]';

@@ -87,7 +87,7 @@ export class Client {
         type: 'query',
         queryId,
         mode: options.mode ?? 'hashed',
-        plan: plan as MessageOf<'query'>['plan'],
+        plan,
       }),
       'query-result',
     );
@@ -99,7 +99,7 @@ export class Client {
       privacy: null,
       timingsMs: reply.timingsMs,
     };
-    if (reply.kind === 'aggregate') Object.assign(answer, this.aggregateValues(plan, queryId));
+    if (reply.kind === 'aggregate') Object.assign(answer, this.aggregateValues(plan, reply.serverBQueryId));
     return answer;
   }
 
@@ -116,7 +116,7 @@ export class Client {
         type: 'train',
         trainingId,
         mode: options.mode ?? 'hashed',
-        plan: parsed.query as MessageOf<'train'>['plan'],
+        plan: parsed.query,
         label: parsed.label,
         rounds: parsed.rounds,
         dp: parsed.dp,
@@ -145,11 +145,9 @@ export class Client {
 
   /** B's totals (sent to this client directly, keyed by select index) turned into answers. */
   private aggregateValues(plan: Query, queryId: string): Pick<Answer, 'values' | 'privacy'> {
-    const prefix = `${queryId}#`;
-    const key = [...this.results.keys()].find((k) => k.startsWith(prefix));
-    const result = key ? this.results.get(key) : undefined;
-    if (!key || !result) throw new MalformedMessageError(`no aggregate result from server B for ${queryId}`);
-    this.results.delete(key);
+    const result = this.results.get(queryId);
+    if (!result) throw new MalformedMessageError(`no aggregate result from server B for ${queryId}`);
+    this.results.delete(queryId);
     const totals = new Map(result.totals.map((t) => [Number(t.label), t.value]));
     const values: Record<string, number> = {};
     plan.select.forEach((item, index) => {

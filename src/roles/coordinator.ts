@@ -5,11 +5,10 @@
 // them with DP-SGD, and B's contribution is aggregated with the owners' (retrained from
 // the global model). B verifies every signed contribution and decrypts only aggregates.
 import type { PublicKey } from 'paillier-bigint';
-import { sumVectors } from '../engine/aggregate.js';
+import { sumRows } from '../engine/aggregate.js';
 import type { Engine } from '../engine/engine.js';
-import { fingerprint } from '../engine/keys.js';
-import { pack, unpack, wordsFor } from '../engine/limbs.js';
 import { MalformedMessageError } from '../errors.js';
+import { batchShape, concat, fromWire, toWire } from '../protocol/batch.js';
 import type { Message, MessageOf } from '../protocol/messages.js';
 import { expectType } from '../protocol/messages.js';
 import type { Transport } from '../protocol/transport.js';
@@ -153,22 +152,19 @@ export class Coordinator {
     contributions: MessageOf<'contribution'>[],
   ): Promise<Message> {
     const { engine, publicKey } = this.options;
-    const words = wordsFor(publicKey.n ** 2n);
-    const vectors = contributions.map((c) => unpack({ words: c.words, count: c.count, data: c.data }));
-    const length = vectors[0].length;
-    if (vectors.some((v) => v.length !== length))
+    const key = batchShape(publicKey);
+    const vectors = contributions.map((c) => fromWire(c, key, `contribution from ${c.owner}`));
+    const length = vectors[0].count;
+    if (vectors.some((v) => v.count !== length))
       throw new MalformedMessageError('contributions differ in length');
-    const sums = await sumVectors(engine, publicKey, vectors);
+    const sums = await sumRows(engine, publicKey, concat(vectors), length);
     return this.request(ROLES.serverB, {
       type: 'aggregate-weights',
       trainingId,
       round,
       features,
       contributions,
-      fingerprint: fingerprint(publicKey.n),
-      count: length,
-      words,
-      data: pack(sums, words).data,
+      ...toWire(sums, key.fingerprint),
     });
   }
 

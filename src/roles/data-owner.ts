@@ -11,10 +11,10 @@ import { joinTags, nestedKeyColumns } from '../data/join-key.js';
 import type { ColumnType, Table } from '../data/table.js';
 import type { Engine } from '../engine/engine.js';
 import { fingerprint } from '../engine/keys.js';
-import { pack, wordsFor } from '../engine/limbs.js';
 import { MalformedMessageError } from '../errors.js';
 import { encodeContribution, type LocalWeights, signContribution } from '../fl/contribution.js';
 import { trainPartial } from '../fl/logistic.js';
+import { batchShape, pack } from '../protocol/batch.js';
 import { expectType, type Message, type MessageOf } from '../protocol/messages.js';
 import type { Transport } from '../protocol/transport.js';
 import { featureName, ROLES } from './names.js';
@@ -66,7 +66,7 @@ export class DataOwner {
   async encryptTable(table: Table, options: EncryptTableOptions = {}): Promise<MessageOf<'encrypted-table'>> {
     const { engine, publicKey } = this.options;
     const n = publicKey.n;
-    const words = wordsFor(n * n);
+    const { words, plaintextWords } = batchShape(publicKey);
     const names = options.columns ?? table.columnNames;
     const modes = options.joinModes ?? ['hashed', 'nested'];
     const joinKeys = options.joinKeys ?? [];
@@ -78,7 +78,7 @@ export class DataOwner {
       throw new Error(`owner ${this.options.name}: join keys need the join secret`);
     let done = 0;
     const encrypt = async (plaintexts: bigint[]) => {
-      const data = pack(await engine.encrypt(publicKey, plaintexts), words).data;
+      const { data } = await engine.encryptPacked(publicKey, pack(plaintexts, plaintextWords));
       options.onProgress?.(++done, total);
       return data;
     };
@@ -176,8 +176,8 @@ export class DataOwner {
       local = { weights: model.weights, bias: model.bias, present: model.present, samples: table.rowCount };
     }
     const plain = encodeContribution(local, publicKey.n);
-    const words = wordsFor(publicKey.n * publicKey.n);
-    const data = pack(await engine.encrypt(publicKey, plain), words).data;
+    const { words, plaintextWords } = batchShape(publicKey);
+    const { data } = await engine.encryptPacked(publicKey, pack(plain, plaintextWords));
     const fields = {
       round: request.round,
       nonce: request.nonce,

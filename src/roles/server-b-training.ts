@@ -6,10 +6,9 @@
 // contributing its own encrypted, signed weights.
 import { createPublicKey, generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
 import type { Cell } from '../data/table.js';
-import { sumVectors } from '../engine/aggregate.js';
+import { sumRows } from '../engine/aggregate.js';
 import type { Engine } from '../engine/engine.js';
 import { fingerprint, type KeyPair } from '../engine/keys.js';
-import { pack, unpack, wordsFor } from '../engine/limbs.js';
 import {
   ForgedContributionError,
   KeyMismatchError,
@@ -25,9 +24,10 @@ import {
   verifyContribution,
 } from '../fl/contribution.js';
 import { refineOnJoinedRows, type TrainingRows, type TrainState } from '../fl/refine.js';
+import { batchShape, concat, fromWire, type PackedBatch, pack, unpack } from '../protocol/batch.js';
+import type { FeatureSet } from '../protocol/feature-set.js';
 import type { Message, MessageOf } from '../protocol/messages.js';
 import { ROLES } from './names.js';
-import type { FeatureSet } from './server-b.js';
 
 interface RoundState {
   round: number;
@@ -131,9 +131,9 @@ export class ServerBTraining {
     local: LocalWeights,
   ): Promise<MessageOf<'contribution'>> {
     const { engine, keys } = this.options;
-    const words = wordsFor(keys.publicKey.n ** 2n);
+    const { words, plaintextWords } = batchShape(keys.publicKey);
     const plain = encodeContribution(local, keys.publicKey.n);
-    const data = pack(await engine.encrypt(keys.publicKey, plain), words).data;
+    const { data } = await engine.encryptPacked(keys.publicKey, pack(plain, plaintextWords));
     const fields = { round, nonce, owner: ROLES.serverB, fingerprint: this.keyFingerprint, features, data };
     return {
       type: 'contribution',
@@ -193,20 +193,22 @@ export class ServerBTraining {
     }
     // recompute the product of the signed contributions and compare with the coordinator's
     const { engine, keys } = this.options;
-    const vectors = message.contributions.map((c) => unpack(c));
-    const aggregate = unpack(message);
-    if (vectors.some((v) => v.length !== aggregate.length)) {
+    const key = batchShape(keys.publicKey);
+    const vectors = message.contributions.map((c) => fromWire(c, key, `contribution from ${c.owner}`));
+    const aggregate = fromWire(message, key, 'aggregate');
+    if (vectors.some((v) => v.count !== aggregate.count)) {
       throw new ForgedContributionError('a contribution differs in length from the aggregate');
     }
-    const recomputed = await sumVectors(engine, keys.publicKey, vectors, aggregate.length);
-    for (let k = 0; k < aggregate.length; k++) {
-      if (recomputed[k] !== aggregate[k]) {
+    const recomputed = await sumRows(engine, keys.publicKey, concat(vectors), aggregate.count);
+    for (let k = 0; k < aggregate.count; k++) {
+      const words = (batch: PackedBatch) => batch.data.subarray(k * key.words, (k + 1) * key.words);
+      if (words(recomputed).some((w, j) => w !== words(aggregate)[j])) {
         throw new ForgedContributionError(
           `aggregate coordinate ${k} is not the product of the signed contributions`,
         );
       }
     }
-    const plain = await engine.decrypt(keys.privateKey, aggregate);
+    const plain = unpack(await engine.decryptPacked(keys.privateKey, aggregate));
     const global = decodeAggregate(plain, keys.publicKey.n, state.global);
     state.global = global;
     return {

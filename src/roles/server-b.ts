@@ -4,14 +4,24 @@
 // decrypts aggregate totals only for groups at least `minGroupSize` rows large. It never
 // receives a table's ciphertexts, join keys or row identities.
 import type { PublicKey } from 'paillier-bigint';
-import { type CellEncoding, decodeCell } from '../data/cell-codec.js';
-import type { Cell } from '../data/table.js';
 import type { Engine } from '../engine/engine.js';
 import { fingerprint, generateKeys, type KeyPair } from '../engine/keys.js';
-import { unpack } from '../engine/limbs.js';
 import { KeyMismatchError, MalformedMessageError, PolicyRefusedError } from '../errors.js';
 import { type AggregatePrivacy, privatize } from '../fl/laplace.js';
-import type { ColumnMeta, Message, MessageOf } from '../protocol/messages.js';
+import { decryptTotals } from '../join/aggregates.js';
+import { decodeFeatures } from '../join/features.js';
+import { groupTags } from '../join/hashed.js';
+import { zeroTestIndicators } from '../join/nested.js';
+import { QUERY_NOT_OPEN } from '../join/query-run.js';
+import {
+  type BatchShape,
+  batchShape,
+  fromWire,
+  type PackedBatch,
+  type WireBatch,
+} from '../protocol/batch.js';
+import type { FeatureSet } from '../protocol/feature-set.js';
+import type { Message, MessageOf } from '../protocol/messages.js';
 import type { Transport } from '../protocol/transport.js';
 import { ROLES } from './names.js';
 import { ServerBTraining } from './server-b-training.js';
@@ -23,14 +33,7 @@ export interface ServerBPolicy {
   aggregatePrivacy?: AggregatePrivacy;
 }
 
-/** What B holds after a feature query: decoded rows in the (shuffled) order received. */
-export interface FeatureSet {
-  columns: ColumnMeta[];
-  rows: Cell[][];
-}
-
-/** details.reason of the error B answers for a batch of a query it does not hold open. */
-export const QUERY_NOT_OPEN = 'not-open';
+export type { FeatureSet } from '../protocol/feature-set.js';
 
 interface OpenQuery {
   mode: 'hashed' | 'nested';
@@ -39,6 +42,7 @@ interface OpenQuery {
 
 export class ServerB {
   private readonly keyFingerprint: string;
+  private readonly shape: BatchShape;
   private readonly open = new Map<string, OpenQuery>();
   /** queryId -> the feature vectors B decrypted for it (B's local training data). */
   readonly featureSets = new Map<string, FeatureSet>();
@@ -55,6 +59,7 @@ export class ServerB {
     },
   ) {
     this.keyFingerprint = fingerprint(options.keys.publicKey.n);
+    this.shape = batchShape(options.keys.publicKey);
     this.policy = { minGroupSize: 10, ...options.policy };
     this.training = new ServerBTraining({
       engine: options.engine,
@@ -157,74 +162,41 @@ export class ServerB {
     return { type: 'ack' };
   }
 
-  private batch(message: { count: number; words: number; data: Uint32Array }): bigint[] {
-    if (message.data.length !== message.count * message.words) {
-      throw new MalformedMessageError(
-        `batch holds ${message.data.length} words, not ${message.count} x ${message.words}`,
-      );
-    }
-    return unpack(message);
+  /** A wire batch of ciphertexts under B's key, checked. */
+  private batch(message: WireBatch, what: string): PackedBatch {
+    return fromWire(message, this.shape, what);
   }
 
   /** §3.1: one bit per shuffled indicator. B learns how many pairs of the batch match. */
   private async zeroTests(message: MessageOf<'indicator-batch'>): Promise<Message> {
-    this.requireKey(message.fingerprint);
+    const indicators = this.batch(message, 'indicator-batch');
     this.inSequence(message.queryId, message.seq);
-    const zero = await this.options.engine.zeroTest(this.options.keys.privateKey, this.batch(message));
-    return {
-      type: 'indicator-bits',
-      queryId: message.queryId,
-      seq: message.seq,
-      bits: Uint32Array.from(zero, Number),
-    };
+    return zeroTestIndicators(this.options.engine, this.options.keys.privateKey, message, indicators);
   }
 
-  /**
-   * §3.2: the tag of E(t + s) is (t + s) mod p, which is equal exactly when t is (t has
-   * 224 bits, far below p). Group numbers go by first appearance in the shuffled batch.
-   */
+  /** §3.2: a group number per shuffled tag. */
   private async tagGroups(message: MessageOf<'tag-batch'>): Promise<Message> {
-    this.requireKey(message.fingerprint);
+    const tags = this.batch(message, 'tag-batch');
     this.inSequence(message.queryId, message.seq);
-    if (message.sideCounts[0] + message.sideCounts[1] !== message.count) {
-      throw new MalformedMessageError('tag-batch: side counts do not add up to the batch');
-    }
-    const tags = await this.options.engine.decryptModP(this.options.keys.privateKey, this.batch(message));
-    const group = new Map<bigint, number>();
-    const groups = new Uint32Array(tags.length);
-    tags.forEach((tag, k) => {
-      let g = group.get(tag);
-      if (g === undefined) {
-        g = group.size;
-        group.set(tag, g);
-      }
-      groups[k] = g;
-    });
-    return { type: 'tag-groups', queryId: message.queryId, seq: message.seq, groups };
+    return groupTags(this.options.engine, this.options.keys.privateKey, message, tags);
   }
 
   /** §4 step 5: decrypt and decode shuffled feature vectors; they stay at B. */
   private async features(message: MessageOf<'feature-batch'>): Promise<Message> {
-    this.requireKey(message.fingerprint);
+    const values = this.batch(message, 'feature-batch');
     this.inSequence(message.queryId, message.seq);
-    const width = message.columns.length;
-    if (message.count % width !== 0)
-      throw new MalformedMessageError('feature-batch: count is not rows x columns');
-    const plain = await this.options.engine.decrypt(this.options.keys.privateKey, this.batch(message));
-    const n = this.publicKey.n;
-    const set = this.featureSets.get(message.queryId) ?? { columns: message.columns, rows: [] };
-    for (let r = 0; r < message.count / width; r++) {
-      set.rows.push(
-        message.columns.map((column, c) => decodeCell(plain[r * width + c], column as CellEncoding, n)),
-      );
-    }
-    this.featureSets.set(message.queryId, set);
+    const { engine, keys } = this.options;
+    const set = this.featureSets.get(message.queryId);
+    this.featureSets.set(
+      message.queryId,
+      await decodeFeatures(engine, keys.privateKey, this.publicKey.n, message, values, set),
+    );
     return { type: 'ack' };
   }
 
   /** Aggregates: decrypt totals only, only for large enough groups; the answer goes to the client. */
   private async aggregate(message: MessageOf<'aggregate-request'>): Promise<Message> {
-    this.requireKey(message.fingerprint);
+    const batch = this.batch(message, 'aggregate-request');
     this.requireOpen(message.queryId);
     if (message.groupSize < this.policy.minGroupSize) {
       throw new PolicyRefusedError(
@@ -232,16 +204,10 @@ export class ServerB {
         { groupSize: message.groupSize, minGroupSize: this.policy.minGroupSize },
       );
     }
-    if (message.items.length !== message.count)
-      throw new MalformedMessageError('aggregate-request: one total per item');
-    const plain = await this.options.engine.decrypt(this.options.keys.privateKey, this.batch(message));
-    const n = this.publicKey.n;
+    const { engine, keys } = this.options;
+    const decoded = await decryptTotals(engine, keys.privateKey, this.publicKey.n, message, batch);
     // totals of integer columns are exact; Number() keeps 53 bits, enough for reports
-    const totals = message.items.map((item, k) => ({
-      label: item.label,
-      value: Number(decodeCell(plain[k], item.column, n)),
-      column: item.column.name,
-    }));
+    const totals = decoded.map((t) => ({ ...t, value: Number(t.value) }));
     const privacy = this.policy.aggregatePrivacy;
     let released = {
       groupSize: message.groupSize,

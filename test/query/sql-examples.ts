@@ -2,10 +2,10 @@
 // the message), shared by the parser tests and the SQLite parity tests.
 import type { Query } from '../../src/query/sql.js';
 
-const T = [
+const T: Query['tables'] = [
   { name: 't1', alias: 'a' },
   { name: 't2', alias: 'b' },
-] as const;
+];
 const K = [{ left: { table: 't1', column: 'k' }, right: { table: 't2', column: 'k' } }];
 
 export const accepted: [string, string, Query][] = [

@@ -1,0 +1,103 @@
+// Server A's part in federated training (DESIGN §4 step 4), mirroring server-b-training.ts:
+// for each round it joins the query's tables and delivers to B the features of the
+// joined rows that the global model points at (top-k by |w| on standardised features),
+// the label, and the encrypted global score E(sum_k v_k x_k), v_k = w_k / std_k, which B
+// checks against the features it decrypts.
+import type { PublicKey } from 'paillier-bigint';
+import type { Engine } from '../engine/engine.js';
+import { GLOBAL_SCORE } from '../fl/refine.js';
+import type { JoinedColumn } from '../join/aggregates.js';
+import { sendFeatures } from '../join/features.js';
+import type { JoinContext, Joined, JoinMode } from '../join/query-run.js';
+import { type PackedBatch, repeat } from '../protocol/batch.js';
+import type { ColumnMeta, MessageOf } from '../protocol/messages.js';
+import type { ColumnRef, Query } from '../query/plan.js';
+
+/** Fraction bits of the weights in the encrypted global score (features carry 32). */
+const SCORE_WEIGHT_BITS = 16;
+
+/** What the training step needs of server A: its plan check, its join, its joined columns. */
+export interface JoiningServer {
+  readonly joinContext: JoinContext;
+  validPlan(plan: Query): Query;
+  join(
+    id: string,
+    mode: JoinMode,
+    plan: Query,
+    timingsMs: Record<string, number>,
+    then: (joined: Joined) => Promise<void>,
+  ): Promise<{ rowsJoined: number; queryId: string }>;
+  joinedColumn(joined: Joined, ref: ColumnRef): JoinedColumn;
+}
+
+/** §4 step 4: the round's features for B; the feature set id is B's id of the query. */
+export async function extractFeatures(
+  serverA: JoiningServer,
+  message: MessageOf<'extract-features'>,
+): Promise<MessageOf<'features-ready'>> {
+  const { global, standardization, topK, features, label } = message;
+  const byWeight = features
+    .map((_, k) => k)
+    .sort((a, b) => Math.abs(global.weights[b]) - Math.abs(global.weights[a]));
+  const keep = new Set(topK ? byWeight.slice(0, topK) : byWeight);
+  const selected = features.filter((_, k) => keep.has(k));
+  const select = [...features, label].map((c) => ({ kind: 'column' as const, ...c }));
+  const plan = serverA.validPlan({ ...message.plan, select });
+  const { engine, publicKey } = serverA.joinContext;
+  const { rowsJoined, queryId } = await serverA.join(
+    message.trainingId,
+    message.mode,
+    plan,
+    {},
+    async (joined) => {
+      const columns = features.map((ref) => serverA.joinedColumn(joined, ref));
+      const labelColumn = serverA.joinedColumn(joined, label);
+      const v = global.weights.map((w, k) => w / standardization.std[k]);
+      const score = await weightedSums(engine, publicKey, columns, v, joined.pairs.length);
+      const scoreMeta: ColumnMeta = {
+        name: GLOBAL_SCORE,
+        type: 'decimal',
+        fractionBits: 32 + SCORE_WEIGHT_BITS,
+      };
+      await sendFeatures(joined.run, [
+        ...columns.filter((_, k) => keep.has(k)),
+        labelColumn,
+        { meta: scoreMeta, values: score },
+      ]);
+    },
+  );
+  return {
+    type: 'features-ready',
+    featureSetId: queryId,
+    rowsJoined,
+    selected: selected.map((c) => `${c.table}.${c.column}`),
+  };
+}
+
+/**
+ * E(sum_k v_k x_k) per row for real weights v: E(x)^round(|v| 2^(SCORE_WEIGHT_BITS + 32 - F_x)),
+ * the positive and negative terms multiplied separately and the negatives inverted once
+ * per row, so every exponent stays short.
+ */
+async function weightedSums(
+  engine: Engine,
+  publicKey: PublicKey,
+  columns: readonly JoinedColumn[],
+  v: readonly number[],
+  rows: number,
+): Promise<PackedBatch> {
+  const words = columns[0]?.values.words ?? 1;
+  // 1 = E(0) with r = 1
+  let positive = repeat(1n, rows, words);
+  let negative = repeat(1n, rows, words);
+  if (rows === 0) return positive;
+  for (const [k, { meta, values }] of columns.entries()) {
+    // every term at 32 + SCORE_WEIGHT_BITS fraction bits, whatever the column's own scale
+    const scale = BigInt(Math.round(Math.abs(v[k]) * 2 ** (SCORE_WEIGHT_BITS + 32 - meta.fractionBits)));
+    if (scale === 0n) continue;
+    const term = await engine.multiplyPacked(publicKey, values, scale);
+    if (v[k] > 0) positive = await engine.addPacked(publicKey, positive, term);
+    else negative = await engine.addPacked(publicKey, negative, term);
+  }
+  return engine.addPacked(publicKey, positive, await engine.inversePacked(publicKey, negative));
+}

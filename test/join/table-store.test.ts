@@ -1,0 +1,65 @@
+// Server A's table store (issue 14 item 3): partitions of one table from several owners
+// are joined over their concatenation, and a refused partition changes nothing: the
+// error names the sender, and every other partition and query keeps working.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Cell, Table } from '../../src/data/table.js';
+import { createEngine, type Engine } from '../../src/engine/engine.js';
+import { MalformedMessageError } from '../../src/errors.js';
+import { createFederation, type Federation } from '../../src/roles/federation.js';
+
+let engine: Engine;
+let fed: Federation;
+
+const people = (rows: [bigint, bigint][], extra = false) =>
+  Table.fromRows(
+    'people',
+    [
+      { name: 'id', type: 'integer' },
+      { name: 'salary', type: 'integer' },
+      ...(extra ? [{ name: 'bonus', type: 'integer' as const }] : []),
+    ],
+    rows.map(([id, salary]): Cell[] => (extra ? [id, salary, 1n] : [id, salary])),
+  );
+const visits = Table.fromRows(
+  'visits',
+  [{ name: 'id', type: 'integer' }],
+  Array.from({ length: 6 }, (_, i): Cell[] => [BigInt(i)]),
+);
+const east = people([
+  [0n, 10n],
+  [1n, 20n],
+  [2n, 30n],
+]);
+const west = people([
+  [3n, 40n],
+  [4n, 50n],
+  [5n, 60n],
+]);
+const SQL = 'SELECT COUNT(*), SUM(p.salary) FROM people p JOIN visits v ON p.id = v.id';
+
+beforeAll(async () => {
+  engine = await createEngine({ workers: 0, encryption: 'djn' });
+  fed = await createFederation({ engine, bits: 1024, policy: { minGroupSize: 1 } });
+  await fed.owner('clinic').shareTable(visits, { joinKeys: [['id']] });
+});
+afterAll(async () => engine.close());
+
+describe('a table split across owners', () => {
+  it('joins over every partition', async () => {
+    await fed.owner('east').shareTable(east, { joinKeys: [['id']] });
+    await fed.owner('west').shareTable(west, { joinKeys: [['id']] });
+    const answer = await fed.client.query(SQL);
+    expect(answer.values).toEqual({ 'COUNT(*)': 6, 'SUM(p.salary)': 210 });
+  });
+
+  it('refuses a partition of another schema, names its sender, and changes nothing', async () => {
+    const bad = fed.owner('west').shareTable(people([[3n, 40n]], true), { joinKeys: [['id']] });
+    await expect(bad).rejects.toBeInstanceOf(MalformedMessageError);
+    await expect(bad).rejects.toThrow(/partition from west/);
+    // the table is as it was before the refusal
+    expect((await fed.client.query(SQL)).values).toEqual({ 'COUNT(*)': 6, 'SUM(p.salary)': 210 });
+    // and another owner's valid, unchanged partition is still accepted
+    await fed.owner('east').shareTable(east, { joinKeys: [['id']] });
+    expect((await fed.client.query(SQL)).values).toEqual({ 'COUNT(*)': 6, 'SUM(p.salary)': 210 });
+  });
+});
