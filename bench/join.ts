@@ -61,7 +61,7 @@ async function main(): Promise<void> {
       leftRows: n,
       rightRows: n,
       pairsOrRows: work,
-      rowsJoined: answer.rowsJoined,
+      rowsJoined: Number(answer.rowsJoined),
       seconds,
       perSecond: work / seconds,
       unit: mode === 'nested' ? 'pairs/s' : 'rows/s',

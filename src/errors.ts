@@ -155,8 +155,13 @@ export class QueryError extends FedjoinError {
 }
 
 /** A role's policy refuses the request (an aggregate over too few rows, a spent budget). */
+/**
+ * Server B's one answer to anything it will not do (DESIGN §1.1): the same message and no
+ * details whatever the reason, so a refusal tells the sender nothing (no reason, no count,
+ * no position). B logs the reason locally.
+ */
 export class PolicyRefusedError extends FedjoinError {
-  constructor(message: string, details: ErrorDetails = {}) {
+  constructor(message = 'server B refused the request', details: ErrorDetails = {}) {
     super('POLICY_REFUSED', message, details);
   }
 }

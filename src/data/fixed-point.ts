@@ -207,3 +207,16 @@ export function decodeColumn<T extends NumericType>(
   const decode = type === 'integer' ? decodeInteger : decodeValue;
   return values.map((x) => decode(x, n, fractionBits)) as CellOf[T][];
 }
+
+/**
+ * num / den as the nearest double (den > 0): the quotient is taken to 64 significant bits
+ * in integers first, so a ratio of totals far past 2^53 keeps its precision.
+ */
+export function ratioToNumber(num: bigint, den: bigint): number {
+  if (den <= 0n) throw new InvalidArgumentError('ratio: expected a positive denominator');
+  if (num < 0n) return -ratioToNumber(-num, den);
+  // shift so the integer quotient has at least 64 bits, then scale back exactly by 2^-shift
+  const shift = Math.max(0, 64 - (bitLength(num) - bitLength(den)));
+  const q = (num << BigInt(shift)) / den;
+  return Number(q) / 2 ** shift;
+}

@@ -274,9 +274,10 @@ class DemoRun {
     };
     try {
       const answer = await this.phase(`${mode} ${kind} query`, fed, () => fed.client.query(sql, { mode }));
-      record.rowsJoined = answer.rowsJoined;
+      record.rowsJoined = Number(answer.rowsJoined);
       record.timingsMs = answer.timingsMs;
-      if (kind === 'aggregate') record.values = answer.values;
+      if (kind === 'aggregate')
+        record.values = Object.fromEntries(answer.items.map((i) => [i.label, Number(i.value)]));
     } catch (err) {
       if (err instanceof PolicyRefusedError) record.refused = true;
       else record.error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);

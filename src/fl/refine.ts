@@ -12,6 +12,8 @@ import { RdpAccountant, sigmaForEpsilon } from './rdp-accountant.js';
 
 /** Name of the encrypted global score column A adds to feature sets. */
 export const GLOBAL_SCORE = '__global_score';
+/** Fraction bits of the global score: features carry 32, A's weights 16 more. */
+export const GLOBAL_SCORE_FRACTION_BITS = 48;
 
 /** Plain training per round at B (no DP): passes over the joined rows. */
 const PLAIN_EPOCHS = 30;

@@ -1,15 +1,11 @@
-// Aggregate answers over a join (DESIGN §4 step 7): A sums each SUM/AVG column of the
-// joined rows homomorphically and sends B only the totals; B decrypts totals, never a
-// row, only for groups at least the policy's minimum, and answers the client directly.
-// COUNT is the group size; AVG = SUM / COUNT at the client.
-import type { PrivateKey } from 'paillier-bigint';
-import { decodeCell } from '../data/cell-codec.js';
-import type { Cell } from '../data/table.js';
+// Aggregate answers over a join (DESIGN §4 step 7): A sums each SUM / AVG column of the
+// joined rows homomorphically and sends B only the totals, one per item in select order;
+// B decrypts totals, never a row, and answers the client directly with its own count of
+// the join (server-b-gate.ts). AVG = SUM / COUNT at the client.
 import { sumRows } from '../engine/aggregate.js';
-import type { Engine } from '../engine/engine.js';
-import { MalformedMessageError, QueryError } from '../errors.js';
-import { interleave, type PackedBatch, toWire, unpack } from '../protocol/batch.js';
-import type { ColumnMeta, MessageOf } from '../protocol/messages.js';
+import { QueryError } from '../errors.js';
+import { interleave, type PackedBatch, toWire } from '../protocol/batch.js';
+import type { ColumnMeta } from '../protocol/messages.js';
 import type { QueryRun } from './query-run.js';
 
 export interface JoinedColumn {
@@ -18,16 +14,9 @@ export interface JoinedColumn {
   values: PackedBatch;
 }
 
-/**
- * §4 step 7 at A: the totals of `items` (select index and joined column) over the
- * `groupSize` joined rows, all summed in the same rounds, sent to B to decrypt.
- */
-export async function sendTotals(
-  run: QueryRun,
-  items: readonly { index: number; column: JoinedColumn }[],
-  groupSize: number,
-): Promise<void> {
-  for (const { column } of items) {
+/** §4 step 7 at A: the totals of `items` over the joined rows, summed in the same rounds, to B. */
+export async function sendTotals(run: QueryRun, items: readonly JoinedColumn[]): Promise<void> {
+  for (const column of items) {
     if (column.meta.type === 'string') {
       throw new QueryError(`SUM/AVG(${column.meta.name}): a string column cannot be summed`, {
         part: 'aggregate',
@@ -36,7 +25,7 @@ export async function sendTotals(
   }
   // row r of the join is the vector of its items' values
   const rows = interleave(
-    items.map((i) => i.column.values),
+    items.map((c) => c.values),
     run.words,
   );
   const totals = await sumRows(run.engine, run.publicKey, rows, items.length);
@@ -44,29 +33,7 @@ export async function sendTotals(
   await run.send({
     type: 'aggregate-request',
     queryId: run.queryId,
-    groupSize,
-    items: items.map(({ index, column }) => ({ label: String(index), column: column.meta })),
+    seq: run.nextSeq(),
     ...toWire(totals, run.fingerprint),
   });
-}
-
-/**
- * At B: the decrypted totals of an aggregate request, one per item, decoded with the
- * item's column encoding. Integer totals stay exact bigints.
- */
-export async function decryptTotals(
-  engine: Engine,
-  privateKey: PrivateKey,
-  n: bigint,
-  message: MessageOf<'aggregate-request'>,
-  totals: PackedBatch,
-): Promise<{ label: string; value: Cell; column: string }[]> {
-  if (message.items.length !== totals.count)
-    throw new MalformedMessageError('aggregate-request: one total per item');
-  const plain = unpack(await engine.decryptPacked(privateKey, totals));
-  return message.items.map((item, k) => ({
-    label: item.label,
-    value: decodeCell(plain[k], item.column, n),
-    column: item.column.name,
-  }));
 }

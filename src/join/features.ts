@@ -3,12 +3,11 @@
 // ciphertext to A's stored one, in bounded batches; B decrypts and decodes them into a
 // feature set that stays at B.
 import type { PrivateKey } from 'paillier-bigint';
-import { type CellEncoding, decodeCell } from '../data/cell-codec.js';
+import { decodeCell } from '../data/cell-codec.js';
 import type { Engine } from '../engine/engine.js';
-import { MalformedMessageError } from '../errors.js';
-import { gather, interleave, toWire, unpack } from '../protocol/batch.js';
+import { gather, interleave, type PackedBatch, toWire, unpack } from '../protocol/batch.js';
 import type { FeatureSet } from '../protocol/feature-set.js';
-import type { MessageOf } from '../protocol/messages.js';
+import type { ColumnMeta } from '../protocol/messages.js';
 import type { JoinedColumn } from './aggregates.js';
 import type { QueryRun } from './query-run.js';
 import { randomPermutation } from './shuffle.js';
@@ -28,31 +27,30 @@ export async function sendFeatures(run: QueryRun, columns: readonly JoinedColumn
       type: 'feature-batch',
       queryId: run.queryId,
       seq: run.nextSeq(),
-      columns: columns.map((c) => c.meta),
+      columns: columns.map((c) => c.meta.name),
       ...toWire(fresh, run.fingerprint),
     });
     run.onProgress?.('features', start + rows.length, rowCount);
   }
 }
 
-/** §4 step 5 at B: decrypts and decodes one feature batch into `set` (made on the first). */
+/**
+ * §4 step 5 at B: decrypts one feature batch and decodes it with `columns` (the owners'
+ * registered encodings, never A's say) into `set` (made on the first batch).
+ */
 export async function decodeFeatures(
   engine: Engine,
   privateKey: PrivateKey,
   n: bigint,
-  message: MessageOf<'feature-batch'>,
-  values: { count: number; words: number; data: Uint32Array },
+  columns: readonly ColumnMeta[],
+  values: PackedBatch,
   set: FeatureSet | undefined,
 ): Promise<FeatureSet> {
-  const width = message.columns.length;
-  if (values.count % width !== 0)
-    throw new MalformedMessageError('feature-batch: count is not rows x columns');
+  const width = columns.length;
   const plain = unpack(await engine.decryptPacked(privateKey, values));
-  const out = set ?? { columns: message.columns, rows: [] };
+  const out = set ?? { columns: [...columns], rows: [] };
   for (let r = 0; r < values.count / width; r++) {
-    out.rows.push(
-      message.columns.map((column, c) => decodeCell(plain[r * width + c], column as CellEncoding, n)),
-    );
+    out.rows.push(columns.map((column, c) => decodeCell(plain[r * width + c], column, n)));
   }
   return out;
 }

@@ -1,8 +1,9 @@
 // The nested-loop indicator join (DESIGN §3.1, the patent's protocol). A: for every pair
-// (i, j) of left and right rows, I_ij = prod_c (E(a_ic) E(b_jc)^-1)^rho_ijc, tile by tile,
-// each tile shuffled with a secret permutation before it goes to B. B: one zero test per
-// indicator, one bit back. A undoes the shuffle and keeps the matching pairs. B learns
-// how many pairs of a tile match.
+// (i, j) of left and right rows, I_ij = prod_c (E(a_ic) E(b_jc)^-1)^rho_ijc, tile by tile.
+// Both tables' rows are put in a fresh secret order before tiles are cut, and each tile
+// is shuffled again before it goes to B: B learns how many pairs of a tile match, tied
+// to no row. B: one zero test per indicator, one bit back. A undoes both shuffles and
+// keeps the matching pairs.
 import type { PrivateKey } from 'paillier-bigint';
 import type { Engine } from '../engine/engine.js';
 import { MalformedMessageError } from '../errors.js';
@@ -26,9 +27,15 @@ export async function nestedJoin(
   const rows = leftKeys[0].count;
   const cols = rightKeys[0].count;
   if (rows === 0 || cols === 0) return [];
+  // rows in a secret order, so a tile is no run of the owner's rows
+  const rowOrder = randomPermutation(rows);
+  const colOrder = randomPermutation(cols);
   // row-major key rows; E(b)^-1 once per right row and key column
-  const left = interleave(leftKeys);
-  const rightInverse = await engine.inversePacked(publicKey, interleave(rightKeys));
+  const left = interleave(leftKeys.map((k) => gather(k, rowOrder)));
+  const rightInverse = await engine.inversePacked(
+    publicKey,
+    interleave(rightKeys.map((k) => gather(k, colOrder))),
+  );
   const tileRows = Math.max(1, Math.floor(INDICATORS_PER_BATCH / cols));
   const pairs: Pair[] = [];
   for (let start = 0; start < rows; start += tileRows) {
@@ -55,10 +62,11 @@ export async function nestedJoin(
       Array.from(reply.bits, (b) => b === 1),
       perm,
     );
-    pairs.push(...pairsFromBits(bits, start, cols));
+    for (const [i, j] of pairsFromBits(bits, start, cols)) pairs.push([rowOrder[i], colOrder[j]]);
     run.onProgress?.('join', end * cols, rows * cols);
   }
-  return pairs;
+  // in left-then-right row order, as the plaintext join lists them
+  return pairs.sort((p, q) => p[0] - q[0] || p[1] - q[1]);
 }
 
 /** §3.1 at B: one bit per shuffled indicator, 1 where it decrypts to zero. */

@@ -1,8 +1,8 @@
 // One run of a query between A and B (DESIGN §3): A opens it at B, sends its batches in
 // one numbered sequence whatever their kind, and closes it. If B answers that it does
-// not hold the query open (it restarted and lost its in-memory state), the whole query
-// runs again under a fresh id, at most MAX_REOPENS times: B's partial state died with it,
-// so no row is counted twice or lost.
+// not hold the run open (it restarted and lost its in-memory state), the whole query
+// runs again, at most MAX_REOPENS times: B's partial state died with it, so no row is
+// counted twice or lost, and B counts the runs against the query.
 import type { PublicKey } from 'paillier-bigint';
 import type { Engine } from '../engine/engine.js';
 import { MalformedMessageError } from '../errors.js';
@@ -48,18 +48,17 @@ export interface Joined {
 }
 
 /**
- * Opens `id` at B in `mode`, runs `body`, and closes the query whatever happens; runs it
- * again under a fresh id when B lost it. `fresh` makes each attempt's query id.
+ * Opens a run of query `queryId` at B in `mode`, runs `body`, and closes the run whatever
+ * happens; opens another run when B lost this one.
  */
 export async function withQuery<T>(
   context: JoinContext,
   mode: JoinMode,
-  fresh: () => string,
+  queryId: string,
   body: (run: QueryRun) => Promise<T>,
   onReopen?: () => void,
 ): Promise<T> {
   for (let attempt = 0; ; attempt++) {
-    const queryId = fresh();
     // B requires the batches of a query in one sequence, whatever their kind
     let seq = 0;
     const run: QueryRun = { ...context, queryId, nextSeq: () => seq++ };

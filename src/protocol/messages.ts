@@ -71,27 +71,67 @@ export const messageSchemas = {
     /** the declared key columns and their types: joinable even when not encrypted as data */
     keyColumns: z.array(z.object({ name: z.string().min(1), type: columnType })),
   }),
-  /** client -> A: a parsed query: join conditions and feature or aggregate requests. */
+  /**
+   * owner -> B (DESIGN §1.1): the shape of the owner's partition of a table, signed with
+   * the owner's registered key: B decodes only with these types, never decrypts a key or
+   * identifier column, and bounds every query by these row counts.
+   */
+  'table-registration': z.object({
+    type: z.literal('table-registration'),
+    table: id,
+    owner: id,
+    fingerprint,
+    rowCount: count,
+    columns: z
+      .array(
+        columnMeta.extend({
+          /** value: may be aggregated or be a feature; key, identifier: never decrypted */
+          role: z.enum(['value', 'key', 'identifier']),
+          /** |value| <= bound, declared by the owner: a DP sum's sensitivity; null if undeclared */
+          bound: z.number().positive().finite().nullable(),
+        }),
+      )
+      .max(1024),
+    /** the join keys the owner prepared, each an ordered column list */
+    joinKeys: z.array(z.array(id).min(1).max(16)).max(64),
+    /** Ed25519 (base64) over the fields above (src/roles/server-b-registry.ts) */
+    signature: z.string().min(1).max(512),
+  }),
+  /**
+   * client -> B: the query the client will send A, or the training it will ask the
+   * coordinator for. B authorizes it (tables registered, columns allowed, budget) and
+   * from then on serves A only within what it needs.
+   */
+  'query-submit': z.object({
+    type: z.literal('query-submit'),
+    queryId: id,
+    mode: z.enum(joinModes),
+    plan: queryPlan,
+    training: z
+      .object({
+        label: columnRef,
+        rounds: z.number().int().min(1).max(100),
+        dp: dpRequest.nullable(),
+        topK: z.number().int().positive().nullable(),
+      })
+      .nullable(),
+  }),
+  /** client -> A: a parsed aggregate query, already submitted to B under the same id. */
   query: z.object({ type: z.literal('query'), queryId: id, mode: z.enum(joinModes), plan: queryPlan }),
-  /** A -> client: what the query did (aggregate values come from B). */
+  /** A -> client: the query ran (the answer itself comes from B). */
   'query-result': z.object({
     type: z.literal('query-result'),
     queryId: id,
-    /** the id B knows the query by: B's aggregate answer carries it */
-    serverBQueryId: id,
-    kind: z.enum(['aggregate', 'features']),
-    rowsJoined: count,
-    columns: z.array(z.string()),
     timingsMs: z.record(z.string(), z.number()),
   }),
-  /** A -> B: a query starts; later batches must name it, in sequence. */
+  /** A -> B: a run of a submitted query starts; its batches must follow in sequence. */
   'query-open': z.object({
     type: z.literal('query-open'),
     queryId: id,
     mode: z.enum(joinModes),
     fingerprint,
   }),
-  /** A -> B: the query is over. */
+  /** A -> B: its run of the query is over; client -> B: the client withdraws its query. */
   'query-close': z.object({ type: z.literal('query-close'), queryId: id }),
   /** A -> B: shuffled nested-loop indicators (§3.1). */
   'indicator-batch': z.object({ type: z.literal('indicator-batch'), queryId: id, seq: count, ...batch }),
@@ -107,29 +147,35 @@ export const messageSchemas = {
   }),
   /** B -> A: a group number per masked tag; equal tags share a group. */
   'tag-groups': z.object({ type: z.literal('tag-groups'), queryId: id, seq: count, groups: packed }),
-  /** A -> B: re-randomised, shuffled feature vectors of joined rows, row-major (§4 step 4). */
+  /**
+   * A -> B: re-randomised, shuffled feature vectors of joined rows, row-major (§4 step 4),
+   * columns named table.column; B decodes them with the owners' registered types.
+   */
   'feature-batch': z.object({
     type: z.literal('feature-batch'),
     queryId: id,
     seq: count,
-    columns: z.array(columnMeta).min(1),
+    columns: z.array(z.string().min(1).max(260)).min(1).max(1024),
     ...batch,
   }),
-  /** A -> B: homomorphic totals over the join, to decrypt only if the group is large enough. */
+  /** A -> B: the homomorphic total of each SUM / AVG item of the query, in select order. */
   'aggregate-request': z.object({
     type: z.literal('aggregate-request'),
     queryId: id,
-    groupSize: count,
-    items: z.array(z.object({ label: z.string(), column: columnMeta })),
+    seq: count,
     ...batch,
   }),
-  /** B -> client: decrypted totals. */
+  /**
+   * B -> client: the answer. `count` is the join's row count and each total a fixed-point
+   * integer (value = total / 2^fractionBits), one per SUM / AVG item in select order;
+   * exact bigints, with discrete Gaussian noise when B's policy has DP on.
+   */
   'aggregate-result': z.object({
     type: z.literal('aggregate-result'),
     queryId: id,
-    groupSize: count,
-    totals: z.array(z.object({ label: z.string(), value: z.number() })),
-    /** the DP statement when B adds noise to aggregates, else null */
+    count: z.bigint(),
+    totals: z.array(z.object({ value: z.bigint(), fractionBits: z.number().int().min(0).max(64) })),
+    /** the DP statement when B adds noise, else null */
     privacy: z.string().nullable(),
   }),
   /** owner -> B: the owner's Ed25519 public key (SPKI PEM), registered before training. */

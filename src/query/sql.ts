@@ -317,3 +317,35 @@ export function validateQuery(query: Query, schemas: readonly TableSchema[]): Qu
   ];
   return { tables, joinKeys, select };
 }
+
+/**
+ * The plan with its join-key pairs in the order of a key both owners declared: an AND of
+ * equalities is the same join in any order, but a hashed tag (and a folded nested key) is
+ * made over one ordered column list. Returns the plan unchanged when its order is already
+ * a declared key, and undefined when no declared key of the left table, paired through
+ * the ON clause, is a declared key of the right table.
+ */
+export function orientJoinKeys(
+  plan: Query,
+  leftKeys: readonly (readonly string[])[],
+  rightKeys: readonly (readonly string[])[],
+): Query | undefined {
+  const same = (a: readonly string[], b: readonly string[]) =>
+    a.length === b.length && a.every((x, i) => x === b[i]);
+  for (const key of leftKeys) {
+    if (key.length !== plan.joinKeys.length) continue;
+    const ordered = key.map((column) => plan.joinKeys.find((k) => k.left.column === column));
+    if (ordered.some((k) => k === undefined)) continue;
+    const pairs = ordered as JoinKey[];
+    if (
+      rightKeys.some((r) =>
+        same(
+          r,
+          pairs.map((k) => k.right.column),
+        ),
+      )
+    )
+      return { ...plan, joinKeys: pairs };
+  }
+  return undefined;
+}

@@ -1,27 +1,43 @@
-// The client (DESIGN §1): turns an SQL query into join conditions and feature or
-// aggregate requests (src/query/sql.ts), sends them to A, and receives aggregate totals
-// from B: COUNT is the joined group size, AVG = SUM / COUNT. It never sees a row.
+// The client (DESIGN §1): turns an SQL query into a plan (src/query/sql.ts), submits it
+// to B, which authorizes it, then asks A to run it (or the coordinator, for a training),
+// and receives the answer from B: the join's count and a total per SUM / AVG item, exact
+// bigints (noisy while B's policy has DP on). AVG = SUM / COUNT here. It never sees a row.
+
+import { randomUUID } from 'node:crypto';
+import { ratioToNumber } from '../data/fixed-point.js';
 import type { Table } from '../data/table.js';
-import { MalformedMessageError } from '../errors.js';
+import { MalformedMessageError, QueryError } from '../errors.js';
 import { sigmoid } from '../fl/logistic.js';
 import { accuracy, auc, logLoss } from '../fl/metrics.js';
 import { parseTrainQuery } from '../fl/train-query.js';
+import { authorize } from '../protocol/authorization.js';
 import type { Message, MessageOf } from '../protocol/messages.js';
 import { expectType } from '../protocol/messages.js';
 import type { Transport } from '../protocol/transport.js';
-import { parseQuery, type Query } from '../query/sql.js';
+import { isAggregateQuery, parseQuery, type Query } from '../query/sql.js';
 import { ROLES } from './names.js';
 
 export type JoinMode = 'hashed' | 'nested';
 
+/** One select item's answer. */
+export interface AnswerItem {
+  /** e.g. 'COUNT(*)', 'SUM(h.salary)', 'AVG(l.worst_area)' (aliases as written) */
+  label: string;
+  kind: 'count' | 'sum' | 'avg';
+  /**
+   * COUNT and SUM of an integer column: an exact bigint. SUM of a decimal column: the
+   * fixed-point total as a double; AVG: the exact ratio rounded to a double.
+   */
+  value: bigint | number;
+}
+
 export interface Answer {
-  kind: 'aggregate' | 'features';
-  rowsJoined: number;
-  /** Aggregate answers by select item label, e.g. 'AVG(h.mean_radius)'. */
-  values: Record<string, number>;
-  /** Columns delivered to B, for feature queries. */
-  columns: string[];
-  /** B's differential-privacy statement when its policy adds noise to aggregates. */
+  queryId: string;
+  /** Every select item, in select order, duplicates included. */
+  items: AnswerItem[];
+  /** B's count of the joined rows (noisy while B's policy has DP on). */
+  rowsJoined: bigint;
+  /** B's differential-privacy statement when its policy adds noise, else null. */
   privacy: string | null;
   timingsMs: Record<string, number>;
 }
@@ -66,10 +82,12 @@ function evaluate(model: TrainedModel, table: Table, label: string) {
 
 export class Client {
   private readonly results = new Map<string, MessageOf<'aggregate-result'>>();
-  private nextId = 0;
 
   constructor(private readonly options: { transport: Transport; name?: string }) {
-    options.transport.register(ROLES.client, async (message) => this.receive(message));
+    options.transport.register(ROLES.client, async (message, from) => {
+      authorize(ROLES.client, message, from);
+      return this.receive(message);
+    });
   }
 
   private receive(message: Message): Message {
@@ -79,28 +97,40 @@ export class Client {
     return { type: 'ack' };
   }
 
+  /** A fresh query id: unique across client processes and restarts (B refuses a reused one). */
+  private newId(kind: string): string {
+    return `${this.options.name ?? 'client'}-${kind}-${randomUUID()}`;
+  }
+
+  /**
+   * An aggregate query: submitted to B (which authorizes it against the owners'
+   * registrations and its policy), then run by A; B sends the answer here directly.
+   */
   async query(sql: string, options: { mode?: JoinMode } = {}): Promise<Answer> {
     const plan = parseQuery(sql);
-    const queryId = `${this.options.name ?? 'client'}-${++this.nextId}`;
+    if (!isAggregateQuery(plan)) {
+      throw new QueryError('a non-aggregate SELECT is only allowed as the feature list of a TRAIN query', {
+        part: 'SELECT list',
+      });
+    }
+    const queryId = this.newId('query');
+    const mode = options.mode ?? 'hashed';
+    const { transport } = this.options;
+    await transport.request(ROLES.client, ROLES.serverB, {
+      type: 'query-submit',
+      queryId,
+      mode,
+      plan,
+      training: null,
+    });
     const reply = expectType(
-      await this.options.transport.request(ROLES.client, ROLES.serverA, {
-        type: 'query',
-        queryId,
-        mode: options.mode ?? 'hashed',
-        plan,
-      }),
+      await transport.request(ROLES.client, ROLES.serverA, { type: 'query', queryId, mode, plan }),
       'query-result',
     );
-    const answer: Answer = {
-      kind: reply.kind,
-      rowsJoined: reply.rowsJoined,
-      values: {},
-      columns: reply.columns,
-      privacy: null,
-      timingsMs: reply.timingsMs,
-    };
-    if (reply.kind === 'aggregate') Object.assign(answer, this.aggregateValues(plan, reply.serverBQueryId));
-    return answer;
+    const result = this.results.get(queryId);
+    if (!result) throw new MalformedMessageError(`no answer from server B for query ${queryId}`);
+    this.results.delete(queryId);
+    return { queryId, ...answerItems(plan, result), privacy: result.privacy, timingsMs: reply.timingsMs };
   }
 
   /**
@@ -110,17 +140,27 @@ export class Client {
    */
   async train(sql: string, options: { mode?: JoinMode; evaluation?: Table } = {}): Promise<TrainingReport> {
     const parsed = parseTrainQuery(sql);
-    const trainingId = `${this.options.name ?? 'client'}-train-${++this.nextId}`;
+    const trainingId = this.newId('train');
+    const mode = options.mode ?? 'hashed';
+    const { label, rounds, dp, topK } = parsed;
+    const { transport } = this.options;
+    await transport.request(ROLES.client, ROLES.serverB, {
+      type: 'query-submit',
+      queryId: trainingId,
+      mode,
+      plan: parsed.query,
+      training: { label, rounds, dp, topK },
+    });
     const result = expectType(
-      await this.options.transport.request(ROLES.client, ROLES.coordinator, {
+      await transport.request(ROLES.client, ROLES.coordinator, {
         type: 'train',
         trainingId,
-        mode: options.mode ?? 'hashed',
+        mode,
         plan: parsed.query,
-        label: parsed.label,
-        rounds: parsed.rounds,
-        dp: parsed.dp,
-        topK: parsed.topK,
+        label,
+        rounds,
+        dp,
+        topK,
       }),
       'train-result',
     );
@@ -142,23 +182,24 @@ export class Client {
     if (options.evaluation) report.evaluation = evaluate(model, options.evaluation, parsed.label.column);
     return report;
   }
+}
 
-  /** B's totals (sent to this client directly, keyed by select index) turned into answers. */
-  private aggregateValues(plan: Query, queryId: string): Pick<Answer, 'values' | 'privacy'> {
-    const result = this.results.get(queryId);
-    if (!result) throw new MalformedMessageError(`no aggregate result from server B for ${queryId}`);
-    this.results.delete(queryId);
-    const totals = new Map(result.totals.map((t) => [Number(t.label), t.value]));
-    const values: Record<string, number> = {};
-    plan.select.forEach((item, index) => {
-      if (item.kind === 'column') return;
-      const alias = plan.tables.find((t) => t.name === (item.kind === 'count' ? '' : item.table))?.alias;
-      const label =
-        item.kind === 'count' ? 'COUNT(*)' : `${item.kind.toUpperCase()}(${alias}.${item.column})`;
-      const total = totals.get(index);
-      values[label] =
-        item.kind === 'count' ? result.groupSize : item.kind === 'sum' ? total! : total! / result.groupSize;
-    });
-    return { values, privacy: result.privacy };
-  }
+/** Each select item's value from B's count and totals (one total per SUM / AVG item, in order). */
+export function answerItems(
+  plan: Query,
+  result: MessageOf<'aggregate-result'>,
+): Pick<Answer, 'items' | 'rowsJoined'> {
+  let next = 0;
+  const items = plan.select.flatMap((item): AnswerItem[] => {
+    if (item.kind === 'column') return [];
+    if (item.kind === 'count') return [{ label: 'COUNT(*)', kind: 'count', value: result.count }];
+    const alias = plan.tables.find((t) => t.name === item.table)?.alias ?? item.table;
+    const label = `${item.kind.toUpperCase()}(${alias}.${item.column})`;
+    const { value, fractionBits } = result.totals[next++];
+    const scale = 1n << BigInt(fractionBits);
+    if (item.kind === 'avg')
+      return [{ label, kind: 'avg', value: ratioToNumber(value, scale * result.count) }];
+    return [{ label, kind: 'sum', value: fractionBits === 0 ? value : ratioToNumber(value, scale) }];
+  });
+  return { items, rowsJoined: result.count };
 }

@@ -8,6 +8,7 @@ import type { PublicKey } from 'paillier-bigint';
 import { sumRows } from '../engine/aggregate.js';
 import type { Engine } from '../engine/engine.js';
 import { MalformedMessageError } from '../errors.js';
+import { authorize } from '../protocol/authorization.js';
 import { batchShape, concat, fromWire, toWire } from '../protocol/batch.js';
 import type { Message, MessageOf } from '../protocol/messages.js';
 import { expectType } from '../protocol/messages.js';
@@ -21,7 +22,10 @@ export class Coordinator {
   private readonly owners: string[] = [];
 
   constructor(private readonly options: { engine: Engine; transport: Transport; publicKey: PublicKey }) {
-    options.transport.register(ROLES.coordinator, (message) => this.receive(message));
+    options.transport.register(ROLES.coordinator, (message, from) => {
+      authorize(ROLES.coordinator, message, from);
+      return this.receive(message);
+    });
   }
 
   /** Enrols an owner (by name) in every later training. */

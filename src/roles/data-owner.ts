@@ -4,7 +4,7 @@
 // it declares the hashed tag HMAC-SHA256_K(canonical key) (§3.2, K shared by the owners
 // only) and canonical per-column keys for the nested loop (§3.1), and hands the
 // encrypted table to A.
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { PublicKey } from 'paillier-bigint';
 import { encodeCell, encodingFor } from '../data/cell-codec.js';
 import { joinTags, nestedKeyColumns } from '../data/join-key.js';
@@ -14,14 +14,26 @@ import { fingerprint } from '../engine/keys.js';
 import { MalformedMessageError } from '../errors.js';
 import { encodeContribution, type LocalWeights, signContribution } from '../fl/contribution.js';
 import { trainPartial } from '../fl/logistic.js';
+import { authorize } from '../protocol/authorization.js';
 import { batchShape, pack } from '../protocol/batch.js';
 import { expectType, type Message, type MessageOf } from '../protocol/messages.js';
+import { registrationDigest, signDigest } from '../protocol/signature.js';
 import type { Transport } from '../protocol/transport.js';
 import { featureName, ROLES } from './names.js';
 
 export interface EncryptTableOptions {
-  /** Columns to encrypt (default: all). */
+  /**
+   * Columns to encrypt as values (default: every column that is neither a join key nor
+   * an identifier: those are never decrypted, so encrypting them as values serves nothing).
+   */
   columns?: readonly string[];
+  /** Columns that identify a person or a row (DESIGN §1.1): never a feature, never decrypted. */
+  identifiers?: readonly string[];
+  /**
+   * |value| <= bound per column, declared by the owner: the sensitivity of a SUM when
+   * server B adds DP noise (a SUM over a column with no bound is refused then).
+   */
+  bounds?: Readonly<Record<string, number>>;
   /**
    * Join keys a query may use, each an ordered column list (default: none). Each gets a
    * hashed tag (§3.2) and each of its columns a canonical nested-mode key column (§3.1),
@@ -49,7 +61,10 @@ function columnStats(values: number[]): { count: number; mean: number; m2: numbe
 }
 
 export class DataOwner {
-  private training?: { table: Table; signingKey: KeyObject };
+  private training?: { table: Table };
+  /** The owner's Ed25519 key: it signs registrations and contributions (registered with B once). */
+  private readonly signingKey: KeyObject;
+  private keyRegistered?: Promise<Message>;
 
   constructor(
     private readonly options: {
@@ -60,14 +75,31 @@ export class DataOwner {
       /** The owners' shared join secret K (A and B never get it). */
       joinSecret?: Uint8Array;
     },
-  ) {}
+  ) {
+    this.signingKey = generateKeyPairSync('ed25519').privateKey;
+  }
+
+  private get role(): string {
+    return ROLES.owner(this.options.name);
+  }
+
+  /** Registers the owner's public signing key with B (once). */
+  private registerKey(): Promise<Message> {
+    this.keyRegistered ??= this.options.transport.request(this.role, ROLES.serverB, {
+      type: 'owner-key',
+      owner: this.options.name,
+      publicKey: createPublicKey(this.signingKey).export({ type: 'spki', format: 'pem' }).toString(),
+    });
+    return this.keyRegistered;
+  }
 
   /** Encodes and encrypts `table` under B's key: the encrypted-table message. */
   async encryptTable(table: Table, options: EncryptTableOptions = {}): Promise<MessageOf<'encrypted-table'>> {
     const { engine, publicKey } = this.options;
     const n = publicKey.n;
     const { words, plaintextWords } = batchShape(publicKey);
-    const names = options.columns ?? table.columnNames;
+    const notValues = new Set([...(options.joinKeys ?? []).flat(), ...(options.identifiers ?? [])]);
+    const names = options.columns ?? table.columnNames.filter((c) => !notValues.has(c));
     const modes = options.joinModes ?? ['hashed', 'nested'];
     const joinKeys = options.joinKeys ?? [];
     const hashedKeys = modes.includes('hashed') ? joinKeys : [];
@@ -117,18 +149,13 @@ export class DataOwner {
    * B, then answers the coordinator's statistics and local-training requests.
    */
   async joinTraining(table: Table): Promise<void> {
-    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-    this.training = { table, signingKey: privateKey };
-    const me = ROLES.owner(this.options.name);
-    this.options.transport.register(me, (message) => this.receive(message));
-    await this.options.transport.request(me, ROLES.serverB, {
-      type: 'owner-key',
-      owner: this.options.name,
-      publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-    });
+    this.training = { table };
+    this.options.transport.register(this.role, (message, from) => this.receive(message, from));
+    await this.registerKey();
   }
 
-  private async receive(message: Message): Promise<Message> {
+  private async receive(message: Message, from: string): Promise<Message> {
+    authorize(this.role, message, from);
     if (!this.training) throw new MalformedMessageError(`owner ${this.options.name} is not training`);
     const { table } = this.training;
     const own = (refs: readonly { table: string; column: string }[]) =>
@@ -152,7 +179,8 @@ export class DataOwner {
     ownRefs: { table: string; column: string }[],
   ): Promise<MessageOf<'contribution'>> {
     const { engine, publicKey, name } = this.options;
-    const { table, signingKey } = this.training!;
+    const { table } = this.training!;
+    const { signingKey } = this;
     const names = request.features.map(featureName);
     const d = names.length;
     const holdsLabel = request.label.table === table.name && table.has(request.label.column);
@@ -197,9 +225,52 @@ export class DataOwner {
   }
 
   /** Encrypts `table` and hands it to server A. */
+  /**
+   * The registration of an encrypted table with B (DESIGN §1.1), signed: each column's
+   * encoding and role (value, join key, identifier), declared bounds, the join keys and
+   * the row count. B decodes only with these types and never decrypts a key or identifier.
+   */
+  registration(
+    table: Table,
+    message: MessageOf<'encrypted-table'>,
+    options: EncryptTableOptions = {},
+  ): MessageOf<'table-registration'> {
+    const keys = new Set(message.keyColumns.map((k) => k.name));
+    const identifiers = new Set(options.identifiers ?? []);
+    const role = (name: string) => (keys.has(name) ? 'key' : identifiers.has(name) ? 'identifier' : 'value');
+    const encoded = new Set(message.columns.map((c) => c.name));
+    const columns = [
+      ...message.columns,
+      ...[...keys, ...identifiers]
+        .filter((name) => !encoded.has(name))
+        .map((name) => ({ name, ...encodingFor(table.column(name).type) })),
+    ].map((c) => ({ ...c, role: role(c.name), bound: options.bounds?.[c.name] ?? null }) as const);
+    const fields = {
+      table: message.table,
+      owner: this.options.name,
+      fingerprint: message.fingerprint,
+      rowCount: message.rowCount,
+      columns,
+      joinKeys: (options.joinKeys ?? []).map((k) => [...k]),
+    };
+    return {
+      type: 'table-registration',
+      ...fields,
+      signature: signDigest(registrationDigest(fields), this.signingKey),
+    };
+  }
+
+  /** Registers an encrypted table with B (and the owner's signing key, the first time). */
+  async register(registration: MessageOf<'table-registration'>): Promise<void> {
+    await this.registerKey();
+    await this.options.transport.request(this.role, ROLES.serverB, registration);
+  }
+
+  /** Encrypts `table`, registers it with B and hands it to server A. */
   async shareTable(table: Table, options: EncryptTableOptions = {}): Promise<MessageOf<'encrypted-table'>> {
     const message = await this.encryptTable(table, options);
-    await this.options.transport.request(ROLES.owner(this.options.name), ROLES.serverA, message);
+    await this.register(this.registration(table, message, options));
+    await this.options.transport.request(this.role, ROLES.serverA, message);
     return message;
   }
 }

@@ -5,16 +5,13 @@
 // checks against the features it decrypts.
 import type { PublicKey } from 'paillier-bigint';
 import type { Engine } from '../engine/engine.js';
-import { GLOBAL_SCORE } from '../fl/refine.js';
+import { GLOBAL_SCORE, GLOBAL_SCORE_FRACTION_BITS } from '../fl/refine.js';
 import type { JoinedColumn } from '../join/aggregates.js';
 import { sendFeatures } from '../join/features.js';
 import type { JoinContext, Joined, JoinMode } from '../join/query-run.js';
 import { type PackedBatch, repeat } from '../protocol/batch.js';
 import type { ColumnMeta, MessageOf } from '../protocol/messages.js';
 import type { ColumnRef, Query } from '../query/plan.js';
-
-/** Fraction bits of the weights in the encrypted global score (features carry 32). */
-const SCORE_WEIGHT_BITS = 16;
 
 /** What the training step needs of server A: its plan check, its join, its joined columns. */
 export interface JoiningServer {
@@ -26,7 +23,7 @@ export interface JoiningServer {
     plan: Query,
     timingsMs: Record<string, number>,
     then: (joined: Joined) => Promise<void>,
-  ): Promise<{ rowsJoined: number; queryId: string }>;
+  ): Promise<number>;
   joinedColumn(joined: Joined, ref: ColumnRef): JoinedColumn;
 }
 
@@ -44,38 +41,32 @@ export async function extractFeatures(
   const select = [...features, label].map((c) => ({ kind: 'column' as const, ...c }));
   const plan = serverA.validPlan({ ...message.plan, select });
   const { engine, publicKey } = serverA.joinContext;
-  const { rowsJoined, queryId } = await serverA.join(
-    message.trainingId,
-    message.mode,
-    plan,
-    {},
-    async (joined) => {
-      const columns = features.map((ref) => serverA.joinedColumn(joined, ref));
-      const labelColumn = serverA.joinedColumn(joined, label);
-      const v = global.weights.map((w, k) => w / standardization.std[k]);
-      const score = await weightedSums(engine, publicKey, columns, v, joined.pairs.length);
-      const scoreMeta: ColumnMeta = {
-        name: GLOBAL_SCORE,
-        type: 'decimal',
-        fractionBits: 32 + SCORE_WEIGHT_BITS,
-      };
-      await sendFeatures(joined.run, [
-        ...columns.filter((_, k) => keep.has(k)),
-        labelColumn,
-        { meta: scoreMeta, values: score },
-      ]);
-    },
-  );
+  const rowsJoined = await serverA.join(message.trainingId, message.mode, plan, {}, async (joined) => {
+    const columns = features.map((ref) => serverA.joinedColumn(joined, ref));
+    const labelColumn = serverA.joinedColumn(joined, label);
+    const v = global.weights.map((w, k) => w / standardization.std[k]);
+    const score = await weightedSums(engine, publicKey, columns, v, joined.pairs.length);
+    const scoreMeta: ColumnMeta = {
+      name: GLOBAL_SCORE,
+      type: 'decimal',
+      fractionBits: GLOBAL_SCORE_FRACTION_BITS,
+    };
+    await sendFeatures(joined.run, [
+      ...columns.filter((_, k) => keep.has(k)),
+      labelColumn,
+      { meta: scoreMeta, values: score },
+    ]);
+  });
   return {
     type: 'features-ready',
-    featureSetId: queryId,
+    featureSetId: message.trainingId,
     rowsJoined,
     selected: selected.map((c) => `${c.table}.${c.column}`),
   };
 }
 
 /**
- * E(sum_k v_k x_k) per row for real weights v: E(x)^round(|v| 2^(SCORE_WEIGHT_BITS + 32 - F_x)),
+ * E(sum_k v_k x_k) per row for real weights v: E(x)^round(|v| 2^(GLOBAL_SCORE_FRACTION_BITS - F_x)),
  * the positive and negative terms multiplied separately and the negatives inverted once
  * per row, so every exponent stays short.
  */
@@ -92,8 +83,8 @@ async function weightedSums(
   let negative = repeat(1n, rows, words);
   if (rows === 0) return positive;
   for (const [k, { meta, values }] of columns.entries()) {
-    // every term at 32 + SCORE_WEIGHT_BITS fraction bits, whatever the column's own scale
-    const scale = BigInt(Math.round(Math.abs(v[k]) * 2 ** (SCORE_WEIGHT_BITS + 32 - meta.fractionBits)));
+    // every term at the score's fraction bits, whatever the column's own scale
+    const scale = BigInt(Math.round(Math.abs(v[k]) * 2 ** (GLOBAL_SCORE_FRACTION_BITS - meta.fractionBits)));
     if (scale === 0n) continue;
     const term = await engine.multiplyPacked(publicKey, values, scale);
     if (v[k] > 0) positive = await engine.addPacked(publicKey, positive, term);

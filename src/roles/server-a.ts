@@ -5,9 +5,8 @@
 // Federated feature extraction is in server-a-training.ts.
 import type { PublicKey } from 'paillier-bigint';
 import type { Engine } from '../engine/engine.js';
-import { MalformedMessageError } from '../errors.js';
+import { MalformedMessageError, PeerAuthError, QueryError } from '../errors.js';
 import { type JoinedColumn, sendTotals } from '../join/aggregates.js';
-import { sendFeatures } from '../join/features.js';
 import { hashedJoin } from '../join/hashed.js';
 import { nestedJoin } from '../join/nested.js';
 import {
@@ -17,12 +16,13 @@ import {
   type ProgressListener,
   withQuery,
 } from '../join/query-run.js';
-import { TableStore } from '../join/table-store.js';
-import { batchShape, gather } from '../protocol/batch.js';
+import { type StoredTable, TableStore } from '../join/table-store.js';
+import { authorize } from '../protocol/authorization.js';
+import { batchShape, gather, type PackedBatch } from '../protocol/batch.js';
 import type { Message, MessageOf } from '../protocol/messages.js';
 import type { Transport } from '../protocol/transport.js';
 import type { ColumnRef, Query } from '../query/plan.js';
-import { isAggregateQuery, validateQuery } from '../query/sql.js';
+import { isAggregateQuery, orientJoinKeys, validateQuery } from '../query/sql.js';
 import { ROLES } from './names.js';
 import { extractFeatures } from './server-a-training.js';
 
@@ -31,7 +31,6 @@ export type { Phase, ProgressListener } from '../join/query-run.js';
 export class ServerA {
   private readonly tables: TableStore;
   private readonly context: JoinContext;
-  private queries = 0;
   /** Queries run again because server B had lost them (it restarted mid-query). */
   reopened = 0;
 
@@ -47,16 +46,21 @@ export class ServerA {
       send: (message) => transport.request(ROLES.serverA, ROLES.serverB, message),
     };
     this.tables = new TableStore(this.context);
-    transport.register(ROLES.serverA, (message) => this.receive(message));
+    transport.register(ROLES.serverA, (message, from) => this.receive(message, from));
   }
 
   set onProgress(listener: ProgressListener | undefined) {
     this.context.onProgress = listener;
   }
 
-  private async receive(message: Message): Promise<Message> {
+  private async receive(message: Message, from: string): Promise<Message> {
+    authorize(ROLES.serverA, message, from);
     switch (message.type) {
       case 'encrypted-table':
+        // under the sender's own name: nobody can replace another owner's partition
+        if (from !== ROLES.owner(message.owner)) {
+          throw new PeerAuthError(`${from} may not send a table as owner ${message.owner}`, { from });
+        }
         this.tables.store(message, message.owner);
         return { type: 'ack' };
       case 'query':
@@ -75,73 +79,53 @@ export class ServerA {
     return validateQuery(plan, this.tables.schemas());
   }
 
+  /**
+   * An aggregate query the client has submitted to B under the same id: the join, then
+   * the SUM / AVG totals for B. The answer goes from B to the client; A reports only that
+   * it ran (the join's size stays with A: the client's count comes from B).
+   */
   private async runQuery(message: MessageOf<'query'>): Promise<MessageOf<'query-result'>> {
     const plan = this.validPlan(message.plan);
-    const aggregate = isAggregateQuery(plan);
+    if (!isAggregateQuery(plan)) {
+      throw new QueryError('a non-aggregate SELECT is only allowed as the feature list of a TRAIN query', {
+        part: 'SELECT list',
+      });
+    }
     const timingsMs: Record<string, number> = {};
-    let columns: string[] = [];
-    const { rowsJoined, queryId } = await this.join(
-      message.queryId,
-      message.mode,
-      plan,
-      timingsMs,
-      async (joined) => {
-        const start = performance.now();
-        if (aggregate) {
-          const items = plan.select.flatMap((item, index) =>
-            item.kind === 'sum' || item.kind === 'avg'
-              ? [{ index, column: this.joinedColumn(joined, item) }]
-              : [],
-          );
-          await sendTotals(joined.run, items, joined.pairs.length);
-        } else {
-          const refs = plan.select.filter((s) => s.kind === 'column');
-          const joinedColumns = refs.map((ref) => this.joinedColumn(joined, ref));
-          await sendFeatures(joined.run, joinedColumns);
-          columns = joinedColumns.map((c) => c.meta.name);
-        }
-        timingsMs[aggregate ? 'aggregates' : 'features'] = performance.now() - start;
-      },
-    );
-    return {
-      type: 'query-result',
-      queryId: message.queryId,
-      serverBQueryId: queryId,
-      kind: aggregate ? 'aggregate' : 'features',
-      rowsJoined,
-      columns,
-      timingsMs,
-    };
+    await this.join(message.queryId, message.mode, plan, timingsMs, async (joined) => {
+      const start = performance.now();
+      const items = plan.select.flatMap((item) =>
+        item.kind === 'sum' || item.kind === 'avg' ? [this.joinedColumn(joined, item)] : [],
+      );
+      await sendTotals(joined.run, items);
+      timingsMs.aggregates = performance.now() - start;
+    });
+    return { type: 'query-result', queryId: message.queryId, timingsMs };
   }
 
   /**
-   * Opens a query at B, joins the plan's tables in `mode`, runs `then` on the joined pairs,
-   * and closes the query (query-run.ts; a query B lost runs again). Returns the number of
-   * joined pairs and B's id of the query.
+   * Opens a run of query `queryId` at B, joins the plan's tables in `mode`, runs `then` on
+   * the joined pairs, and closes the run (query-run.ts; a run B lost is run again).
+   * Returns the number of joined pairs.
    */
   async join(
-    id: string,
+    queryId: string,
     mode: JoinMode,
     plan: Query,
     timingsMs: Record<string, number>,
     then: (joined: Joined) => Promise<void>,
-  ): Promise<{ rowsJoined: number; queryId: string }> {
+  ): Promise<number> {
     const left = this.tables.get(plan.tables[0].name);
     const right = this.tables.get(plan.tables[1].name);
-    const fresh = () => `${id}#${++this.queries}`;
     return withQuery(
       this.context,
       mode,
-      fresh,
+      queryId,
       async (run) => {
         const start = performance.now();
         const pairs =
           mode === 'hashed'
-            ? await hashedJoin(
-                run,
-                left.tag(plan.joinKeys.map((k) => k.left.column)),
-                right.tag(plan.joinKeys.map((k) => k.right.column)),
-              )
+            ? await hashedJoin(run, ...tagsFor(plan, left, right))
             : await nestedJoin(
                 run,
                 plan.joinKeys.map((k) => left.nestedKey(k.left.column)),
@@ -149,7 +133,7 @@ export class ServerA {
               );
         timingsMs[`join (${mode})`] = performance.now() - start;
         await then({ run, pairs, left, right, plan });
-        return { rowsJoined: pairs.length, queryId: run.queryId };
+        return pairs.length;
       },
       () => this.reopened++,
     );
@@ -169,4 +153,21 @@ export class ServerA {
   get joinContext(): JoinContext {
     return this.context;
   }
+}
+
+/** The hashed tags of both tables for the plan's join keys, in the order their owners declared. */
+function tagsFor(plan: Query, left: StoredTable, right: StoredTable): [PackedBatch, PackedBatch] {
+  const declared = (t: StoredTable) => t.meta.tags.map((tag) => tag.columns);
+  const oriented = orientJoinKeys(plan, declared(left), declared(right));
+  if (!oriented) {
+    const keys = plan.joinKeys.map((k) => `${k.left.column} = ${k.right.column}`).join(' AND ');
+    throw new QueryError(
+      `no hashed join tag for ${keys}: both owners must declare that key, or use mode nested`,
+      { part: 'join key' },
+    );
+  }
+  return [
+    left.tag(oriented.joinKeys.map((k) => k.left.column)),
+    right.tag(oriented.joinKeys.map((k) => k.right.column)),
+  ];
 }

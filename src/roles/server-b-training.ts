@@ -56,6 +56,11 @@ export class ServerBTraining {
     this.keyFingerprint = fingerprint(options.keys.publicKey.n);
   }
 
+  /** The Ed25519 key `role` registered (owners) or B's own. */
+  ownerKey(role: string): KeyObject | undefined {
+    return this.ownerKeys.get(role);
+  }
+
   receive(message: Message, from: string): Promise<Message> | undefined {
     switch (message.type) {
       case 'owner-key':

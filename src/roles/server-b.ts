@@ -1,81 +1,103 @@
-// Server B (DESIGN §1): the only holder of the private key. It zero-tests shuffled join
-// indicators (§3.1), turns shuffled masked tags into group numbers (§3.2), decrypts
-// re-randomised, shuffled feature vectors into a local feature set (§4 step 5), and
-// decrypts aggregate totals only for groups at least `minGroupSize` rows large. It never
-// receives a table's ciphertexts, join keys or row identities.
+// Server B (DESIGN §1, §1.1): the only holder of the private key, and so the gatekeeper.
+// Owners register their tables with it (server-b-registry.ts); a client submits each
+// query to it before A runs it; B then zero-tests shuffled join indicators (§3.1),
+// groups shuffled tags (§3.2), decrypts a training's shuffled feature vectors into a
+// local feature set (§4 step 5) and aggregate totals into the client's answer, each only
+// within what the query needs (server-b-gate.ts), with DP noise and a privacy ledger when
+// its policy says so. It never receives a table's ciphertexts, join keys or row identities.
 import type { PublicKey } from 'paillier-bigint';
 import type { Engine } from '../engine/engine.js';
 import { fingerprint, generateKeys, type KeyPair } from '../engine/keys.js';
-import { KeyMismatchError, MalformedMessageError, PolicyRefusedError } from '../errors.js';
-import { type AggregatePrivacy, privatize } from '../fl/laplace.js';
-import { decryptTotals } from '../join/aggregates.js';
+import { FedjoinError, PeerAuthError, PolicyRefusedError } from '../errors.js';
+import { GLOBAL_SCORE, GLOBAL_SCORE_FRACTION_BITS } from '../fl/refine.js';
 import { decodeFeatures } from '../join/features.js';
 import { groupTags } from '../join/hashed.js';
 import { zeroTestIndicators } from '../join/nested.js';
 import { QUERY_NOT_OPEN } from '../join/query-run.js';
+import { PrivacyLedger } from '../privacy/ledger.js';
+import { authorize } from '../protocol/authorization.js';
 import {
   type BatchShape,
   batchShape,
   fromWire,
   type PackedBatch,
+  unpack,
   type WireBatch,
 } from '../protocol/batch.js';
 import type { FeatureSet } from '../protocol/feature-set.js';
 import type { Message, MessageOf } from '../protocol/messages.js';
 import type { Transport } from '../protocol/transport.js';
 import { ROLES } from './names.js';
+import { type GateLog, type GatePolicy, type PrivacyPolicy, QueryGate } from './server-b-gate.js';
+import { TableRegistry } from './server-b-registry.js';
+import { ServerBState } from './server-b-state.js';
 import { ServerBTraining } from './server-b-training.js';
-
-export interface ServerBPolicy {
-  /** Aggregates over fewer joined rows are refused (default 10). */
-  minGroupSize: number;
-  /** When set, aggregate answers get Laplace noise (src/fl/laplace.ts) and a privacy statement. */
-  aggregatePrivacy?: AggregatePrivacy;
-}
 
 export type { FeatureSet } from '../protocol/feature-set.js';
 
-interface OpenQuery {
-  mode: 'hashed' | 'nested';
-  nextSeq: number;
+export type ServerBPolicy = GatePolicy;
+
+/** B's policy when none is given: exact answers (the library and the in-process demo). */
+export const DEFAULT_POLICY: ServerBPolicy = { minGroupSize: 10, privacy: null, maxRuns: 4 };
+
+/** DP settings a served B starts with (DESIGN §1.1: on by default when served). */
+export const DEFAULT_PRIVACY: PrivacyPolicy = {
+  epsilonCap: 10,
+  delta: 1e-6,
+  aggregateEpsilon: 1,
+  maxAborts: 10,
+};
+
+export interface ServerBOptions {
+  engine: Engine;
+  transport: Transport;
+  keys: KeyPair;
+  policy?: Partial<ServerBPolicy>;
+  /** Where B keeps registrations, its ledger and authorized queries across restarts (default: memory). */
+  stateFile?: string;
+  /** B's local log of refusals and authorizations (reasons never go to the sender). */
+  log?: GateLog;
 }
 
 export class ServerB {
   private readonly keyFingerprint: string;
   private readonly shape: BatchShape;
-  private readonly open = new Map<string, OpenQuery>();
-  /** queryId -> the feature vectors B decrypted for it (B's local training data). */
+  /** trainingId -> the feature vectors B decrypted for its latest round (B's local training data). */
   readonly featureSets = new Map<string, FeatureSet>();
   readonly policy: ServerBPolicy;
+  private readonly registry: TableRegistry;
+  private readonly gate: QueryGate;
   /** B's federated-learning duties (server-b-training.ts). */
   private readonly training: ServerBTraining;
 
-  constructor(
-    private readonly options: {
-      engine: Engine;
-      transport: Transport;
-      keys: KeyPair;
-      policy?: Partial<ServerBPolicy>;
-    },
-  ) {
+  constructor(private readonly options: ServerBOptions) {
     this.keyFingerprint = fingerprint(options.keys.publicKey.n);
     this.shape = batchShape(options.keys.publicKey);
-    this.policy = { minGroupSize: 10, ...options.policy };
+    this.policy = { ...DEFAULT_POLICY, ...options.policy };
+    const state = ServerBState.open(options.stateFile);
+    const save = () => state.save();
     this.training = new ServerBTraining({
       engine: options.engine,
       keys: options.keys,
       featureSets: this.featureSets,
     });
+    this.registry = new TableRegistry(state.data.registrations, save, (role) => this.training.ownerKey(role));
+    const privacy = this.policy.privacy;
+    const ledger = new PrivacyLedger(
+      state.data.ledger,
+      privacy ?? {
+        epsilonCap: Number.POSITIVE_INFINITY,
+        delta: DEFAULT_PRIVACY.delta,
+        maxAborts: DEFAULT_PRIVACY.maxAborts,
+      },
+      save,
+    );
+    this.gate = new QueryGate(state.data.queries, this.registry, ledger, this.policy, save, options.log);
     options.transport.register(ROLES.serverB, (message, from) => this.receive(message, from));
   }
 
   /** B generates the key pair (it is the only holder of the private key). */
-  static async create(options: {
-    engine: Engine;
-    transport: Transport;
-    bits?: number;
-    policy?: Partial<ServerBPolicy>;
-  }): Promise<ServerB> {
+  static async create(options: Omit<ServerBOptions, 'keys'> & { bits?: number }): Promise<ServerB> {
     return new ServerB({ ...options, keys: await generateKeys(options.bits) });
   }
 
@@ -90,76 +112,55 @@ export class ServerB {
   }
 
   private async receive(message: Message, from: string): Promise<Message> {
+    authorize(ROLES.serverB, message, from);
     switch (message.type) {
+      case 'table-registration':
+        this.registry.register(message, from, this.keyFingerprint);
+        return { type: 'ack' };
+      case 'query-submit':
+        this.gate.submit(message, from);
+        return { type: 'ack' };
       case 'query-open':
-        return this.openQuery(message);
+        return this.fromA(message, async () => {
+          this.requireKey(message.fingerprint);
+          const run = this.gate.open(message);
+          if (run.query.training) this.featureSets.delete(run.query.queryId);
+          return { type: 'ack' };
+        });
       case 'indicator-batch':
-        return this.zeroTests(message);
+        return this.fromA(message, () => this.zeroTests(message));
       case 'tag-batch':
-        return this.tagGroups(message);
+        return this.fromA(message, () => this.tagGroups(message));
       case 'feature-batch':
-        return this.features(message);
+        return this.fromA(message, () => this.features(message));
       case 'aggregate-request':
-        return this.aggregate(message);
-      case 'owner-key':
-      case 'round-open':
-      case 'train-round':
-      case 'aggregate-weights':
-        return this.training.receive(message, from)!;
+        return this.fromA(message, () => this.aggregate(message));
       case 'query-close':
-        this.open.delete(message.queryId);
+        this.gate.close(message, from);
         return { type: 'ack' };
       default:
-        throw new MalformedMessageError(`server B does not accept ${message.type} messages`, {
-          type: message.type,
-        });
+        return this.training.receive(message, from)!;
+    }
+  }
+
+  /**
+   * Runs a step of a query for A. Whatever goes wrong, A gets the one opaque refusal and
+   * the query is aborted: A must not learn from B's answers anything that depends on a
+   * decrypted value. Only 'not open' (B lost the run in a restart) is said as such.
+   */
+  private async fromA(message: { queryId: string }, step: () => Promise<Message>): Promise<Message> {
+    try {
+      return await step();
+    } catch (err) {
+      if (err instanceof PolicyRefusedError || err instanceof PeerAuthError) throw err;
+      if (err instanceof FedjoinError && err.details.reason === QUERY_NOT_OPEN) throw err;
+      const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      return this.gate.refuse(reason, { queryId: message.queryId }, this.gate.queryOf(message.queryId));
     }
   }
 
   private requireKey(got: string): void {
-    if (got !== this.keyFingerprint) {
-      throw new KeyMismatchError('batch is under another key', { expected: this.keyFingerprint, got });
-    }
-  }
-
-  private requireOpen(queryId: string): OpenQuery {
-    const query = this.open.get(queryId);
-    // reason 'not-open': B does not know the query (never opened, closed, or B restarted and
-    // lost its in-memory state); server A then re-opens the query and runs it again
-    if (!query) {
-      throw new MalformedMessageError(`query ${queryId} is not open at server B`, {
-        queryId,
-        reason: QUERY_NOT_OPEN,
-      });
-    }
-    return query;
-  }
-
-  /** Batches of a query must follow its query-open, with seq 0, 1, 2, ... */
-  private inSequence(queryId: string, seq: number): OpenQuery {
-    const query = this.requireOpen(queryId);
-    if (seq !== query.nextSeq) {
-      throw new MalformedMessageError(
-        `query ${queryId}: batch ${seq} out of order, expected ${query.nextSeq}`,
-        {
-          queryId,
-          seq,
-        },
-      );
-    }
-    query.nextSeq++;
-    return query;
-  }
-
-  private async openQuery(message: MessageOf<'query-open'>): Promise<Message> {
-    this.requireKey(message.fingerprint);
-    if (this.open.has(message.queryId)) {
-      throw new MalformedMessageError(`query ${message.queryId} is already open`, {
-        queryId: message.queryId,
-      });
-    }
-    this.open.set(message.queryId, { mode: message.mode, nextSeq: 0 });
-    return { type: 'ack' };
+    if (got !== this.keyFingerprint) this.gate.refuse('query opened under another key', { got });
   }
 
   /** A wire batch of ciphertexts under B's key, checked. */
@@ -170,65 +171,62 @@ export class ServerB {
   /** §3.1: one bit per shuffled indicator. B learns how many pairs of the batch match. */
   private async zeroTests(message: MessageOf<'indicator-batch'>): Promise<Message> {
     const indicators = this.batch(message, 'indicator-batch');
-    this.inSequence(message.queryId, message.seq);
-    return zeroTestIndicators(this.options.engine, this.options.keys.privateKey, message, indicators);
+    const run = this.gate.batch(message);
+    this.gate.indicators(run, indicators.count);
+    const reply = await zeroTestIndicators(
+      this.options.engine,
+      this.options.keys.privateKey,
+      message,
+      indicators,
+    );
+    this.gate.indicatorBits(run, reply.bits);
+    return reply;
   }
 
   /** §3.2: a group number per shuffled tag. */
   private async tagGroups(message: MessageOf<'tag-batch'>): Promise<Message> {
     const tags = this.batch(message, 'tag-batch');
-    this.inSequence(message.queryId, message.seq);
-    return groupTags(this.options.engine, this.options.keys.privateKey, message, tags);
+    const run = this.gate.batch(message);
+    this.gate.tags(run, message.sideCounts);
+    const reply = await groupTags(this.options.engine, this.options.keys.privateKey, message, tags);
+    this.gate.tagGroups(run, reply.groups, message.sideCounts[0]);
+    return reply;
   }
 
-  /** §4 step 5: decrypt and decode shuffled feature vectors; they stay at B. */
+  /** §4 step 5: decrypt and decode a training's shuffled feature vectors; they stay at B. */
   private async features(message: MessageOf<'feature-batch'>): Promise<Message> {
     const values = this.batch(message, 'feature-batch');
-    this.inSequence(message.queryId, message.seq);
+    const run = this.gate.batch(message);
+    const width = message.columns.length;
+    if (values.count % width !== 0) this.gate.refuse('feature batch is not whole rows', {}, run.query);
+    const score = { name: GLOBAL_SCORE, type: 'decimal' as const, fractionBits: GLOBAL_SCORE_FRACTION_BITS };
+    const encodings = this.gate.features(run, message.columns, values.count / width, [score]);
     const { engine, keys } = this.options;
-    const set = this.featureSets.get(message.queryId);
+    const id = run.query.queryId;
+    // decoding numbers cannot fail: a value A tampered with becomes a number the training
+    // later rejects, at the client, without A seeing any difference here
     this.featureSets.set(
-      message.queryId,
-      await decodeFeatures(engine, keys.privateKey, this.publicKey.n, message, values, set),
+      id,
+      await decodeFeatures(
+        engine,
+        keys.privateKey,
+        this.publicKey.n,
+        encodings,
+        values,
+        this.featureSets.get(id),
+      ),
     );
     return { type: 'ack' };
   }
 
-  /** Aggregates: decrypt totals only, only for large enough groups; the answer goes to the client. */
+  /** Aggregates: decrypt the totals only, and answer the client that submitted the query. */
   private async aggregate(message: MessageOf<'aggregate-request'>): Promise<Message> {
-    const batch = this.batch(message, 'aggregate-request');
-    this.requireOpen(message.queryId);
-    if (message.groupSize < this.policy.minGroupSize) {
-      throw new PolicyRefusedError(
-        `aggregate over ${message.groupSize} joined rows refused: server B's minimum group size is ${this.policy.minGroupSize}`,
-        { groupSize: message.groupSize, minGroupSize: this.policy.minGroupSize },
-      );
-    }
-    const { engine, keys } = this.options;
-    const decoded = await decryptTotals(engine, keys.privateKey, this.publicKey.n, message, batch);
-    // totals of integer columns are exact; Number() keeps 53 bits, enough for reports
-    const totals = decoded.map((t) => ({ ...t, value: Number(t.value) }));
-    const privacy = this.policy.aggregatePrivacy;
-    let released = {
-      groupSize: message.groupSize,
-      totals: totals.map(({ label, value }) => ({ label, value })),
-    };
-    let statement: string | null = null;
-    if (privacy) {
-      const missing = totals.find((t) => !(privacy.bounds[t.column] > 0));
-      if (missing) {
-        throw new PolicyRefusedError(`no declared bound for ${missing.column}: a DP sum needs one`, {
-          column: missing.column,
-        });
-      }
-      ({ statement, ...released } = privatize(totals, message.groupSize, privacy));
-    }
-    await this.options.transport.request(ROLES.serverB, ROLES.client, {
-      type: 'aggregate-result',
-      queryId: message.queryId,
-      ...released,
-      privacy: statement,
-    });
+    const totals = this.batch(message, 'aggregate-request');
+    const run = this.gate.batch(message);
+    const encodings = this.gate.aggregate(run, totals.count);
+    const plain = unpack(await this.options.engine.decryptPacked(this.options.keys.privateKey, totals));
+    const answer = this.gate.answer(run, plain, encodings, this.publicKey.n);
+    await this.options.transport.request(ROLES.serverB, run.query.client, answer);
     return { type: 'ack' };
   }
 }

@@ -54,10 +54,6 @@ export async function latestBenchRatios(
 /** A client answer as report rows. */
 export function answerRows(answer: Answer, prefix = ''): RunReport['answers'] {
   const rows: RunReport['answers'] = [{ label: `${prefix}rows joined`, value: answer.rowsJoined }];
-  for (const [label, value] of Object.entries(answer.values))
-    rows.push({ label: `${prefix}${label}`, value });
-  if (answer.kind === 'features') {
-    rows.push({ label: `${prefix}columns delivered to server B`, value: answer.columns.join(', ') });
-  }
+  for (const { label, value } of answer.items) rows.push({ label: `${prefix}${label}`, value });
   return rows;
 }

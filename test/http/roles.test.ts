@@ -8,6 +8,7 @@ import { generateJoinSecret } from '../../src/data/join-key.js';
 import { type Cell, type ColumnSchema, Table } from '../../src/data/table.js';
 import { createEngine, type Engine } from '../../src/engine/engine.js';
 import { HttpTransport } from '../../src/http/transport.js';
+import { allowedCallers } from '../../src/protocol/authorization.js';
 import { Client } from '../../src/roles/client.js';
 import { DataOwner } from '../../src/roles/data-owner.js';
 import { createFederation } from '../../src/roles/federation.js';
@@ -59,7 +60,8 @@ async function deployOverHttps(): Promise<Deployment> {
 
   const tB = await transport(ROLES.serverB, { [ROLES.client]: clientServer.url });
   const serverB = await ServerB.create({ engine, transport: tB, bits: 1024, policy: { minGroupSize: 1 } });
-  const bServer = await tB.serve({ allowedPeers: [ROLES.serverA] });
+  const bServer = await tB.serve({ allowedPeers: allowedCallers(ROLES.serverB) });
+  tClient.setPeer(ROLES.serverB, bServer.url);
   const published = serverB.publicKeyMessage();
   const publicKey = new PublicKey(published.n, published.g);
 
@@ -73,7 +75,10 @@ async function deployOverHttps(): Promise<Deployment> {
     ['left', left],
     ['right', right],
   ] as const) {
-    const t = await transport(ROLES.owner(name), { [ROLES.serverA]: aServer.url });
+    const t = await transport(ROLES.owner(name), {
+      [ROLES.serverA]: aServer.url,
+      [ROLES.serverB]: bServer.url,
+    });
     await new DataOwner({ name, engine, transport: t, publicKey, joinSecret }).shareTable(table, {
       joinKeys: [['k']],
     });
@@ -100,7 +105,7 @@ describe('roles as HTTPS services', () => {
       const local = await inProcess.query(SQL, { mode });
       expect(remote.rowsJoined).toBeGreaterThan(0);
       expect(remote.rowsJoined).toBe(local.rowsJoined);
-      expect(remote.values).toEqual(local.values);
+      expect(remote.items).toEqual(local.items);
       expect(overHttps.bytes()).toBeGreaterThan(before);
     },
   );

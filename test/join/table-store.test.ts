@@ -6,6 +6,8 @@ import { type Cell, Table } from '../../src/data/table.js';
 import { createEngine, type Engine } from '../../src/engine/engine.js';
 import { MalformedMessageError } from '../../src/errors.js';
 import { createFederation, type Federation } from '../../src/roles/federation.js';
+import { ROLES } from '../../src/roles/names.js';
+import { valuesOf } from '../helpers/answers.js';
 
 let engine: Engine;
 let fed: Federation;
@@ -49,17 +51,28 @@ describe('a table split across owners', () => {
     await fed.owner('east').shareTable(east, { joinKeys: [['id']] });
     await fed.owner('west').shareTable(west, { joinKeys: [['id']] });
     const answer = await fed.client.query(SQL);
-    expect(answer.values).toEqual({ 'COUNT(*)': 6, 'SUM(p.salary)': 210 });
+    expect(valuesOf(answer)).toEqual({ 'COUNT(*)': 6n, 'SUM(p.salary)': 210n });
   });
 
-  it('refuses a partition of another schema, names its sender, and changes nothing', async () => {
-    const bad = fed.owner('west').shareTable(people([[3n, 40n]], true), { joinKeys: [['id']] });
-    await expect(bad).rejects.toBeInstanceOf(MalformedMessageError);
-    await expect(bad).rejects.toThrow(/partition from west/);
+  it('refuses a partition of another schema at A, names its sender, and changes nothing', async () => {
+    const west = fed.owner('west');
+    const bad = await west.encryptTable(people([[3n, 40n]], true), { joinKeys: [['id']] });
+    const error = await fed.transport
+      .request(ROLES.owner('west'), ROLES.serverA, bad)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MalformedMessageError);
+    expect((error as Error).message).toMatch(/partition from west/);
     // the table is as it was before the refusal
-    expect((await fed.client.query(SQL)).values).toEqual({ 'COUNT(*)': 6, 'SUM(p.salary)': 210 });
+    expect(valuesOf(await fed.client.query(SQL))).toEqual({ 'COUNT(*)': 6n, 'SUM(p.salary)': 210n });
     // and another owner's valid, unchanged partition is still accepted
     await fed.owner('east').shareTable(east, { joinKeys: [['id']] });
-    expect((await fed.client.query(SQL)).values).toEqual({ 'COUNT(*)': 6, 'SUM(p.salary)': 210 });
+    expect(valuesOf(await fed.client.query(SQL))).toEqual({ 'COUNT(*)': 6n, 'SUM(p.salary)': 210n });
+  });
+
+  it('refuses the registration of a partition of another schema at B, naming its sender', async () => {
+    const shared = fed.owner('west').shareTable(people([[3n, 40n]], true), { joinKeys: [['id']] });
+    await expect(shared).rejects.toBeInstanceOf(MalformedMessageError);
+    await expect(shared).rejects.toThrow(/from west/);
+    expect(valuesOf(await fed.client.query(SQL))).toEqual({ 'COUNT(*)': 6n, 'SUM(p.salary)': 210n });
   });
 });

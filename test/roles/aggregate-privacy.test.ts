@@ -1,11 +1,12 @@
-// DP on the join's aggregate answers (issue 5 item 6): with B's aggregatePrivacy policy the
-// client gets noisy totals and a privacy statement; the noise has the Laplace scale the
-// statement implies; a SUM over a column without a declared bound is refused.
+// DP on the join's aggregate answers (DESIGN §1.1, issue 9 item 6): with a privacy policy
+// B adds discrete Gaussian noise to its own count and to each total, says so, charges
+// every query to the client's ledger for those tables, and refuses, opaquely, once the
+// cap would be passed; a SUM over a column its owner declared no bound for is refused
+// before anything is charged.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Table } from '../../src/data/table.js';
 import { createEngine, type Engine } from '../../src/engine/engine.js';
-import { PolicyRefusedError } from '../../src/errors.js';
-import { laplace } from '../../src/fl/laplace.js';
+import { PolicyRefusedError, QueryError } from '../../src/errors.js';
 import { createFederation, type Federation } from '../../src/roles/federation.js';
 
 let engine: Engine;
@@ -21,53 +22,65 @@ const left = Table.fromRows(
 );
 const right = Table.fromRows(
   'people',
-  [{ name: 'k', type: 'integer' }],
-  Array.from({ length: 20 }, (_, i) => [BigInt(i)]),
+  [
+    { name: 'k', type: 'integer' },
+    { name: 'age', type: 'integer' },
+  ],
+  Array.from({ length: 20 }, (_, i) => [BigInt(i), BigInt(20 + i)]),
 );
+const SQL = 'SELECT COUNT(*), SUM(v.cost) FROM visits v JOIN people p ON v.k = p.k';
+const privacy = { epsilonCap: 3, delta: 1e-6, aggregateEpsilon: 1, maxAborts: 10 };
 
 beforeAll(async () => {
   engine = await createEngine({ workers: 0, encryption: 'djn' });
-  fed = await createFederation({
-    engine,
-    bits: 1024,
-    policy: { minGroupSize: 5, aggregatePrivacy: { epsilon: 1, bounds: { 'visits.cost': 10 } } },
-  });
-  await fed.owner('a').shareTable(left, { joinKeys: [['k']], joinModes: ['hashed'] });
+  fed = await createFederation({ engine, bits: 1024, policy: { minGroupSize: 5, privacy } });
+  await fed.owner('a').shareTable(left, { joinKeys: [['k']], joinModes: ['hashed'], bounds: { cost: 10 } });
   await fed.owner('b').shareTable(right, { joinKeys: [['k']], joinModes: ['hashed'] });
 });
 afterAll(async () => engine.close());
 
 describe('differentially private aggregates', () => {
-  it('answers with noise and says so', async () => {
+  it('answers with discrete Gaussian noise on the count and the sum, and says so', async () => {
     const answers = [];
-    for (let i = 0; i < 3; i++) {
-      answers.push(
-        await fed.client.query('SELECT COUNT(*), SUM(v.cost) FROM visits v JOIN people p ON v.k = p.k'),
-      );
-    }
+    for (let i = 0; i < 3; i++) answers.push(await fed.client.query(SQL));
     const exactSum = rows.reduce((s, [, c]) => s + c, 0);
     for (const a of answers) {
-      expect(a.privacy).toMatch(/epsilon 1, delta 0\) per joined pair: Laplace noise/);
-      expect(Math.abs(a.values['COUNT(*)'] - 40)).toBeLessThan(60); // scale 2: |noise| < 60 but for p ~ 1e-13
-      expect(Math.abs(a.values['SUM(v.cost)'] - exactSum)).toBeLessThan(600); // scale 20
+      expect(a.privacy).toMatch(/\(1, 0\.000001\)-DP per joined pair: discrete Gaussian noise/);
+      const [count, sum] = a.items.map((i) => i.value);
+      expect(typeof count).toBe('bigint');
+      expect(a.rowsJoined).toBe(count);
+      // sd ~ 7.7 on the count and ~77 on the sum: 8 sd is never reached in practice
+      expect(Math.abs(Number(count) - 40)).toBeLessThan(62);
+      expect(Math.abs(Number(sum) - exactSum)).toBeLessThan(620);
     }
-    // three independent draws of continuous noise are never all equal
-    expect(new Set(answers.map((a) => a.values['SUM(v.cost)'])).size).toBe(3);
+    expect(new Set(answers.map((a) => a.items[1].value)).size).toBeGreaterThan(1);
   });
 
-  it('refuses a sum over a column with no declared bound', async () => {
+  it('refuses a sum over a column with no declared bound, before charging anything', async () => {
     const error = await fed.client
-      .query('SELECT SUM(p.k) FROM visits v JOIN people p ON v.k = p.k')
+      .query('SELECT SUM(p.age) FROM visits v JOIN people p ON v.k = p.k')
       .catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(PolicyRefusedError);
-    expect((error as PolicyRefusedError).code).toBe('POLICY_REFUSED');
+    expect(error).toBeInstanceOf(QueryError);
+    expect((error as QueryError).message).toMatch(/no declared bound/);
   });
 
-  it('draws Laplace noise with the right scale', () => {
-    const draws = Array.from({ length: 20000 }, () => laplace(3));
-    const meanAbs = draws.reduce((s, x) => s + Math.abs(x), 0) / draws.length;
-    expect(meanAbs).toBeGreaterThan(2.85); // E|X| = scale
-    expect(meanAbs).toBeLessThan(3.15);
-    expect(Math.abs(draws.reduce((s, x) => s + x, 0) / draws.length)).toBeLessThan(0.15);
+  it('refuses every query once the client has spent its budget on these tables', async () => {
+    let answered = 3;
+    let refusal: unknown;
+    for (; answered < 50 && !refusal; answered++) {
+      refusal = await fed.client.query(SQL).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    }
+    expect(refusal).toBeInstanceOf(PolicyRefusedError);
+    expect(refusal).toMatchObject({
+      code: 'POLICY_REFUSED',
+      message: 'server B refused the request',
+      details: {},
+    });
+    // zCDP composes better than adding epsilons: more than 3 queries of epsilon 1 fit under a cap of 3
+    expect(answered).toBeGreaterThan(4);
+    await expect(fed.client.query(SQL)).rejects.toBeInstanceOf(PolicyRefusedError);
   });
 });

@@ -57,10 +57,9 @@ export function registerQuery(program: Command): void {
               { phase: 'round trip at the client (total)', ms },
             ],
             privacy:
-              answer.kind === 'aggregate'
-                ? 'Server B decrypted only the totals, and only for a joined group at least its minimum size; ' +
-                  'no row left server A, and no differential-privacy noise was added to this answer.'
-                : 'Server B received the joined rows re-randomised and shuffled; the client received no row.',
+              answer.privacy ??
+              'Server B decrypted only the totals, and only for a joined group at least its minimum size; ' +
+                'no row left server A, and no differential-privacy noise was added to this answer.',
             ...(bench ? { benchRatios: bench.ratios } : {}),
           });
         }
@@ -69,11 +68,8 @@ export function registerQuery(program: Command): void {
           return;
         }
         process.stdout.write(`rows joined: ${answer.rowsJoined}\n`);
-        for (const [label, value] of Object.entries(answer.values))
-          process.stdout.write(`${label}: ${value}\n`);
-        if (answer.kind === 'features') {
-          process.stdout.write(`columns delivered to server B: ${answer.columns.join(', ')}\n`);
-        }
+        for (const { label, value } of answer.items) process.stdout.write(`${label}: ${value}\n`);
+        if (answer.privacy) process.stdout.write(`privacy: ${answer.privacy}\n`);
         process.stdout.write(
           `time: ${(ms / 1000).toFixed(2)} s${report ? ` | report: ${report.html}` : ''}\n`,
         );

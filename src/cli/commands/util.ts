@@ -29,11 +29,16 @@ export async function guarded(command: Command, fn: () => Promise<void>): Promis
   }
 }
 
-/** bigint-safe JSON. */
+const BIGINT_MARK = '__fedjoin_bigint__';
+
+/**
+ * JSON in which bigints (COUNT, integer SUM) are exact JSON integers of any size: each
+ * becomes a marked string first and loses its quotes after (Node 20's JSON.stringify has
+ * no raw numbers). Readers that parse numbers as doubles must use a bigint-aware parser.
+ */
 export function toJson(value: unknown): string {
-  return JSON.stringify(
-    value,
-    (_k, v) => (typeof v === 'bigint' ? (Number.isSafeInteger(Number(v)) ? Number(v) : v.toString()) : v),
-    2,
+  return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? `${BIGINT_MARK}${v}` : v), 2).replace(
+    new RegExp(`"${BIGINT_MARK}(-?\\d+)"`, 'g'),
+    '$1',
   );
 }
