@@ -5,7 +5,7 @@
 // partition that does not fit the others is refused and changes nothing.
 
 import type { TableSchema } from '../data/table.js';
-import { KeyMismatchError, MalformedMessageError, QueryError } from '../errors.js';
+import { KeyMismatchError, MalformedMessageError, PeerAuthError, QueryError } from '../errors.js';
 import { concat, type PackedBatch } from '../protocol/batch.js';
 import type { ColumnMeta, MessageOf } from '../protocol/messages.js';
 
@@ -106,6 +106,15 @@ export class TableStore {
       }
     }
     const parts = new Map(this.partitions.get(message.table));
+    const [first] = parts.values();
+    if (first && first.owner !== owner && !first.coOwners.includes(owner)) {
+      throw new PeerAuthError(
+        `${owner} may not send a partition of ${message.table}: it belongs to ${first.owner}`,
+        {
+          owner,
+        },
+      );
+    }
     parts.set(owner, message);
     // built before anything is kept: a partition that does not fit changes nothing
     const table = new StoredTable(concatenatePartitions([...parts.entries()], owner));
@@ -134,6 +143,7 @@ function concatenatePartitions(parts: [string, EncryptedTable][], sender: string
       p.keyColumns,
       p.tags.map((t) => t.columns),
       p.nestedKeys.map((k) => k.column),
+      [p.owner, ...p.coOwners].sort(),
     ]);
   const incoming = parts.find(([owner]) => owner === sender)![1];
   for (const [owner, p] of parts) {

@@ -70,6 +70,8 @@ export const messageSchemas = {
     nestedKeys: z.array(z.object({ column: z.string().min(1), type: columnType, data: packed })),
     /** the declared key columns and their types: joinable even when not encrypted as data */
     keyColumns: z.array(z.object({ name: z.string().min(1), type: columnType })),
+    /** other owners that may send partitions of this table (a horizontal split); fixed by the first partition */
+    coOwners: z.array(id).max(64),
   }),
   /**
    * owner -> B (DESIGN §1.1): the shape of the owner's partition of a table, signed with
@@ -94,6 +96,8 @@ export const messageSchemas = {
       .max(1024),
     /** the join keys the owner prepared, each an ordered column list */
     joinKeys: z.array(z.array(id).min(1).max(16)).max(64),
+    /** other owners that may register partitions of this table; fixed by the first registration */
+    coOwners: z.array(id).max(64),
     /** Ed25519 (base64) over the fields above (src/roles/server-b-registry.ts) */
     signature: z.string().min(1).max(512),
   }),

@@ -33,5 +33,6 @@ export function registrationDigest(r: Omit<MessageOf<'table-registration'>, 'typ
     r.rowCount,
     r.columns,
     r.joinKeys,
+    r.coOwners,
   ]);
 }

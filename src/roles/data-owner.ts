@@ -42,6 +42,8 @@ export interface EncryptTableOptions {
   joinKeys?: readonly (readonly string[])[];
   /** Join modes to prepare the keys for (default both): a hashed-only table skips the nested keys. */
   joinModes?: readonly ('hashed' | 'nested')[];
+  /** Other owners holding rows of the same table (a horizontal split): only they may add partitions. */
+  coOwners?: readonly string[];
   /** Called after each column with columns done / total. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -141,6 +143,7 @@ export class DataOwner {
       tags,
       nestedKeys,
       keyColumns: keyTypes,
+      coOwners: [...(options.coOwners ?? [])],
     };
   }
 
@@ -252,6 +255,7 @@ export class DataOwner {
       rowCount: message.rowCount,
       columns,
       joinKeys: (options.joinKeys ?? []).map((k) => [...k]),
+      coOwners: message.coOwners,
     };
     return {
       type: 'table-registration',

@@ -10,7 +10,7 @@ import { Client } from './client.js';
 import { Coordinator } from './coordinator.js';
 import { DataOwner } from './data-owner.js';
 import { ServerA } from './server-a.js';
-import { ServerB, type ServerBPolicy } from './server-b.js';
+import { ServerB, type ServerBOptions, type ServerBPolicy } from './server-b.js';
 
 export interface FederationOptions {
   engine: Engine;
@@ -21,6 +21,8 @@ export interface FederationOptions {
   /** The transport to wire the roles on (tests pass one that intercepts messages). */
   transport?: InProcessTransport;
   policy?: Partial<ServerBPolicy>;
+  /** Server B's local log (refusal reasons). */
+  log?: ServerBOptions['log'];
 }
 
 export interface Federation {
@@ -29,7 +31,7 @@ export interface Federation {
   serverB: ServerB;
   client: Client;
   coordinator: Coordinator;
-  /** A data owner holding the owners' shared join secret. */
+  /** The data owner `name` (one per name), holding the owners' shared join secret. */
   owner(name: string): DataOwner;
   publicKey: PublicKey;
 }
@@ -37,20 +39,27 @@ export interface Federation {
 export async function createFederation(options: FederationOptions): Promise<Federation> {
   const transport = options.transport ?? new InProcessTransport(options.recordViews ?? false);
   const { engine } = options;
-  const serverB = await ServerB.create({ engine, transport, bits: options.bits, policy: options.policy });
+  const serverB = await ServerB.create({
+    engine,
+    transport,
+    bits: options.bits,
+    policy: options.policy,
+    ...(options.log ? { log: options.log } : {}),
+  });
   const published: MessageOf<'public-key'> = serverB.publicKeyMessage();
   const publicKey = new PublicKey(published.n, published.g);
   const serverA = new ServerA({ engine, transport, publicKey });
   const client = new Client({ transport });
   const coordinator = new Coordinator({ engine, transport, publicKey });
   const joinSecret = generateJoinSecret();
-  return {
-    transport,
-    serverA,
-    serverB,
-    client,
-    coordinator,
-    publicKey,
-    owner: (name) => new DataOwner({ name, engine, transport, publicKey, joinSecret }),
+  const owners = new Map<string, DataOwner>();
+  const owner = (name: string) => {
+    let o = owners.get(name);
+    if (!o) {
+      o = new DataOwner({ name, engine, transport, publicKey, joinSecret });
+      owners.set(name, o);
+    }
+    return o;
   };
+  return { transport, serverA, serverB, client, coordinator, publicKey, owner };
 }

@@ -57,6 +57,15 @@ export class TableRegistry {
       }
     }
     const parts = this.tables[message.table] ?? {};
+    const first = Object.values(parts)[0];
+    if (first && first.owner !== message.owner && !first.coOwners.includes(message.owner)) {
+      throw new PeerAuthError(
+        `${from} may not register a partition of ${message.table}: it belongs to ${first.owner}`,
+        {
+          from,
+        },
+      );
+    }
     for (const [owner, other] of Object.entries(parts)) {
       if (owner !== message.owner && shape(other) !== shape(registration)) {
         throw new MalformedMessageError(
@@ -92,6 +101,8 @@ export function encodingOf(column: RegisteredColumn): ColumnMeta {
   return { name: column.name, type: column.type, fractionBits: column.fractionBits };
 }
 
+/** What every partition of a table shares: its schema, keys, key and owners. */
 function shape(r: Omit<Registration, 'signature'>): string {
-  return JSON.stringify([r.columns, r.joinKeys, r.fingerprint]);
+  const owners = [r.owner, ...r.coOwners].sort();
+  return JSON.stringify([r.columns, r.joinKeys, r.fingerprint, owners]);
 }

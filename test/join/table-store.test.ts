@@ -38,6 +38,8 @@ const west = people([
   [5n, 60n],
 ]);
 const SQL = 'SELECT COUNT(*), SUM(p.salary) FROM people p JOIN visits v ON p.id = v.id';
+const EAST = { joinKeys: [['id']], coOwners: ['west'] };
+const WEST = { joinKeys: [['id']], coOwners: ['east'] };
 
 beforeAll(async () => {
   engine = await createEngine({ workers: 0, encryption: 'djn' });
@@ -48,15 +50,15 @@ afterAll(async () => engine.close());
 
 describe('a table split across owners', () => {
   it('joins over every partition', async () => {
-    await fed.owner('east').shareTable(east, { joinKeys: [['id']] });
-    await fed.owner('west').shareTable(west, { joinKeys: [['id']] });
+    await fed.owner('east').shareTable(east, EAST);
+    await fed.owner('west').shareTable(west, WEST);
     const answer = await fed.client.query(SQL);
     expect(valuesOf(answer)).toEqual({ 'COUNT(*)': 6n, 'SUM(p.salary)': 210n });
   });
 
   it('refuses a partition of another schema at A, names its sender, and changes nothing', async () => {
     const west = fed.owner('west');
-    const bad = await west.encryptTable(people([[3n, 40n]], true), { joinKeys: [['id']] });
+    const bad = await west.encryptTable(people([[3n, 40n]], true), WEST);
     const error = await fed.transport
       .request(ROLES.owner('west'), ROLES.serverA, bad)
       .catch((e: unknown) => e);
@@ -65,14 +67,30 @@ describe('a table split across owners', () => {
     // the table is as it was before the refusal
     expect(valuesOf(await fed.client.query(SQL))).toEqual({ 'COUNT(*)': 6n, 'SUM(p.salary)': 210n });
     // and another owner's valid, unchanged partition is still accepted
-    await fed.owner('east').shareTable(east, { joinKeys: [['id']] });
+    await fed.owner('east').shareTable(east, EAST);
     expect(valuesOf(await fed.client.query(SQL))).toEqual({ 'COUNT(*)': 6n, 'SUM(p.salary)': 210n });
   });
 
   it('refuses the registration of a partition of another schema at B, naming its sender', async () => {
-    const shared = fed.owner('west').shareTable(people([[3n, 40n]], true), { joinKeys: [['id']] });
+    const shared = fed.owner('west').shareTable(people([[3n, 40n]], true), WEST);
     await expect(shared).rejects.toBeInstanceOf(MalformedMessageError);
     await expect(shared).rejects.toThrow(/from west/);
+    expect(valuesOf(await fed.client.query(SQL))).toEqual({ 'COUNT(*)': 6n, 'SUM(p.salary)': 210n });
+  });
+
+  it("refuses a partition from an owner the table's first owner did not name, at A and at B", async () => {
+    const mallory = fed.owner('mallory');
+    const probe = people([[3n, 1_000_000n]]);
+    const atB = mallory.shareTable(probe, { joinKeys: [['id']], coOwners: ['east', 'west'] });
+    await expect(atB).rejects.toMatchObject({ code: 'PEER_AUTH' });
+    const atA = await fed.transport
+      .request(
+        ROLES.owner('mallory'),
+        ROLES.serverA,
+        await mallory.encryptTable(probe, { joinKeys: [['id']] }),
+      )
+      .catch((e: unknown) => e);
+    expect(atA).toMatchObject({ code: 'PEER_AUTH' });
     expect(valuesOf(await fed.client.query(SQL))).toEqual({ 'COUNT(*)': 6n, 'SUM(p.salary)': 210n });
   });
 });

@@ -1,0 +1,153 @@
+// Attack 1 of issue 9: server A using B as a decryption oracle. A deviating A sends
+// well-formed messages of its own making through the real message path (in-process and
+// over HTTPS with mTLS): it opens a query no client submitted and asks B to group a
+// stored cell with its guess; it stretches a submitted query past what the registered
+// sizes allow. Every attempt ends in the same opaque refusal whatever the secret is, and
+// honest queries still get SQLite's answers afterwards.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Cell, Table } from '../../src/data/table.js';
+import { createEngine, type Engine } from '../../src/engine/engine.js';
+import { fingerprint } from '../../src/engine/keys.js';
+import { pack, wordsFor } from '../../src/engine/limbs.js';
+import type { Message, MessageOf } from '../../src/protocol/messages.js';
+import { ROLES } from '../../src/roles/names.js';
+import { DEPLOYMENTS, type Deployment } from '../helpers/deployments.js';
+import { runSqlite } from '../helpers/sqlite.js';
+
+const PATIENTS = Table.fromRows(
+  'patients',
+  [
+    { name: 'pid', type: 'integer' },
+    { name: 'salary', type: 'integer' },
+  ],
+  Array.from({ length: 6 }, (_, i): Cell[] => [BigInt(i), BigInt(123_456_789_012 + 1000 * i)]),
+);
+const VISITS = Table.fromRows(
+  'visits',
+  [
+    { name: 'pid', type: 'integer' },
+    { name: 'cost', type: 'integer' },
+  ],
+  Array.from({ length: 5 }, (_, i): Cell[] => [BigInt(i % 4), BigInt(10 * i)]),
+);
+const SQL = 'SELECT COUNT(*), SUM(p.salary), SUM(v.cost) FROM patients p JOIN visits v ON p.pid = v.pid';
+
+let engine: Engine;
+beforeAll(async () => {
+  engine = await createEngine({ workers: 0, encryption: 'djn' });
+});
+afterAll(async () => engine?.close());
+
+/** What a caller observes of a request (its own query id aside): the reply, or the error's class, code, message and details. */
+async function outcome(send: () => Promise<Message>): Promise<unknown> {
+  try {
+    const { queryId: _id, ...reply } = (await send()) as Message & { queryId?: string };
+    return { reply: JSON.parse(JSON.stringify(reply, (_k, v) => (v instanceof Uint32Array ? [...v] : v))) };
+  } catch (err) {
+    const e = err as { name: string; code: string; message: string; details: unknown };
+    return { error: e.name, code: e.code, message: e.message, details: e.details };
+  }
+}
+
+describe.each(DEPLOYMENTS)('server A probing server B (%s)', (_kind, deploy) => {
+  let d: Deployment;
+  let patients: MessageOf<'encrypted-table'>;
+  beforeAll(async () => {
+    d = await deploy({ engine, owners: ['clinic', 'insurer'], policy: { minGroupSize: 2 } });
+    patients = await d.owner('clinic').shareTable(PATIENTS, { joinKeys: [['pid']] });
+    await d.owner('insurer').shareTable(VISITS, { joinKeys: [['pid']] });
+  });
+  afterAll(async () => d?.close());
+
+  it('cannot open a query no client submitted: grouping a stored cell with a guess is refused alike for a right and a wrong guess', async () => {
+    const n = d.publicKey.n;
+    const words = wordsFor(n * n);
+    const fp = fingerprint(n);
+    const salaryAt = patients.columns.findIndex((c) => c.name === 'salary');
+    const stored = patients.columnData[salaryAt].subarray(0, words); // row 0's encrypted salary
+    const secret = PATIENTS.column('salary').values[0] as bigint;
+    const a = d.as(ROLES.serverA);
+    const probe = async (guess: bigint) => {
+      const queryId = `probe-${guess % 1000n}`;
+      const [encryptedGuess] = await engine.encrypt(d.publicKey, [guess]);
+      const data = new Uint32Array(2 * words);
+      data.set(stored);
+      data.set(pack([encryptedGuess], words).data, words);
+      return [
+        await outcome(() =>
+          a.request(ROLES.serverB, { type: 'query-open', queryId, mode: 'hashed', fingerprint: fp }),
+        ),
+        await outcome(() =>
+          a.request(ROLES.serverB, {
+            type: 'tag-batch',
+            queryId,
+            seq: 0,
+            sideCounts: [1, 1],
+            fingerprint: fp,
+            count: 2,
+            words,
+            data,
+          }),
+        ),
+      ];
+    };
+    const right = await probe(secret);
+    const wrong = await probe(secret + 1n);
+    // nothing A observes depends on the secret ...
+    expect(right).toEqual(wrong);
+    // ... because B refuses both steps, opaquely
+    for (const step of right) {
+      expect(step).toEqual({
+        error: 'PolicyRefusedError',
+        code: 'POLICY_REFUSED',
+        message: 'server B refused the request',
+        details: {},
+      });
+    }
+    const [row] = runSqlite([PATIENTS, VISITS], SQL);
+    expect((await d.client.query(SQL)).items.map((i) => i.value)).toEqual(row);
+  });
+
+  it('cannot stretch a submitted query past the registered sizes: extra indicators are refused and abort the query', async () => {
+    d.rewrite = (message) => {
+      if (message.type !== 'indicator-batch') return message;
+      // twice the indicators the tables have pairs for: a second look at every pair
+      const data = new Uint32Array(2 * message.data.length);
+      data.set(message.data);
+      data.set(message.data, message.data.length);
+      return { ...message, count: 2 * message.count, data };
+    };
+    try {
+      const error = await d.client.query(SQL, { mode: 'nested' }).catch((e: unknown) => e);
+      expect(error).toMatchObject({
+        code: 'POLICY_REFUSED',
+        message: 'server B refused the request',
+        details: {},
+      });
+    } finally {
+      d.rewrite = undefined;
+    }
+    const [row] = runSqlite([PATIENTS, VISITS], SQL);
+    expect((await d.client.query(SQL, { mode: 'nested' })).items.map((i) => i.value)).toEqual(row);
+  });
+
+  it('cannot replay a finished query: a new run of an answered query is refused', async () => {
+    let queryId = '';
+    d.rewrite = (message) => {
+      if (message.type === 'query-open') queryId = message.queryId;
+      return message;
+    };
+    try {
+      await d.client.query(SQL);
+    } finally {
+      d.rewrite = undefined;
+    }
+    const fp = fingerprint(d.publicKey.n);
+    const again = await outcome(() =>
+      d
+        .as(ROLES.serverA)
+        .request(ROLES.serverB, { type: 'query-open', queryId, mode: 'hashed', fingerprint: fp }),
+    );
+    expect(again).toMatchObject({ code: 'POLICY_REFUSED', details: {} });
+  });
+});
