@@ -5,6 +5,8 @@ export { CTX_HEADER_BYTES, ctxInit, ctxSizeBytes, traceHashLow, traceOps, traceR
 export { fixedBaseInit, fixedBaseTableBytes } from './fixed-base';
 export * from './paillier';
 export { joinTileBatch } from './join';
+// bench/kernel.ts's micro-benchmark loop (STYLE G6)
+export { benchCore } from './bench';
 
 /** First free byte after the module's static data: JS's arena starts here. */
 export function heapBase(): usize {

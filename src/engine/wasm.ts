@@ -58,6 +58,8 @@ export interface KernelExports {
     keyCols: number,
     rhoWords: number,
   ): number;
+  /** bench/kernel.ts only: `iterations` digit-form squarings (kind 0) or products (kind 1). */
+  benchCore(ctx: number, kind: number, iterations: number): number;
   traceReset(): void;
   traceHashLow(): number;
   traceOps(): number;
@@ -94,7 +96,9 @@ export function wasmPath(debug = false): string {
 
 let compiled: WebAssembly.Module | undefined;
 
-function module(): WebAssembly.Module {
+/** The compiled module: build/fedjoin.wasm, or another binary (benchmarks compare two builds). */
+function module(path?: string): WebAssembly.Module {
+  if (path !== undefined) return new WebAssembly.Module(readFileSync(path));
   compiled ??= new WebAssembly.Module(readFileSync(wasmPath()));
   return compiled;
 }
@@ -105,9 +109,9 @@ function globalValue(exports: Record<string, unknown>, name: string): number {
   return Number((g as WebAssembly.Global).value);
 }
 
-/** Instantiates a fresh module instance (its own memory). */
-export async function loadKernels(): Promise<Kernels> {
-  const instance = await instantiate<Record<string, unknown>>(module(), {});
+/** Instantiates a fresh module instance (its own memory), of `path` when given. */
+export async function loadKernels(path?: string): Promise<Kernels> {
+  const instance = await instantiate<Record<string, unknown>>(module(path), {});
   const raw = instance.exports as unknown as Record<string, unknown>;
   const limbBits = globalValue(raw, 'LIMB_BITS');
   if (limbBits !== LIMB_BITS)
