@@ -1,10 +1,12 @@
 // Kernel micro-benchmarks (issue 11 item 3, DESIGN §5): raw WASM calls through
 // loadKernels() with no engine, pool or validation, beside plain BigInt in the same
 // process, so the ratios hold on a loaded machine. Prints CPU ms per value and ratios.
-// Run: npm run build && node dist/bench/kernel.js [--only modpow] [--reps 5]
+// Run: npm run build && node dist/bench/kernel.js [--only core|modpow|join] [--reps 5]
+//   [--baseline other.wasm,...] [--bits 2048] [--tile 4x4] [--geometries 6x2,5x3]
 import { loadavg } from 'node:os';
 import { KeyContexts } from '../src/engine/key-context.js';
-import { toWords, wordsFor } from '../src/engine/limbs.js';
+import { generateKeys, publicMaterial } from '../src/engine/keys.js';
+import { readWords, toWords, wordsFor } from '../src/engine/limbs.js';
 import { Arena } from '../src/engine/memory.js';
 import { modPowBig, randomBelow, randomBits } from '../src/engine/modular.js';
 import { type Kernels, loadKernels } from '../src/engine/wasm.js';
@@ -129,6 +131,101 @@ async function coreRows(all: Build[]): Promise<void> {
   }
 }
 
+/**
+ * The nested-loop join's kernels at `--bits` (default 2048): pairs per second of one core
+ * for joinTileBatch (one constant-time modPow per pair) and joinPairsBatch (comb from row
+ * tables) at several geometries, on the same rows x cols tile and rho; the row tables'
+ * cost per row beside them.
+ */
+async function joinRows(all: Build[]): Promise<void> {
+  const bits = Number(arg('bits', '2048'));
+  const [rows, cols] = arg('tile', '4x4').split('x').map(Number);
+  const geometries = arg('geometries', '6x2,5x2,5x3,6x1,6x3,7x2,4x4')
+    .split(',')
+    .map((g) => g.split('x').map(Number));
+  const { publicKey } = await generateKeys(bits);
+  const key = publicMaterial(publicKey);
+  const n2 = key.n * key.n;
+  const n2Words = wordsFor(n2);
+  const rhoWords = wordsFor(key.n);
+  const pairs = rows * cols;
+  const left = Array.from({ length: rows }, () => randomBelow(n2 - 2n) + 2n);
+  const right = Array.from({ length: cols }, () => randomBelow(n2 - 2n) + 2n);
+  const rho = Array.from({ length: pairs }, () => randomBelow(key.n - 1n) + 1n);
+  const want = left.flatMap((a, i) => right.map((b, j) => modPowBig((a * b) % n2, rho[i * cols + j], n2)));
+  const labels: string[] = [];
+  const perCall: number[] = [];
+  const rowsFns: (() => void)[] = [];
+  const check = (build: Build, out: number, what: string) => {
+    const words = build.arena.read(out, pairs * n2Words);
+    want.forEach((w, i) => {
+      if (readWords(words, i * n2Words, n2Words) !== w)
+        throw new Error(`${build.label} ${what}: pair ${i} wrong`);
+    });
+  };
+  const put = (build: Build, values: readonly bigint[], words: number) => {
+    const ptr = build.arena.alloc(Math.max(1, values.length) * words * 4);
+    values.forEach((v, i) => void build.arena.write(ptr + i * words * 4, toWords(v, words)));
+    return ptr;
+  };
+  for (const build of all) {
+    const k = build.kernels.exports;
+    const pk = build.contexts.publicKey(key);
+    const rhoPtr = put(build, rho, rhoWords);
+    const out = build.arena.alloc(pairs * n2Words * 4);
+    const l = build.arena.alloc(rows * n2Words * 4);
+    const r = build.arena.alloc(cols * n2Words * 4);
+    // joinTileBatch converts its inputs in place: copy them in before every call
+    const tile = () => {
+      left.forEach((v, i) => void build.arena.write(l + i * n2Words * 4, toWords(v, n2Words)));
+      right.forEach((v, i) => void build.arena.write(r + i * n2Words * 4, toWords(v, n2Words)));
+      k.joinTileBatch(pk, l, r, rhoPtr, out, rows, cols, 1, rhoWords);
+    };
+    tile();
+    check(build, out, 'joinTileBatch');
+    labels.push(`${build.label} joinTileBatch`);
+    perCall.push(pairs);
+    rowsFns.push(tile);
+    if (!('joinPairsBatch' in k)) continue;
+    for (const [teeth, blocks] of geometries) {
+      const inL = put(build, left, n2Words);
+      const inR = put(build, right, n2Words);
+      const tableBytes = k.joinTableBytes(pk, teeth, blocks);
+      const tabL = build.arena.alloc(rows * tableBytes);
+      const tabR = build.arena.alloc(cols * tableBytes);
+      const work = build.arena.alloc(k.joinWorkBytes(pk, teeth, blocks));
+      const tables = () => {
+        k.joinTablesBatch(pk, inL, tabL, rows, teeth, blocks, rhoWords);
+        k.joinTablesBatch(pk, inR, tabR, cols, teeth, blocks, rhoWords);
+      };
+      tables();
+      const run = () =>
+        k.joinPairsBatch(pk, tabL, tabR, rhoPtr, out, rows, cols, teeth, blocks, rhoWords, work);
+      run();
+      check(build, out, `joinPairsBatch ${teeth}x${blocks}`);
+      const kb = Math.round(((rows + cols) * tableBytes) / 1024 / (rows + cols));
+      const wk = Math.round(k.joinWorkBytes(pk, teeth, blocks) / 1024);
+      labels.push(`${build.label} pairs ${teeth}x${blocks} (${kb} KB/row, work ${wk} KB)`);
+      perCall.push(pairs);
+      rowsFns.push(run);
+      labels.push(`${build.label} tables ${teeth}x${blocks} (per row)`);
+      perCall.push(rows + cols);
+      rowsFns.push(tables);
+    }
+  }
+  const ms = interleaved(rowsFns);
+  console.log(
+    `join kernels, ${bits}-bit n, ${rows}x${cols} tile, one core (ms per pair or row; pairs/s; vs joinTileBatch):`,
+  );
+  labels.forEach((label, i) => {
+    const each = ms[i] / perCall[i];
+    const ratio = label.includes('tables') ? '' : `  ${(ms[0] / pairs / each).toFixed(2)}x`;
+    console.log(
+      `  ${label.padEnd(52)} ${each.toFixed(2).padStart(8)} ms  ${(1000 / each).toFixed(1).padStart(7)}/s${ratio}`,
+    );
+  });
+}
+
 async function main(): Promise<void> {
   console.log(
     `load average ${loadavg()
@@ -138,6 +235,7 @@ async function main(): Promise<void> {
   const all = await builds();
   if (!only || only === 'core') await coreRows(all);
   if (!only || only === 'modpow') await modPowRows(all);
+  if (!only || only === 'join') await joinRows(all);
 }
 
 await main();

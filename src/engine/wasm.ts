@@ -58,6 +58,34 @@ export interface KernelExports {
     keyCols: number,
     rhoWords: number,
   ): number;
+  /** Bytes of one row table of the comb join (per left row or right inverse). */
+  joinTableBytes(pk: number, teeth: number, blocks: number): number;
+  /** Bytes of joinPairsBatch's work region. */
+  joinWorkBytes(pk: number, teeth: number, blocks: number): number;
+  /** Row tables (count x joinTableBytes) for count canonical ciphertexts mod n^2. */
+  joinTablesBatch(
+    pk: number,
+    c: number,
+    out: number,
+    count: number,
+    teeth: number,
+    blocks: number,
+    rhoWords: number,
+  ): number;
+  /** out[i * cols + j] = (left_i * rightInv_j)^rho_ij mod n^2 from row tables, constant time in rho. */
+  joinPairsBatch(
+    pk: number,
+    leftTables: number,
+    rightTables: number,
+    rho: number,
+    out: number,
+    rows: number,
+    cols: number,
+    teeth: number,
+    blocks: number,
+    rhoWords: number,
+    work: number,
+  ): number;
   /** bench/kernel.ts only: `iterations` digit-form squarings (kind 0) or products (kind 1). */
   benchCore(ctx: number, kind: number, iterations: number): number;
   traceReset(): void;
@@ -73,6 +101,9 @@ export interface KernelLayout {
   RAND_R: number;
   RAND_DJN: number;
   RAND_RN: number;
+  /** Recommended comb geometry of joinTablesBatch / joinPairsBatch for 2048-bit rho. */
+  JOIN_TEETH: number;
+  JOIN_BLOCKS: number;
   fields: Record<string, number>;
 }
 
@@ -129,6 +160,8 @@ export async function loadKernels(path?: string): Promise<Kernels> {
       RAND_R: globalValue(raw, 'RAND_R'),
       RAND_DJN: globalValue(raw, 'RAND_DJN'),
       RAND_RN: globalValue(raw, 'RAND_RN'),
+      JOIN_TEETH: globalValue(raw, 'JOIN_TEETH'),
+      JOIN_BLOCKS: globalValue(raw, 'JOIN_BLOCKS'),
       fields,
     },
   };
