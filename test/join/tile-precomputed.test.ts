@@ -91,14 +91,23 @@ function runPairs(
 }
 
 /** The reference: out[i * cols + j] = (left_i * rightInv_j)^rho_ij mod n^2. */
-function reference(n: bigint, left: readonly bigint[], rightInv: readonly bigint[], rho: readonly bigint[]): bigint[] {
+function reference(
+  n: bigint,
+  left: readonly bigint[],
+  rightInv: readonly bigint[],
+  rho: readonly bigint[],
+): bigint[] {
   const n2 = n * n;
-  return left.flatMap((a, i) => rightInv.map((b, j) => modPowBig((a * b) % n2, rho[i * rightInv.length + j], n2)));
+  return left.flatMap((a, i) =>
+    rightInv.map((b, j) => modPowBig((a * b) % n2, rho[i * rightInv.length + j], n2)),
+  );
 }
 
 /** rho uniform in [1, n), with the extremes 1 and n - 1 first. */
 function drawRho(n: bigint, count: number): bigint[] {
-  return Array.from({ length: count }, (_, i) => (i === 0 ? 1n : i === 1 ? n - 1n : randomBelow(n - 1n) + 1n));
+  return Array.from({ length: count }, (_, i) =>
+    i === 0 ? 1n : i === 1 ? n - 1n : randomBelow(n - 1n) + 1n,
+  );
 }
 
 function expectIndicators(label: string, got: readonly bigint[], want: readonly bigint[]): void {
