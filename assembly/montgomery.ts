@@ -600,3 +600,233 @@ export function reduceToMont(ctx: usize, out: usize, x: usize, xWords: i32, s: i
     addMod(ctx, out, out, part, chunk);
   }
 }
+
+// ---- EXPERIMENT: Karatsuba at the top level of mulCore ----
+export let debugPlain = false;
+export function setDebugPlain(v: i32): void { debugPlain = v != 0; }
+/** Z[c] (u64 columns, from 0) += X * Y for n-digit X, Y (pads zero), row pairs, carry passes. */
+function productRows(Z: usize, X: usize, Y: usize, n: i32, bits: u32, every: i32): void {
+  memory.fill(Z, 0, <usize>(2 * n + 8) << 3);
+  const end = Y + (<usize>(n + 1) << 2);
+  let since = 0;
+  for (let c = 0; c < n; c += 2) {
+    const va0 = i32x4.splat(load<i32>(X + (<usize>c << 2)));
+    const va1 = i32x4.splat(load<i32>(X + (<usize>(c + 1) << 2)));
+    let py = Y;
+    let pt = Z + (<usize>c << 3);
+    do {
+      const x = v128.load(py);
+      const xs = v128.load(py - 4);
+      v128.store(pt, i64x2.add(v128.load(pt), i64x2.add(i64x2.extmul_low_i32x4_u(va0, x), i64x2.extmul_low_i32x4_u(va1, xs))));
+      v128.store(pt + 16, i64x2.add(v128.load(pt + 16), i64x2.add(i64x2.extmul_high_i32x4_u(va0, x), i64x2.extmul_high_i32x4_u(va1, xs))));
+      py += 16;
+      pt += 32;
+    } while (py < end);
+    if (++since == every) {
+      carryPassFrom0(Z, c + 2 + n + 4, bits);
+      since = 0;
+    }
+  }
+  carryPassFrom0(Z, 2 * n + 8, bits);
+}
+/** carry pass over columns [0, hi): column 0 keeps its low bits only. */
+function carryPassFrom0(T: usize, hi: i32, bits: u32): void {
+  const maskv = i64x2.splat(<i64>((<u64>1 << bits) - 1));
+  for (let k = (hi - 2) & ~1; k >= 2; k -= 2) {
+    const p = T + (<usize>k << 3);
+    v128.store(p, i64x2.add(v128.and(v128.load(p), maskv), i64x2.shr_u(v128.load(p - 8), bits)));
+  }
+  const t0 = load<u64>(T);
+  const t1 = load<u64>(T + 8);
+  store<u64>(T + 8, (t1 & ((<u64>1 << bits) - 1)) + (t0 >> bits));
+  store<u64>(T, t0 & ((<u64>1 << bits) - 1));
+}
+
+/** As mulCore, with A B by one Karatsuba level. scratch: 16-byte aligned, room for 4 (2M + 8) u64 + 2 vectors. */
+export function mulCoreK(ctx: usize, A: usize, B: usize, RES: usize, scratch: usize): void {
+  const M = load<i32>(ctx + H_DIGITS);
+  const bits = load<u32>(ctx + H_DBITS);
+  const mask = (<u32>1 << bits) - 1;
+  const ninv = load<u32>(ctx + H_DNINV);
+  const NF = vec(ctx, V_NF);
+  const T = load<usize>(ctx + H_ACC);
+  const h = (M + 1) >> 1;
+  const colBytes = <usize>(2 * M + 8) << 3;
+  const Z0 = scratch;
+  const Z2 = Z0 + colBytes;
+  const ZM = Z2 + colBytes;
+  const SA = ZM + colBytes + 16; // digit vectors with 4 pad words before
+  const SB = SA + (<usize>(h + 12) << 2);
+  // sums (pads zero beyond h)
+  memory.fill(SA - 16, 0, <usize>(2 * (h + 12)) << 2);
+  for (let j = 0; j < h; j++) {
+    store<u32>(SA + (<usize>j << 2), load<u32>(A + (<usize>j << 2)) + (j + h < M ? load<u32>(A + (<usize>(j + h) << 2)) : 0));
+    store<u32>(SB + (<usize>j << 2), load<u32>(B + (<usize>j << 2)) + (j + h < M ? load<u32>(B + (<usize>(j + h) << 2)) : 0));
+  }
+  // A1, B1 need zero pads beyond M - h digits: they are A + h, B + h whose digits past M are pads;
+  // but digits h..M-1 of A0 = A must read as zero beyond h: copy A0, B0 into ZM temporarily? use SA-like vectors
+  const A0 = SB + (<usize>(h + 12) << 2);
+  const B0 = A0 + (<usize>(h + 12) << 2);
+  memory.fill(A0 - 16, 0, <usize>(2 * (h + 12)) << 2);
+  memory.copy(A0, A, <usize>h << 2);
+  memory.copy(B0, B, <usize>h << 2);
+  productRows(Z0, A0, B0, h, bits, carryEvery(bits, 2));
+  // A1 = A + h: its digit -1 (used by the shifted loads) is a_(h-1), not zero: copy too
+  const A1 = B0 + (<usize>(h + 12) << 2);
+  const B1 = A1 + (<usize>(h + 12) << 2);
+  memory.fill(A1 - 16, 0, <usize>(2 * (h + 12)) << 2);
+  memory.copy(A1, A + (<usize>h << 2), <usize>(M - h) << 2);
+  memory.copy(B1, B + (<usize>h << 2), <usize>(M - h) << 2);
+  productRows(Z2, A1, B1, h, bits, carryEvery(bits, 2));
+  productRows(ZM, SA, SB, h, bits, carryEvery(bits + 1, 2));
+  if (debugPlain) {
+    productRows(T, A, B, M, bits, carryEvery(bits, 2));
+  } else {
+  // T[c] = Z0[c] + Z2[c - 2h] + ZM[c - h] - Z0[c - h] - Z2[c - h] (signed)
+  memory.fill(T, 0, colBytes);
+  for (let c = 0; c < 2 * h + 4; c++) {
+    const z0 = load<i64>(Z0 + (<usize>c << 3));
+    store<i64>(T + (<usize>c << 3), load<i64>(T + (<usize>c << 3)) + z0);
+    const q = c + h;
+    if (q < 2 * M + 8) store<i64>(T + (<usize>q << 3), load<i64>(T + (<usize>q << 3)) + load<i64>(ZM + (<usize>c << 3)) - z0 - load<i64>(Z2 + (<usize>c << 3)));
+    const r = c + 2 * h;
+    if (r < 2 * M + 8) store<i64>(T + (<usize>r << 3), load<i64>(T + (<usize>r << 3)) + load<i64>(Z2 + (<usize>c << 3)));
+  }
+  }
+  // reduction rows (signed columns)
+  const n0 = <u64>load<u32>(NF);
+  const n1 = <u64>load<u32>(NF + 4);
+  const end = NF + (<usize>(M + 1) << 2);
+  const every = carryEvery(bits, 4);
+  let carry: i64 = 0;
+  let s1: i64 = 0;
+  let since = 0;
+  for (let c = 0; c < M; c += 2) {
+    const tc = T + (<usize>c << 3);
+    let s0 = load<i64>(tc) + carry;
+    const m0 = <u64>(<u32>s0 * ninv & mask);
+    s0 += <i64>(m0 * n0);
+    s1 = load<i64>(tc + 8) + (s0 >> bits) + <i64>(m0 * n1);
+    const m1 = c + 1 < M ? <u64>(<u32>s1 * ninv & mask) : 0;
+    s1 += <i64>(m1 * n0);
+    carry = s1 >> bits;
+    const vm0 = i32x4.splat(<i32>m0);
+    const vm1 = i32x4.splat(<i32>m1);
+    let pn = NF;
+    let pt = tc;
+    do {
+      const y = v128.load(pn);
+      const ys = v128.load(pn - 4);
+      v128.store(pt, i64x2.add(v128.load(pt), i64x2.add(i64x2.extmul_low_i32x4_u(vm0, y), i64x2.extmul_low_i32x4_u(vm1, ys))));
+      v128.store(pt + 16, i64x2.add(v128.load(pt + 16), i64x2.add(i64x2.extmul_high_i32x4_u(vm0, y), i64x2.extmul_high_i32x4_u(vm1, ys))));
+      pn += 16;
+      pt += 32;
+    } while (pn < end);
+    v128.store(tc, i64x2.splat(0));
+    if (++since == every) {
+      // signed carry pass
+      const maskv = i64x2.splat(<i64>mask);
+      for (let k = (2 * M + 8 - 2) & ~1; k >= c + 2; k -= 2) {
+        const p = T + (<usize>k << 3);
+        v128.store(p, i64x2.add(v128.and(v128.load(p), maskv), i64x2.shr_s(v128.load(p - 8), bits)));
+      }
+      since = 0;
+    }
+  }
+  let k = M;
+  let r = RES;
+  let cr: i64 = carry;
+  if ((M & 1) != 0) {
+    store<u32>(r, <u32>s1 & mask);
+    r += 4;
+    k++;
+  }
+  for (; k < 2 * M; k++) {
+    const s = load<i64>(T + (<usize>k << 3)) + cr;
+    store<u32>(r, <u32>s & mask);
+    cr = s >> bits;
+    r += 4;
+  }
+}
+
+// ---- EXPERIMENT: 32-bit limbs, 64-bit accumulators split into low and high halves ----
+/**
+ * RES (M = L + 1 words) = A B / 2^(32M) mod N (below 2N) for A, B of M words (pads of 4 zero
+ * words around each, B and NW with digit -1 readable as zero). TL/TH: 2M + 8 u64 each.
+ */
+export function mulCore32(ctx: usize, A: usize, B: usize, RES: usize, NW: usize, TL: usize, TH: usize): void {
+  const M = load<i32>(ctx + H_WORDS) + 1;
+  const ninv = load<u32>(ctx + H_NINV);
+  const lo32 = i64x2.splat(0xffffffff);
+  memory.fill(TL, 0, <usize>(2 * M + 8) << 3);
+  memory.fill(TH - 8, 0, <usize>(2 * M + 9) << 3);
+  const b0 = <u64>load<u32>(B);
+  const b1 = <u64>load<u32>(B + 4);
+  const n0 = <u64>load<u32>(NW);
+  const n1 = <u64>load<u32>(NW + 4);
+  const end = B + (<usize>(M + 1) << 2);
+  const M32: u64 = 0xffffffff;
+  let carry: u64 = 0;
+  for (let c = 0; c < M; c += 2) {
+    const a0 = <u64>load<u32>(A + (<usize>c << 2));
+    const a1 = <u64>load<u32>(A + (<usize>(c + 1) << 2));
+    const pl = TL + (<usize>c << 3);
+    const ph = TH + (<usize>c << 3);
+    // column c: TL[c] + TH[c-1] + carry, plus a0 b0 (m0 from its low 32 bits)
+    const v0 = load<u64>(pl) + load<u64>(ph - 8) + carry;
+    const p00 = a0 * b0;
+    const m0 = <u64>(<u32>(v0 + p00) * ninv);
+    const q00 = m0 * n0;
+    const c0 = (v0 + (p00 & M32) + (q00 & M32)) >> 32;
+    // column c+1: TL[c+1] + TH[c] + hi(a0 b0) + hi(m0 n0) + c0 + lo(a0 b1 + m0 n1 + a1 b0)
+    const p01 = a0 * b1;
+    const q01 = m0 * n1;
+    const p10 = a1 * b0;
+    const v1 = load<u64>(pl + 8) + load<u64>(ph) + (p00 >> 32) + (q00 >> 32) + c0 + (p01 & M32) + (q01 & M32) + (p10 & M32);
+    const m1 = c + 1 < M ? <u64>(<u32>v1 * ninv) : 0;
+    const va0 = i32x4.splat(<i32>a0);
+    const vm0 = i32x4.splat(<i32>m0);
+    const va1 = i32x4.splat(<i32>a1);
+    const vm1 = i32x4.splat(<i32>m1);
+    let pb = B;
+    let pn = NW;
+    let tl = pl;
+    let th = ph;
+    do {
+      const x = v128.load(pb);
+      const xs = v128.load(pb - 4);
+      const y = v128.load(pn);
+      const ys = v128.load(pn - 4);
+      const e0 = i64x2.extmul_low_i32x4_u(va0, x);
+      const e1 = i64x2.extmul_low_i32x4_u(vm0, y);
+      const e2 = i64x2.extmul_low_i32x4_u(va1, xs);
+      const e3 = i64x2.extmul_low_i32x4_u(vm1, ys);
+      const f0 = i64x2.extmul_high_i32x4_u(va0, x);
+      const f1 = i64x2.extmul_high_i32x4_u(vm0, y);
+      const f2 = i64x2.extmul_high_i32x4_u(va1, xs);
+      const f3 = i64x2.extmul_high_i32x4_u(vm1, ys);
+      const loA = i64x2.add(i64x2.add(v128.and(e0, lo32), v128.and(e1, lo32)), i64x2.add(v128.and(e2, lo32), v128.and(e3, lo32)));
+      const hiA = i64x2.add(i64x2.add(i64x2.shr_u(e0, 32), i64x2.shr_u(e1, 32)), i64x2.add(i64x2.shr_u(e2, 32), i64x2.shr_u(e3, 32)));
+      const loB = i64x2.add(i64x2.add(v128.and(f0, lo32), v128.and(f1, lo32)), i64x2.add(v128.and(f2, lo32), v128.and(f3, lo32)));
+      const hiB = i64x2.add(i64x2.add(i64x2.shr_u(f0, 32), i64x2.shr_u(f1, 32)), i64x2.add(i64x2.shr_u(f2, 32), i64x2.shr_u(f3, 32)));
+      v128.store(tl, i64x2.add(v128.load(tl), loA));
+      v128.store(tl + 16, i64x2.add(v128.load(tl + 16), loB));
+      v128.store(th, i64x2.add(v128.load(th), hiA));
+      v128.store(th + 16, i64x2.add(v128.load(th + 16), hiB));
+      pb += 16;
+      pn += 16;
+      tl += 32;
+      th += 32;
+    } while (pb < end);
+    // columns c, c+1 are 0 mod 2^32 now: their carry
+    const w0 = load<u64>(pl) + load<u64>(ph - 8) + carry;
+    const w1 = load<u64>(pl + 8) + load<u64>(ph) + (w0 >> 32);
+    // a dummy second row (c + 1 = M): column M is the result's digit 0, not a carry
+    carry = c + 1 < M ? w1 >> 32 : w0 >> 32;
+  }
+  for (let k = M; k < 2 * M; k++) {
+    const v = load<u64>(TL + (<usize>k << 3)) + load<u64>(TH + (<usize>(k - 1) << 3)) + carry;
+    store<u32>(RES + (<usize>(k - M) << 2), <u32>v);
+    carry = v >> 32;
+  }
+}
