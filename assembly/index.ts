@@ -14,10 +14,9 @@ export {
   joinWorkBytes,
 } from './join';
 // bench/kernel.ts's micro-benchmark loop (STYLE G6)
-export { bench32, benchCore } from './bench';
+export { benchCore } from './bench';
 
 /** First free byte after the module's static data: JS's arena starts here. */
 export function heapBase(): usize {
   return __heap_base;
 }
-export { setDebugPlain } from './montgomery';

@@ -118,9 +118,8 @@ async function coreRows(all: Build[]): Promise<void> {
       // older builds lack the loop
       if (!('benchCore' in k)) continue;
       const { ctx } = build.contexts.modulus(modulus);
-      if (process.env.KCHECK) console.log(`check ${bits}: ${k.benchCore(ctx, 3, 20)}`);
-      for (const kind of process.env.KCHECK ? [0, 1, 2] : [0, 1]) {
-        labels.push(`${build.label} ${['sqrCore', 'mulCore', 'mulCoreK'][kind]}`);
+      for (const kind of [0, 1]) {
+        labels.push(`${build.label} ${kind ? 'mulCore' : 'sqrCore'}`);
         rows.push(() => k.benchCore(ctx, kind, iters));
       }
     }
