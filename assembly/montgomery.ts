@@ -600,3 +600,117 @@ export function reduceToMont(ctx: usize, out: usize, x: usize, xWords: i32, s: i
     addMod(ctx, out, out, part, chunk);
   }
 }
+
+/** EXPERIMENT: mulCore with four rows per SIMD pass. */
+export function mulCore4(ctx: usize, A: usize, B: usize, RES: usize): void {
+  const M = load<i32>(ctx + H_DIGITS);
+  const bits = load<u32>(ctx + H_DBITS);
+  const mask = (<u32>1 << bits) - 1;
+  const ninv = load<u32>(ctx + H_DNINV);
+  const NF = vec(ctx, V_NF);
+  const T = load<usize>(ctx + H_ACC);
+  const every = carryEvery(bits, 8);
+  memory.fill(T, 0, <usize>(2 * M + 8) << 3);
+  const b0 = <u64>load<u32>(B);
+  const b1 = <u64>load<u32>(B + 4);
+  const b2 = <u64>load<u32>(B + 8);
+  const b3 = <u64>load<u32>(B + 12);
+  const n0 = <u64>load<u32>(NF);
+  const n1 = <u64>load<u32>(NF + 4);
+  const n2 = <u64>load<u32>(NF + 8);
+  const n3 = <u64>load<u32>(NF + 12);
+  const end = B + (<usize>(M + 3) << 2);
+  let carry: u64 = 0;
+  let s0: u64 = 0;
+  let s1: u64 = 0;
+  let s2: u64 = 0;
+  let s3: u64 = 0;
+  let since = 0;
+  let c = 0;
+  for (; c < M; c += 4) {
+    const a0 = <u64>load<u32>(A + (<usize>c << 2));
+    const a1 = <u64>load<u32>(A + (<usize>(c + 1) << 2));
+    const a2 = <u64>load<u32>(A + (<usize>(c + 2) << 2));
+    const a3 = <u64>load<u32>(A + (<usize>(c + 3) << 2));
+    const tc = T + (<usize>c << 3);
+    s0 = load<u64>(tc) + carry + a0 * b0;
+    const m0 = <u64>(<u32>s0 * ninv & mask);
+    s0 += m0 * n0;
+    s1 = load<u64>(tc + 8) + (s0 >> bits) + a0 * b1 + m0 * n1 + a1 * b0;
+    const m1 = c + 1 < M ? <u64>(<u32>s1 * ninv & mask) : 0;
+    s1 += m1 * n0;
+    s2 = load<u64>(tc + 16) + (s1 >> bits) + a0 * b2 + m0 * n2 + a1 * b1 + m1 * n1 + a2 * b0;
+    const m2 = c + 2 < M ? <u64>(<u32>s2 * ninv & mask) : 0;
+    s2 += m2 * n0;
+    s3 = load<u64>(tc + 24) + (s2 >> bits) + a0 * b3 + m0 * n3 + a1 * b2 + m1 * n2 + a2 * b1 + m2 * n1 + a3 * b0;
+    const m3 = c + 3 < M ? <u64>(<u32>s3 * ninv & mask) : 0;
+    s3 += m3 * n0;
+    carry = s3 >> bits;
+    const va0 = i32x4.splat(<i32>a0);
+    const vm0 = i32x4.splat(<i32>m0);
+    const va1 = i32x4.splat(<i32>a1);
+    const vm1 = i32x4.splat(<i32>m1);
+    const va2 = i32x4.splat(<i32>a2);
+    const vm2 = i32x4.splat(<i32>m2);
+    const va3 = i32x4.splat(<i32>a3);
+    const vm3 = i32x4.splat(<i32>m3);
+    let pb = B;
+    let pn = NF;
+    let pt = tc;
+    do {
+      const x0 = v128.load(pb);
+      const x1 = v128.load(pb - 4);
+      const x2 = v128.load(pb - 8);
+      const x3 = v128.load(pb - 12);
+      const y0 = v128.load(pn);
+      const y1 = v128.load(pn - 4);
+      const y2 = v128.load(pn - 8);
+      const y3 = v128.load(pn - 12);
+      const lo = i64x2.add(
+        i64x2.add(
+          i64x2.add(i64x2.extmul_low_i32x4_u(va0, x0), i64x2.extmul_low_i32x4_u(vm0, y0)),
+          i64x2.add(i64x2.extmul_low_i32x4_u(va1, x1), i64x2.extmul_low_i32x4_u(vm1, y1)),
+        ),
+        i64x2.add(
+          i64x2.add(i64x2.extmul_low_i32x4_u(va2, x2), i64x2.extmul_low_i32x4_u(vm2, y2)),
+          i64x2.add(i64x2.extmul_low_i32x4_u(va3, x3), i64x2.extmul_low_i32x4_u(vm3, y3)),
+        ),
+      );
+      const hi = i64x2.add(
+        i64x2.add(
+          i64x2.add(i64x2.extmul_high_i32x4_u(va0, x0), i64x2.extmul_high_i32x4_u(vm0, y0)),
+          i64x2.add(i64x2.extmul_high_i32x4_u(va1, x1), i64x2.extmul_high_i32x4_u(vm1, y1)),
+        ),
+        i64x2.add(
+          i64x2.add(i64x2.extmul_high_i32x4_u(va2, x2), i64x2.extmul_high_i32x4_u(vm2, y2)),
+          i64x2.add(i64x2.extmul_high_i32x4_u(va3, x3), i64x2.extmul_high_i32x4_u(vm3, y3)),
+        ),
+      );
+      v128.store(pt, i64x2.add(v128.load(pt), lo));
+      v128.store(pt + 16, i64x2.add(v128.load(pt + 16), hi));
+      pb += 16;
+      pn += 16;
+      pt += 32;
+    } while (pb < end);
+    v128.store(tc, i64x2.splat(0));
+    v128.store(tc + 16, i64x2.splat(0));
+    if (++since == every) {
+      carryPass(T, c + 4, c + M + 8, bits);
+      since = 0;
+    }
+  }
+  // the last pass's dummy rows: columns M.. of it are result digits already summed in s_r
+  c -= 4;
+  const mk: u64 = <u64>mask;
+  let r = RES;
+  let k = M;
+  if (c + 1 >= M) { store<u32>(r, <u32>(s1 & mk)); r += 4; k++; }
+  if (c + 2 >= M) { store<u32>(r, <u32>(s2 & mk)); r += 4; k++; }
+  if (c + 3 >= M) { store<u32>(r, <u32>(s3 & mk)); r += 4; k++; }
+  for (; k < 2 * M; k++) {
+    const s = load<u64>(T + (<usize>k << 3)) + carry;
+    store<u32>(r, <u32>s & mask);
+    carry = s >> bits;
+    r += 4;
+  }
+}
