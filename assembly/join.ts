@@ -98,13 +98,13 @@ export function joinTileBatch(
 // x^(2^p) = A_i^(2^p) B_j^(2^p) is one product of two per-row powers: each row keeps only
 // its h v powers (the "row table", built once per row with t squarings, used by every pair),
 // and the pair builds its v 2^h entries from them (v (2^h - 1) products) before the b steps.
-// h = 6, v = 2 at t = 2048: 468 multiplies + 170 squarings a pair against about 2045
-// squarings + 441 multiplies for a 5-bit window over (A_i B_j); docs/decisions/kernel.md
-// has the measured options (h, v, separate tables per base, buckets) and the sizing.
+// h = 5, v = 3 at t = 2048 (a = 410, b = 137): 504 multiplies + 136 squarings a pair against
+// about 2045 squarings + 441 multiplies for joinTileBatch's 5-bit window over (A_i B_j).
+// docs/decisions/kernel.md has the measured geometries, the losers and the sizing rules.
 
 /** Recommended comb geometry for 2048-bit rho (measured, docs/decisions/kernel.md). */
-export const JOIN_TEETH: i32 = 6;
-export const JOIN_BLOCKS: i32 = 2;
+export const JOIN_TEETH: i32 = 5;
+export const JOIN_BLOCKS: i32 = 3;
 const MAX_TEETH: i32 = 8;
 
 @inline function ceilDiv(x: i32, y: i32): i32 {

@@ -50,7 +50,7 @@ async function builds(): Promise<Build[]> {
   const paths: [string, string | undefined][] = [['this build', undefined]];
   // --baseline a.wasm[,b.wasm...]: other builds, labelled by file name
   for (const path of arg('baseline', '').split(',').filter(Boolean))
-    paths.push([path.replace(/^.*\//, '').replace(/\.wasm$/, ''), path]);
+    paths.push([path.replace(/\/build\/fedjoin\.wasm$/, '').replace(/^.*\//, '').replace(/\.wasm$/, ''), path]);
   return Promise.all(
     paths.map(async ([label, path]) => {
       const kernels = await loadKernels(path);
@@ -140,7 +140,7 @@ async function coreRows(all: Build[]): Promise<void> {
 async function joinRows(all: Build[]): Promise<void> {
   const bits = Number(arg('bits', '2048'));
   const [rows, cols] = arg('tile', '4x4').split('x').map(Number);
-  const geometries = arg('geometries', '6x2,5x2,5x3,6x1,6x3,7x2,4x4')
+  const geometries = arg('geometries', '5x3,6x2,5x2,5x4,6x1,6x3,7x2,4x4')
     .split(',')
     .map((g) => g.split('x').map(Number));
   const { publicKey } = await generateKeys(bits);
