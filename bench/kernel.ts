@@ -50,7 +50,13 @@ async function builds(): Promise<Build[]> {
   const paths: [string, string | undefined][] = [['this build', undefined]];
   // --baseline a.wasm[,b.wasm...]: other builds, labelled by file name
   for (const path of arg('baseline', '').split(',').filter(Boolean))
-    paths.push([path.replace(/\/build\/fedjoin\.wasm$/, '').replace(/^.*\//, '').replace(/\.wasm$/, ''), path]);
+    paths.push([
+      path
+        .replace(/\/build\/fedjoin\.wasm$/, '')
+        .replace(/^.*\//, '')
+        .replace(/\.wasm$/, ''),
+      path,
+    ]);
   return Promise.all(
     paths.map(async ([label, path]) => {
       const kernels = await loadKernels(path);
