@@ -12,6 +12,10 @@ export {
   joinTablesBatch,
   joinTileBatch,
   joinWorkBytes,
+  joinTablesUnchecked,
+  joinFullTables,
+  joinPairsSeparate,
+  joinPairsBucket,
 } from './join';
 // bench/kernel.ts's micro-benchmark loop (STYLE G6)
 export { benchCore } from './bench';

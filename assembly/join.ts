@@ -147,6 +147,9 @@ export function joinTablesBatch(
   rhoWords: i32,
 ): i32 {
   if (badGeometry(teeth, blocks, rhoWords)) return STATUS_BAD_MODE;
+  return joinTablesImpl(pk, cIn, out, count, teeth, blocks, rhoWords);
+}
+function joinTablesImpl(pk: usize, cIn: usize, out: usize, count: i32, teeth: i32, blocks: i32, rhoWords: i32): i32 {
   const ctx = load<usize>(pk + PK_CTX_N2);
   const n2Words = load<i32>(pk + PK_N2_WORDS);
   const M = ctxDigits(ctx);
@@ -289,5 +292,152 @@ export function joinPairsBatch(
   }
   // the accumulator and the selections followed rho: wipe the region
   memory.fill(work, 0, workBytes);
+  return STATUS_OK;
+}
+
+// ---- EXPERIMENT: the losers, for measurement only ----
+/** Row tables without the geometry check (bucket powers: teeth = ceil(t / c), blocks = 1). */
+export function joinTablesUnchecked(pk: usize, cIn: usize, out: usize, count: i32, teeth: i32, blocks: i32, rhoWords: i32): i32 {
+  return joinTablesImpl(pk, cIn, out, count, teeth, blocks, rhoWords);
+}
+
+/** Full per-row comb tables: blocks * 2^teeth entries per row, from the basis rows of joinTablesBatch. */
+export function joinFullTables(pk: usize, basis: usize, out: usize, count: i32, teeth: i32, blocks: i32): i32 {
+  const ctx = load<usize>(pk + PK_CTX_N2);
+  const n2Words = load<i32>(pk + PK_N2_WORDS);
+  const M = ctxDigits(ctx);
+  const S = ctxDigitStride(ctx);
+  const bits = ctxDigitBits(ctx);
+  const size = 1 << teeth;
+  const reg = ctxDigitScratch(ctx);
+  const K = dvec(reg, S, 0);
+  memory.fill(reg, 0, <usize>S << 2);
+  const rowBytes = <usize>(blocks * size * S) << 2;
+  const basisBytes = <usize>(teeth * blocks * S) << 2;
+  memory.fill(out, 0, rowBytes * <usize>count);
+  for (let i = 0; i < count; i++) {
+    const row = out + rowBytes * <usize>i;
+    for (let k = 0; k < blocks; k++) {
+      const block = row + (<usize>(k * size * S) << 2);
+      toDigits(dvec(block, S, 0), ctxOne(ctx), n2Words, M, 0, bits);
+      toDigits(K, ctxDigitFactor(ctx), n2Words, M, 0, bits);
+      mulCore(ctx, dvec(block, S, 0), K, dvec(block, S, 0));
+      for (let r = 0; r < teeth; r++) memory.copy(dvec(block, S, 1 << r), dvec(basis + basisBytes * <usize>i, S, k * teeth + r), <usize>M << 2);
+      for (let d = 3; d < size; d++) {
+        const top = 1 << (31 - clz(d));
+        if (top == d) continue;
+        mulCore(ctx, dvec(block, S, top), dvec(block, S, d ^ top), dvec(block, S, d));
+      }
+    }
+  }
+  return STATUS_OK;
+}
+
+/** Separate tables: per step acc *= L_i[k][d] * R_j[k][d] (2 v b products, no per-pair table). */
+export function joinPairsSeparate(pk: usize, leftFull: usize, rightFull: usize, rhoIn: usize, out: usize, rows: i32, cols: i32, teeth: i32, blocks: i32, rhoWords: i32, work: usize): i32 {
+  const ctx = load<usize>(pk + PK_CTX_N2);
+  const n2Words = load<i32>(pk + PK_N2_WORDS);
+  const M = ctxDigits(ctx);
+  const S = ctxDigitStride(ctx);
+  const size = 1 << teeth;
+  const a = ceilDiv(32 * rhoWords, teeth);
+  const b = ceilDiv(a, blocks);
+  const acc = dvec(work, S, 0);
+  const sel = dvec(work, S, 1);
+  const unit = dvec(work, S, 2);
+  memory.fill(work, 0, <usize>(3 * S) << 2);
+  store<u32>(unit, 1);
+  const rowBytes = <usize>(blocks * size * S) << 2;
+  const blockBytes = <usize>(size * S) << 2;
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) {
+      const L = leftFull + rowBytes * <usize>i;
+      const R = rightFull + rowBytes * <usize>j;
+      const rho = at(rhoIn, rhoWords, i * cols + j);
+      ctSelectDigits(L, S, acc, combDigit(rho, rhoWords, teeth, a, b - 1), size);
+      ctSelectDigits(R, S, sel, combDigit(rho, rhoWords, teeth, a, b - 1), size);
+      mulCore(ctx, acc, sel, acc);
+      for (let k = 1; k < blocks; k++) {
+        const d = combDigit(rho, rhoWords, teeth, a, k * b + b - 1);
+        ctSelectDigits(L + blockBytes * <usize>k, S, sel, d, size);
+        mulCore(ctx, acc, sel, acc);
+        ctSelectDigits(R + blockBytes * <usize>k, S, sel, d, size);
+        mulCore(ctx, acc, sel, acc);
+      }
+      for (let c = b - 2; c >= 0; c--) {
+        sqrCore(ctx, acc, acc);
+        for (let k = 0; k < blocks; k++) {
+          const d = combDigit(rho, rhoWords, teeth, a, k * b + c);
+          ctSelectDigits(L + blockBytes * <usize>k, S, sel, d, size);
+          mulCore(ctx, acc, sel, acc);
+          ctSelectDigits(R + blockBytes * <usize>k, S, sel, d, size);
+          mulCore(ctx, acc, sel, acc);
+        }
+      }
+      mulCore(ctx, acc, unit, acc);
+      finishFrom(ctx, at(out, n2Words, i * cols + j), acc);
+    }
+  }
+  return STATUS_OK;
+}
+
+/**
+ * Buckets (BGMW): P_k = x^(2^(c k)) per row (joinTablesUnchecked with teeth = ceil(t / c)),
+ * both bases' P_k go into bucket digit_k(rho) (masked read and masked write of all 2^c
+ * buckets), then prod_d B_d^d by running products. work: 2^c + 4 vectors.
+ */
+export function joinPairsBucket(pk: usize, leftPow: usize, rightPow: usize, rhoIn: usize, out: usize, rows: i32, cols: i32, c: i32, rhoWords: i32, work: usize): i32 {
+  const ctx = load<usize>(pk + PK_CTX_N2);
+  const n2Words = load<i32>(pk + PK_N2_WORDS);
+  const M = ctxDigits(ctx);
+  const S = ctxDigitStride(ctx);
+  const bits = ctxDigitBits(ctx);
+  const size = 1 << c;
+  const windows = ceilDiv(32 * rhoWords, c);
+  const tmp = dvec(work, S, size);
+  const sum = dvec(work, S, size + 1);
+  const res = dvec(work, S, size + 2);
+  const one = dvec(work, S, size + 3);
+  memory.fill(work, 0, <usize>((size + 4) * S) << 2);
+  // one = R' (1 in digit form)
+  toDigits(one, ctxOne(ctx), n2Words, M, 0, bits);
+  toDigits(tmp, ctxDigitFactor(ctx), n2Words, M, 0, bits);
+  mulCore(ctx, one, tmp, one);
+  const rowBytes = <usize>(windows * S) << 2;
+  const bytes = <usize>S << 2;
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) {
+      const L = leftPow + rowBytes * <usize>i;
+      const R = rightPow + rowBytes * <usize>j;
+      const rho = at(rhoIn, rhoWords, i * cols + j);
+      for (let d = 0; d < size; d++) memory.copy(dvec(work, S, d), one, <usize>M << 2);
+      for (let k = 0; k < windows; k++) {
+        const d = bitsAt(rho, rhoWords, k * c, c);
+        ctSelectDigits(work, S, tmp, d, size);
+        mulCore(ctx, tmp, dvec(L, S, k), tmp);
+        mulCore(ctx, tmp, dvec(R, S, k), tmp);
+        // masked write: bucket e = (e == d) ? tmp : bucket e, over every bucket
+        const dv4 = i32x4.splat(<i32>d);
+        for (let e = 0; e < size; e++) {
+          const m = i32x4.eq(i32x4.splat(e), dv4);
+          const dst = work + bytes * <usize>e;
+          for (let w: usize = 0; w < bytes; w += 16) {
+            v128.store(dst + w, v128.bitselect(v128.load(tmp - (<usize>DIGIT_PAD << 2) + w), v128.load(dst + w), m));
+          }
+        }
+      }
+      // prod_d B_d^d = prod_d (B_(size-1) ... B_d): running sum and result
+      memory.copy(sum, one, <usize>M << 2);
+      memory.copy(res, one, <usize>M << 2);
+      for (let d = size - 1; d >= 1; d--) {
+        mulCore(ctx, sum, dvec(work, S, d), sum);
+        mulCore(ctx, res, sum, res);
+      }
+      store<u32>(tmp, 1);
+      for (let w = 1; w < M; w++) store<u32>(tmp + (<usize>w << 2), 0);
+      mulCore(ctx, res, tmp, res);
+      finishFrom(ctx, at(out, n2Words, i * cols + j), res);
+    }
+  }
   return STATUS_OK;
 }
