@@ -12,10 +12,6 @@ export {
   joinTablesBatch,
   joinTileBatch,
   joinWorkBytes,
-  joinTablesUnchecked,
-  joinFullTables,
-  joinPairsSeparate,
-  joinPairsBucket,
 } from './join';
 // bench/kernel.ts's micro-benchmark loop (STYLE G6)
 export { benchCore } from './bench';
