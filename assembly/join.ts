@@ -1,9 +1,7 @@
-// The nested-loop indicator join over a tile of rows (DESIGN §3.1). For left row i and
-// right column j, with keyCols key columns,
-//   I_ij = prod_c ( E(a_ic) * E(b_jc)^-1 )^(rho_ijc) mod n^2 = E(sum_c rho_ijc (a_ic - b_jc)),
-// which decrypts to 0 exactly when every column matches (but with probability about 1/n).
-// JS passes the inverses E(b)^-1 (computed once per right row), and draws every rho
-// uniformly in [1, n): rho is secret, so the exponentiation is the constant-time one.
+// The nested-loop indicator join over a tile of rows (DESIGN §3.1): joinTileBatch (one
+// constant-time modPow per pair and key column) and the comb kernels joinTablesBatch /
+// joinPairsBatch (per-row tables, one key column). JS passes the inverses E(b)^-1 and draws
+// rho uniformly in [1, n); rho is secret, so every read of it is constant time.
 import { bitsAt, copyWords, zeroWords } from './limbs';
 import { ctSelectDigits, modPowConstTime } from './modpow';
 import {
@@ -30,7 +28,9 @@ import { PK_CTX_N2, PK_N2_WORDS, PK_WORK, STATUS_BAD_MODE, STATUS_OK } from './p
 }
 
 /**
- * out[i * cols + j] = prod_c (leftIn[i][c] * rightInvIn[j][c])^(rho[i][j][c]) mod n^2.
+ * out[i * cols + j] = prod_c (leftIn[i][c] * rightInvIn[j][c])^(rho[i][j][c]) mod n^2
+ * = E(sum_c rho_ijc (a_ic - b_jc)), which decrypts to 0 exactly when every column matches
+ * (but with probability about 1/n).
  * leftIn: rows x keyCols ciphertexts and rightInvIn: cols x keyCols inverses, n2Words
  * each, row-major; rhoIn: rows x cols x keyCols exponents of rhoWords words (the words of
  * n), in the same order; out: rows x cols ciphertexts.
@@ -96,7 +96,7 @@ export function joinTileBatch(
 // d_(c,k) = sum_r bit(r a + k b + c) << r: b - 1 squarings and v b multiplies.
 // Both bases share the exponent, so the pair needs the table of x = A_i B_j, and its basis
 // x^(2^p) = A_i^(2^p) B_j^(2^p) is one product of two per-row powers: each row keeps only
-// its h v powers (the "row table", built once per row with t squarings, used by every pair),
+// its h v powers (the "row table", built once per row with t - b squarings, used by every pair),
 // and the pair builds its v 2^h entries from them (v (2^h - 1) products) before the b steps.
 // h = 5, v = 3 at t = 2048 (a = 410, b = 137): 504 multiplies + 136 squarings a pair against
 // about 2045 squarings + 441 multiplies for joinTileBatch's 5-bit window over (A_i B_j).
