@@ -1,11 +1,11 @@
 // Kernel micro-benchmarks (issue 11 item 3, DESIGN §5): raw WASM calls through
 // loadKernels() with no engine, pool or validation, beside plain BigInt in the same
 // process, so the ratios hold on a loaded machine. Prints CPU ms per value and ratios.
-// Run: npm run build && node dist/bench/kernel.js [--only core|modpow|join] [--reps 5]
+// Run: npm run build && node dist/bench/kernel.js [--only core|modpow|join|zerotest] [--reps 5]
 //   [--baseline other.wasm,...] [--bits 2048] [--tile 4x4] [--geometries 6x2,5x3]
 import { loadavg } from 'node:os';
 import { KeyContexts } from '../src/engine/key-context.js';
-import { generateKeys, publicMaterial } from '../src/engine/keys.js';
+import { generateKeys, privateMaterial, publicMaterial } from '../src/engine/keys.js';
 import { readWords, toWords, wordsFor } from '../src/engine/limbs.js';
 import { Arena } from '../src/engine/memory.js';
 import { modPowBig, randomBelow, randomBits } from '../src/engine/modular.js';
@@ -232,6 +232,38 @@ async function joinRows(all: Build[]): Promise<void> {
   });
 }
 
+/** B's side of a pair: zeroTestBatch (c^(p-1) mod p^2) per ciphertext at `--bits`, each build. */
+async function zeroTestRows(all: Build[]): Promise<void> {
+  const bits = Number(arg('bits', '2048'));
+  const { publicKey, privateKey } = await generateKeys(bits);
+  const key = privateMaterial(privateKey, publicKey);
+  const n2 = key.n * key.n;
+  const n2Words = wordsFor(n2);
+  const count = 8;
+  const cs = Array.from({ length: count }, (_, i) => publicKey.encrypt(BigInt(i % 2)));
+  const labels: string[] = [];
+  const rows: (() => void)[] = [];
+  for (const build of all) {
+    const k = build.kernels.exports;
+    const sk = build.contexts.privateKey(key);
+    const c = build.arena.alloc(count * n2Words * 4);
+    cs.forEach((v, i) => void build.arena.write(c + i * n2Words * 4, toWords(v, n2Words)));
+    const out = build.arena.alloc(count * 4);
+    k.zeroTestBatch(sk, c, out, count);
+    if (build.arena.read(out, count).some((z, i) => z !== (i % 2 === 0 ? 1 : 0)))
+      throw new Error(`${build.label}: zero test wrong`);
+    labels.push(`${build.label} zeroTestBatch`);
+    rows.push(() => k.zeroTestBatch(sk, c, out, count));
+  }
+  const ms = interleaved(rows);
+  console.log(`zero test, ${bits}-bit n, one core (ms per ciphertext):`);
+  labels.forEach((label, i) => {
+    console.log(
+      `  ${label.padEnd(30)} ${(ms[i] / count).toFixed(2).padStart(7)}  ${(ms[0] / ms[i]).toFixed(2)}x`,
+    );
+  });
+}
+
 async function main(): Promise<void> {
   console.log(
     `load average ${loadavg()
@@ -242,6 +274,7 @@ async function main(): Promise<void> {
   if (!only || only === 'core') await coreRows(all);
   if (!only || only === 'modpow') await modPowRows(all);
   if (!only || only === 'join') await joinRows(all);
+  if (!only || only === 'zerotest') await zeroTestRows(all);
 }
 
 await main();
