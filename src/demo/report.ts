@@ -3,8 +3,8 @@
 import type { RunReport } from '../report/index.js';
 import { writeReport } from '../report/index.js';
 import { latestBenchRatios } from '../serve/report-data.js';
+import type { DemoResult } from './in-process.js';
 import type { ProcessDemoResult } from './processes.js';
-import type { DemoResult } from './run-demo.js';
 
 const show = (v: number) => Number(v.toPrecision(10));
 
