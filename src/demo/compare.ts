@@ -2,7 +2,7 @@
 // how it is printed. The in-process run (in-process.ts) checks against the plaintext join
 // (plaintext.ts), the process run (processes.ts) against the in-process run. Numbers agree
 // within TOLERANCE (the fixed-point rounding); feature rows never leave B, so across
-// processes they are compared by the digest B logs (src/serve/digest.ts).
+// processes they are compared by the digest B logs (src/data/rows-digest.ts).
 import type { Cell } from '../data/table.js';
 import type { JoinMode, TrainingReport } from '../roles/client.js';
 import { sameNumber } from './plaintext.js';

@@ -4,6 +4,7 @@
 // (DESIGN §3.2) then nested (§3.1); every answer is checked against the same query answered
 // in plaintext on the same tables (compare.ts); then the training part (DESIGN §4).
 import { BUNDLED_ROWS } from '../data/bundled.js';
+import { rowsDigest } from '../data/rows-digest.js';
 import type { Table } from '../data/table.js';
 import { createEngine, type Engine } from '../engine/engine.js';
 import { djnExponentBits } from '../engine/keys.js';
@@ -14,7 +15,6 @@ import { applyStandardizer, fitStandardizer } from '../fl/standardize.js';
 import { isAggregateQuery, parseQuery } from '../query/sql.js';
 import type { JoinMode } from '../roles/client.js';
 import { createFederation, type Federation } from '../roles/federation.js';
-import { rowsDigest } from '../serve/digest.js';
 import type { RandomMode } from '../workers/tasks.js';
 import {
   type CompletedTraining,

@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { isAggregateQuery, parseQuery } from '../query/sql.js';
 import type { TrainingReport } from '../roles/client.js';
-import type { ShareRecord } from '../serve/roles.js';
+import type { ShareRecord } from '../serve/start-role.js';
 import { RoleChild } from './children.js';
 import {
   compareTraining,

@@ -1,8 +1,8 @@
 // The report of `fedjoin demo` (issue 6): answers, timings per phase, the DP statement of
 // the training part, loss per round and the newest benchmark ratios, via src/report/.
 import type { RunReport } from '../report/index.js';
-import { writeReport } from '../report/index.js';
-import { latestBenchRatios } from '../serve/report-data.js';
+import { latestBenchRatios, writeReport } from '../report/index.js';
+
 import type { DemoResult } from './in-process.js';
 import type { ProcessDemoResult } from './processes.js';
 
