@@ -2,7 +2,7 @@
 // sample gives the plaintext join's answers in both modes; the plaintext reference and
 // its comparisons catch a wrong answer; bad options are refused before anything starts.
 import { describe, expect, it } from 'vitest';
-import { type Cell, Table } from '../../src/data/table.js';
+import type { Cell } from '../../src/data/table.js';
 import { type AnswerRecord, sameAnswer } from '../../src/demo/compare.js';
 import { runDemo } from '../../src/demo/in-process.js';
 import { checkDemoOptions } from '../../src/demo/options.js';
@@ -15,6 +15,7 @@ import {
 } from '../../src/demo/plaintext.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 import { parseQuery } from '../../src/query/sql.js';
+import { keyedTable } from '../helpers/tables.js';
 
 describe('runDemo', () => {
   // ~25 s on 2 idle cores, most of it the training part; 60 s ran out under a load average of 6
@@ -79,32 +80,18 @@ describe('runDemo', () => {
 });
 
 describe('the plaintext reference', () => {
-  const left = Table.fromRows(
-    'l',
-    [
-      { name: 'k', type: 'integer' },
-      { name: 'x', type: 'decimal' },
-    ],
-    [
-      [1n, 1.5],
-      [2n, 2.25],
-      [2n, -3],
-      [5n, 4],
-    ],
-  );
-  const right = Table.fromRows(
-    'r',
-    [
-      { name: 'k', type: 'integer' },
-      { name: 'y', type: 'decimal' },
-    ],
-    [
-      [2n, 10],
-      [2n, 20],
-      [1n, 0.5],
-      [7n, 1],
-    ],
-  );
+  const left = keyedTable('l', { name: 'x', type: 'decimal' }, [
+    [1n, 1.5],
+    [2n, 2.25],
+    [2n, -3],
+    [5n, 4],
+  ]);
+  const right = keyedTable('r', { name: 'y', type: 'decimal' }, [
+    [2n, 10],
+    [2n, 20],
+    [1n, 0.5],
+    [7n, 1],
+  ]);
 
   it('joins with duplicates on both sides, as SQL does', () => {
     const query = parseQuery('SELECT COUNT(*), SUM(a.x), AVG(b.y) FROM l a JOIN r b ON a.k = b.k');
