@@ -13,7 +13,8 @@ import { cases } from './cases/index.js';
 import { busyWarning, describeEnvironment, type Environment, environment } from './lib/environment.js';
 import { createFixture, KEY_BITS } from './lib/fixture.js';
 import { checkCase, type Measurement, measureBatch, PROFILES, type Profile } from './lib/harness.js';
-import { formatMs, markdownReport, ratios, textReport } from './lib/report.js';
+import { ratios } from './lib/ratios.js';
+import { formatMs, markdownReport, textReport } from './lib/report.js';
 import {
   BaselineRefusedError,
   type BenchRecord,
