@@ -7,8 +7,7 @@
 import { Table } from '../src/data/table.js';
 import { createEngine } from '../src/engine/engine.js';
 import { createFederation } from '../src/roles/federation.js';
-import { busyWarning, describeEnvironment, environment } from './lib/environment.js';
-import { checkBaselineLoad, exitOnRefusal, outputOptions, writeResults } from './lib/results.js';
+import { exitOnRefusal, runHeader, startRun, writeResults } from './lib/results.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -42,12 +41,7 @@ async function main(): Promise<void> {
   const bits = arg('bits', 2048);
   const nested = arg('nested', 24);
   const hashed = arg('hashed', 2000);
-  const output = outputOptions(process.argv);
-  const env = environment();
-  const date = new Date();
-  checkBaselineLoad(output, env);
-  const warning = busyWarning(env);
-  if (warning) console.warn(warning);
+  const bench = startRun(process.argv);
   const engine = await createEngine({ encryption: 'djn' });
   const fed = await createFederation({ engine, bits, policy: { minGroupSize: 1 } });
   const rows: Row[] = [];
@@ -85,8 +79,7 @@ async function main(): Promise<void> {
   const md = [
     `# Join throughput, ${bits}-bit keys, encryption excluded`,
     '',
-    `${date.toISOString()}: ${describeEnvironment(env)}.`,
-    ...(warning ? ['', warning] : []),
+    ...runHeader(bench),
     '',
     '| mode | tables | work | rows joined | seconds | throughput |',
     '|---|---|---|---|---|---|',
@@ -96,9 +89,16 @@ async function main(): Promise<void> {
     ),
   ].join('\n');
   const files = await writeResults(
-    { schema: 'fedjoin-bench/1', suite: 'join', date, environment: env, bits, rows },
+    {
+      schema: 'fedjoin-bench/1',
+      suite: 'join',
+      date: bench.date,
+      environment: bench.environment,
+      bits,
+      rows,
+    },
     md,
-    output,
+    bench.output,
   );
   console.log(`\n${md}\n\nwrote ${files.json}${files.baseline ? ` and ${files.baseline.json}` : ''}`);
 }

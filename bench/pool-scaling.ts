@@ -8,8 +8,7 @@ import { availableParallelism } from 'node:os';
 import { createEngine, type Engine } from '../src/engine/engine.js';
 import { generateKeys, type KeyPair } from '../src/engine/keys.js';
 import { randomBelow } from '../src/engine/modular.js';
-import { busyWarning, describeEnvironment, environment } from './lib/environment.js';
-import { checkBaselineLoad, exitOnRefusal, outputOptions, writeResults } from './lib/results.js';
+import { exitOnRefusal, runHeader, startRun, writeResults } from './lib/results.js';
 
 interface Row {
   op: string;
@@ -93,18 +92,12 @@ async function main(): Promise<void> {
   const batch = arg('batch', 64);
   const maxWorkers = arg('max-workers', availableParallelism());
   const reps = arg('reps', 3);
-  const output = outputOptions(process.argv);
-  const env = environment();
-  const date = new Date();
-  checkBaselineLoad(output, env);
-  const warning = busyWarning(env);
-  if (warning) console.warn(warning);
+  const run = startRun(process.argv);
   const rows = await runPoolScaling(batch, maxWorkers, reps);
   const md = [
     `# Pool scaling, 2048-bit keys, batch ${batch}`,
     '',
-    `${date.toISOString()}: ${describeEnvironment(env)}.`,
-    ...(warning ? ['', warning] : []),
+    ...runHeader(run),
     '',
     '| operation | workers | ops/s | speedup vs 1 worker |',
     '|---|---|---|---|',
@@ -113,9 +106,17 @@ async function main(): Promise<void> {
     ),
   ].join('\n');
   const files = await writeResults(
-    { schema: 'fedjoin-bench/1', suite: 'pool-scaling', date, environment: env, batch, reps, rows },
+    {
+      schema: 'fedjoin-bench/1',
+      suite: 'pool-scaling',
+      date: run.date,
+      environment: run.environment,
+      batch,
+      reps,
+      rows,
+    },
     md,
-    output,
+    run.output,
   );
   console.log(`\nwrote ${files.json}${files.baseline ? ` and ${files.baseline.json}` : ''}`);
 }

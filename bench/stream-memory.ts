@@ -8,8 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createEngine } from '../src/engine/engine.js';
 import { generateKeys } from '../src/engine/keys.js';
-import { busyWarning, describeEnvironment, environment } from './lib/environment.js';
-import { checkBaselineLoad, exitOnRefusal, outputOptions, writeResults } from './lib/results.js';
+import { exitOnRefusal, runHeader, startRun, writeResults } from './lib/results.js';
 
 async function child(count: number): Promise<void> {
   const { publicKey } = await generateKeys(2048);
@@ -29,13 +28,8 @@ async function child(count: number): Promise<void> {
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const output = outputOptions(args);
   const counts = args.filter((a, i) => /^\d+$/.test(a) && args[i - 1] !== '--out').map(Number);
-  const env = environment();
-  const date = new Date();
-  checkBaselineLoad(output, env);
-  const warning = busyWarning(env);
-  if (warning) console.warn(warning);
+  const run = startRun(args);
   const self = fileURLToPath(import.meta.url);
   const results = (counts.length ? counts : [20_000, 200_000]).map((count) => {
     const out = execFileSync(process.execPath, [self, '--child', String(count)], { encoding: 'utf8' });
@@ -46,8 +40,7 @@ async function main(): Promise<void> {
   const md = [
     '# Streaming memory, DJN encryption, 2048-bit key, all cores',
     '',
-    `${date.toISOString()}: ${describeEnvironment(env)}.`,
-    ...(warning ? ['', warning] : []),
+    ...runHeader(run),
     '',
     '| values | seconds | peak RSS (MiB) |',
     '|---|---|---|',
@@ -57,9 +50,15 @@ async function main(): Promise<void> {
     ),
   ].join('\n');
   const files = await writeResults(
-    { schema: 'fedjoin-bench/1', suite: 'stream-memory', date, environment: env, results },
+    {
+      schema: 'fedjoin-bench/1',
+      suite: 'stream-memory',
+      date: run.date,
+      environment: run.environment,
+      results,
+    },
     md,
-    output,
+    run.output,
   );
   console.log(`wrote ${files.json}${files.baseline ? ` and ${files.baseline.json}` : ''}`);
 }

@@ -5,7 +5,7 @@
 // (other processes then take CPU time from the bench), unless --force.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { Environment } from './environment.js';
+import { busyWarning, describeEnvironment, type Environment, environment } from './environment.js';
 
 export const RESULTS_DIR = 'bench/results';
 export const BASELINES_DIR = 'bench/baselines';
@@ -67,6 +67,36 @@ export function checkBaselineLoad(options: OutputOptions, env: Environment): voi
     `refusing to write a baseline: the 1-minute load average is ${env.loadAverage} on ${env.cores} cores, ` +
       'so other processes compete for the CPU; run it on an idle machine, or pass --force',
   );
+}
+
+/** A bench script's run: its output flags, when it started and on what, and the busy warning if any. */
+export interface BenchRun {
+  output: OutputOptions;
+  date: Date;
+  environment: Environment;
+  warning?: string;
+}
+
+/**
+ * Starts a bench script's run from its arguments: reads the environment before the bench
+ * loads the machine, refuses a baseline on a busy one (BaselineRefusedError) and prints
+ * the busy warning on stderr.
+ */
+export function startRun(argv: readonly string[]): BenchRun {
+  const output = outputOptions(argv);
+  const env = environment();
+  checkBaselineLoad(output, env);
+  const warning = busyWarning(env);
+  if (warning) process.stderr.write(`${warning}\n`);
+  return { output, date: new Date(), environment: env, ...(warning ? { warning } : {}) };
+}
+
+/** The markdown lines under a result table's title: when, on what, and the warning. */
+export function runHeader(run: BenchRun): string[] {
+  return [
+    `${run.date.toISOString()}: ${describeEnvironment(run.environment)}.`,
+    ...(run.warning ? ['', run.warning] : []),
+  ];
 }
 
 /** '2026-11-25T164609Z': an ISO 8601 instant without ':' (not allowed in Windows names). */

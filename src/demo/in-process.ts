@@ -28,14 +28,7 @@ import {
   seconds,
   trainingTarget,
 } from './compare.js';
-import {
-  checkDemoOptions,
-  DEMO_DEFAULT_BITS,
-  DEMO_DEFAULT_ENCRYPTION,
-  DEMO_DEFAULT_NESTED_ROWS,
-  DEMO_DEFAULT_TRAINING_ROUNDS,
-  type DemoOptions,
-} from './options.js';
+import { checkDemoOptions, type DemoOptions, demoSettings } from './options.js';
 import { plaintextAggregates, plaintextJoin, plaintextRows, sameRows, TOLERANCE } from './plaintext.js';
 import { type Bar, Progress } from './progress.js';
 import {
@@ -247,13 +240,7 @@ class DemoRun {
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   checkDemoOptions(options);
   const started = performance.now();
-  const bits = options.bits ?? DEMO_DEFAULT_BITS;
-  const nestedRows = options.nestedRows ?? DEMO_DEFAULT_NESTED_ROWS;
-  const trainingRounds = options.trainingRounds ?? DEMO_DEFAULT_TRAINING_ROUNDS;
-  const encryption = options.encryption ?? DEMO_DEFAULT_ENCRYPTION;
-  const out = options.quiet
-    ? () => {}
-    : (options.print ?? ((line: string) => void process.stdout.write(`${line}\n`)));
+  const { bits, nestedRows, trainingRounds, encryption, out } = demoSettings(options);
   const progress = new Progress(options.progress ?? (!options.quiet && process.stderr.isTTY === true));
 
   const scenario = demoScenario({ overlap: options.overlap, nestedRows });

@@ -23,13 +23,7 @@ import {
 } from './compare.js';
 import { type LoopbackDeployment, prepareDeployment } from './deployment.js';
 import { type DemoResult, runDemo } from './in-process.js';
-import {
-  DEMO_DEFAULT_BITS,
-  DEMO_DEFAULT_ENCRYPTION,
-  DEMO_DEFAULT_NESTED_ROWS,
-  DEMO_DEFAULT_TRAINING_ROUNDS,
-  type DemoOptions,
-} from './options.js';
+import { type DemoOptions, demoSettings } from './options.js';
 import {
   DEMO_OWNERS,
   type DemoScenario,
@@ -124,19 +118,12 @@ class ProcessRun {
   private featureSetsSeen = 0;
 
   constructor(readonly options: DemoOptions) {
-    this.out = options.quiet
-      ? () => {}
-      : (options.print ?? ((line: string) => void process.stdout.write(`${line}\n`)));
-    this.bits = options.bits ?? DEMO_DEFAULT_BITS;
-    this.trainingRounds = options.trainingRounds ?? DEMO_DEFAULT_TRAINING_ROUNDS;
-    this.engine = {
-      encryption: options.encryption ?? DEMO_DEFAULT_ENCRYPTION,
-      ...(options.workers === undefined ? {} : { workers: options.workers }),
-    };
-    this.scenario = demoScenario({
-      overlap: options.overlap,
-      nestedRows: options.nestedRows ?? DEMO_DEFAULT_NESTED_ROWS,
-    });
+    const { bits, nestedRows, trainingRounds, encryption, out } = demoSettings(options);
+    this.out = out;
+    this.bits = bits;
+    this.trainingRounds = trainingRounds;
+    this.engine = { encryption, ...(options.workers === undefined ? {} : { workers: options.workers }) };
+    this.scenario = demoScenario({ overlap: options.overlap, nestedRows });
   }
 
   async timed<T>(name: string, fn: () => Promise<T>): Promise<T> {
