@@ -4,7 +4,17 @@ export { LIMB_BITS } from './limbs';
 export { CTX_HEADER_BYTES, ctxInit, ctxSizeBytes, traceHashLow, traceOps, traceReset } from './montgomery';
 export { fixedBaseInit, fixedBaseTableBytes } from './fixed-base';
 export * from './paillier';
-export { joinTileBatch } from './join';
+export {
+  JOIN_BLOCKS,
+  JOIN_TEETH,
+  joinPairsBatch,
+  joinTableBytes,
+  joinTablesBatch,
+  joinTileBatch,
+  joinWorkBytes,
+} from './join';
+// bench/kernel.ts's micro-benchmark loop (STYLE G6)
+export { benchCore } from './bench';
 
 /** First free byte after the module's static data: JS's arena starts here. */
 export function heapBase(): usize {

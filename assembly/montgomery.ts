@@ -1,13 +1,7 @@
-// Montgomery arithmetic over little-endian u32 limbs (DESIGN §5).
-// A context holds one odd modulus N of L words with N' = -N^-1 mod 2^32, R mod N and
-// R^2 mod N (R = 2^(32L)), plus a scratch area that kernels use for temporaries, so no
-// kernel allocates. Every routine here runs in time that depends only on L, never on
-// operand values: the final subtraction is a masked select, not a branch, and every loop
-// bound and branch in the kernels depends on L and the column index only.
-// Elements cross montMul/montSqr/fromMont/toMont as canonical L-word values; the radix-2^b
-// digit form below is theirs, and modpow.ts's exponentiations, which run mulCore/sqrCore
-// directly on digit vectors (values below 2N, no final subtraction) between one
-// conversion in and one out.
+// Montgomery arithmetic over little-endian u32 limbs (DESIGN §5): contexts, the digit-form
+// product and square cores that every exponentiation runs on, and montMul/montSqr/fromMont.
+// Invariant: time depends only on the word count L and the column index, never on operand
+// values (masked final subtraction, public loop bounds); kernels never allocate.
 
 import { addWords, copyWords, setWord, subWords, word, zeroWords } from './limbs';
 
@@ -19,85 +13,60 @@ const H_ONE: usize = 12; // pointer to R mod N (Montgomery form of 1)
 const H_R2: usize = 16; // pointer to R^2 mod N
 const H_TMP: usize = 20; // pointer to the product buffer (2L + 2 words)
 const H_SCRATCH: usize = 24; // pointer to the scratch elements (SCRATCH_ELEMS x L words)
-const H_DIGITS: usize = 28; // M = ceil(32L / 28): radix-2^28 digits of the internal form
-const H_NINV28: usize = 32; // -N^-1 mod 2^b (b = digit bits)
+const H_DIGITS: usize = 28; // M = digits of the internal form, see digitsFor
+const H_DNINV: usize = 32; // -N^-1 mod 2^b (b = digit bits)
 const H_SHIFT: usize = 36; // s | d << 8 with 2s + d = bM - 32L: operand pre-shifts, see montMul
-const H_DBITS: usize = 44; // b, the digit size: 29 or 28 bits, see digitBitsFor
 const H_INT: usize = 40; // pointer to the internal digit vectors (16-byte aligned)
+const H_DBITS: usize = 44; // b = DIGIT_BITS (read from the context, so a per-size choice stays possible)
 const H_K: usize = 48; // pointer to K = R'^2 / R mod N (L words), see ctxDigitFactor
+const H_ACC: usize = 52; // pointer to the column accumulators (2M + 8 u64, 16-byte aligned)
 export const CTX_HEADER_BYTES: usize = 64;
 // Scratch elements (L words each) for callers' temporaries: reduceToMont takes two.
 export const SCRATCH_ELEMS: usize = 2;
 // Digit vectors for modpow.ts's exponentiations: a table of up to 32 entries (window 5
-// constant time, window 6 sliding over odd powers) plus 6 accumulators and temporaries.
+// constant time, window 6 sliding over odd powers) plus the accumulator and temporaries.
 export const DIGIT_SCRATCH_VECTORS: i32 = 38;
 
-// ---- internal radix-2^28 form ----
-// montMul/montSqr convert their canonical u32 operands (O(L)) into radix-2^28 digits held
-// one per u32, run a product-scanning (Comba) Montgomery product whose column sums are
-// dot products done two lanes at a time with i64x2.extmul_{low,high}_i32x4_u, and convert
-// the result back. Digits < 2^28 make each product < 2^56, so a u64 lane can take 256 of
-// them before overflowing: no carry is propagated inside a column, one per column.
-// Each lane-pair sum below holds at most about M/2 + 4 products (squaring doubles its half),
-// so this is exact for M < 500 digits (about 14000 bits; the engine takes up to 8192).
-// Measured on the 2-core Zen 5 dev box, Node 20, min of 40 runs (us per call):
-//            CIOS u32 (before)   radix 2^28 SIMD Comba (this)
-//   2048 bits  sqr 3.8 mul 4.1      sqr 1.9 mul 2.1
-//   4096 bits  sqr 15.9 mul 18.6    sqr 5.6 mul 6.5    (2.8x)
-//   8192 bits  sqr 72.8 mul 63.4    sqr 19.4 mul 23.4
-// modPow via the engine, same run: 4096-bit modulus / 2048-bit exponent 2.3x plain BigInt
-// (gmp-wasm 1.5x); 2048/1024 3.8x (gmp-wasm 1.5x). Tried and not kept: unrolling the
-// column loop to 8 digits (no change), fusing the squaring's cross-product and reduction
-// loops (no change), masking the squaring's middle block instead of the scalar tail (no
-// change): the i64x2 extmul throughput (V8 emits two unpacks and a pmuludq for each) is
-// the limit, about 6.6 G products/s here against 7.8 in a bare dot-product loop.
-// Not tried yet: Karatsuba at the top level (at best ~8% on squaring, 12% on mul).
-// Second round (same box, loaded; microbench min of 25 runs at 2048 bits, us per call):
-// - radix 2^29 for M <= 100 (kept): 2048-bit moduli take 71 digits instead of 74;
-//   montSqr/montMul ~2.0/2.05 (the conversions dominate the gain), sqrCore 1.61, mulCore
-//   1.74 inside the digit-form exponentiations (modpow.ts).
-// - M minimal with an odd bM - 32L (kept): a goes in shifted by s + 1, b by s; montSqr
-//   then yields a^2 / 2R and doubles it once (masked).
-// - Not kept (all slower or within noise): storing the reduction digit's whole 16-byte
-//   block to avoid a failed store forwarding (sqrCore 1.61 -> 1.73-1.85); a masked vector
-//   block instead of the scalar tail (-> 1.71); a branch-free 3-term scalar tail
-//   (-> 1.72); unaligned loop starts at lo instead of lo & ~3 (noise); one fused loop per
-//   squaring column, 8 reduction + 4 masked cross terms per step, PAD 12 (-> 1.76).
-//   Split of sqrCore (2048 bits): the scalar tail is ~0.06 of its 1.61 us; a fit over
-//   1024..2560 bits gives ~5 ns per column on top of ~0.2 ns per product for mulCore.
-// Digit size b per context: 29 bits while the column sums stay exact, else 28.
-// A lane sum holds at most about M/2 + 4 products below 2^(2b); with b = 29 that is below
-// 2^64 for M <= 110 digits (we stop at 100: moduli up to about 2880 bits, so the 2048-bit
-// p^2 of the zero test and decrypt gets 72 digits instead of 74).
-const MAX_M29: i32 = 100;
-@inline function digitBitsFor(words: i32): u32 {
-  return (32 * words + 2 + 28) / 29 <= MAX_M29 ? 29 : 28;
-}
-// Zero words kept on both sides of every digit vector, so the 4-wide loops may start at a
-// multiple of 4 and run past the end: the extra lanes multiply a zero.
+// ---- internal radix-2^b digit form ----
+// Elements cross montMul/montSqr/fromMont/toMont as canonical L-word values; inside, they
+// are M digits of b bits, one per u32 word, in "digit vectors" with PAD zero words on both
+// sides. modpow.ts's exponentiations run mulCore/sqrCore directly on digit vectors (values
+// below 2N, no final subtraction) between one conversion in and one out.
+// The cores scan operands row by row (docs/decisions/kernel.md, "row cores"): for each pair
+// of multiplier digits (a_c, a_c+1) and their reduction digits (m_c, m_c+1), one SIMD pass
+// adds a_c B + m_c N + (a_c+1 B + m_c+1 N) 2^b into 64-bit column accumulators, with
+// i64x2.extmul_{low,high}_i32x4_u. Column-wise dot products (the previous cores) paid ~50
+// cycles per column for horizontal sums and a store-forwarding stall on each reduction digit.
+// Digit size: 29 bits at every size. The carry passes (carryEvery) keep the columns exact
+// whatever M is, so the digit size no longer depends on the modulus; 29 beat 28 at 2048 and
+// 4096 bits (modPow 3.81x / 3.52x plain BigInt against 3.47x / 3.32x), and 30 would need a
+// carry pass every 2 or 3 row pairs.
+const DIGIT_BITS: u32 = 29;
+// Zero words kept on both sides of every digit vector, so the 4-wide loops may run past the
+// end and read digit -1: the extra lanes multiply a zero.
 const PAD: i32 = 4;
-// Vectors in the internal area, each `stride` words: A (forward), B (reversed: column c's
-// sum a_i b_(c-i) becomes a dot product of two contiguous runs), Q (the reduction digits m_i,
-// forward), NR (N reversed), RES (result digits).
+// Vectors in the internal area, each `stride` words, all forward (digit 0 first): A and B (the
+// operands of montMul/montSqr), NF (N), RES (the result), W (the squaring's doubled operand).
 const V_A: i32 = 0;
 const V_B: i32 = 1;
-const V_Q: i32 = 2;
-const V_NR: i32 = 3;
-const V_RES: i32 = 4;
-const V_RREV: i32 = 5; // RES reversed (written alongside RES; read by the digit-form paths)
-const VECTORS: i32 = 6;
+const V_NF: i32 = 2;
+const V_RES: i32 = 3;
+const V_W: i32 = 4;
+const VECTORS: i32 = 5;
 
-// M = ceil((32L + 2) / 28): R' = 2^(28M) >= 4 * 2^(32L) > 4N, so a product of two values
-// below 2N reduces to a value below 2N again, and the digit-form exponentiation
-// (modPowConstTime) chains products without a final subtraction.
+// M = ceil((32L + 2) / b): R' = 2^(bM) >= 4 * 2^(32L) > 4N, so a product of two values
+// below 2N reduces to a value below 2N again, and the digit-form exponentiations chain
+// products without a final subtraction.
 @inline function digitsFor(words: i32): i32 {
-  const b = <i32>digitBitsFor(words);
-  return (32 * words + 2 + b - 1) / b;
+  return (32 * words + 2 + <i32>DIGIT_BITS - 1) / <i32>DIGIT_BITS;
 }
 @inline function vecStride(M: i32): i32 {
   return (M + 2 * PAD + 3) & ~3;
 }
-/** Address of digit 0 of internal vector `v`. */
+/** u64 column accumulators of the cores: 2M + 8 (the row passes run up to 4 columns past 2M). */
+@inline function accWords(M: i32): i32 {
+  return 2 * (2 * M + 8);
+}
 @inline export function ctxDigitBits(ctx: usize): u32 {
   return load<u32>(ctx + H_DBITS);
 }
@@ -110,6 +79,7 @@ const VECTORS: i32 = 6;
 }
 /** Pads (in words) before digit 0 of a digit vector. */
 export const DIGIT_PAD: i32 = PAD;
+/** Address of digit 0 of internal vector `v`. */
 @inline function vec(ctx: usize, v: i32): usize {
   const M = load<i32>(ctx + H_DIGITS);
   return load<usize>(ctx + H_INT) + ((<usize>(v * vecStride(M) + PAD)) << 2);
@@ -146,8 +116,10 @@ export const DIGIT_PAD: i32 = PAD;
 
 export function ctxSizeBytes(words: i32): usize {
   const L = <usize>words;
-  // + the internal digit vectors, the exponentiation scratch, and up to 3 words to align them
-  const internal = <usize>((VECTORS + DIGIT_SCRATCH_VECTORS) * vecStride(digitsFor(words)) + 3);
+  const M = digitsFor(words);
+  // + the internal digit vectors, the exponentiation scratch, the accumulators, and up to 3
+  // words to align them
+  const internal = <usize>((VECTORS + DIGIT_SCRATCH_VECTORS) * vecStride(M) + accWords(M) + 3);
   return CTX_HEADER_BYTES + ((4 * L + (2 * L + 2) + SCRATCH_ELEMS * L + internal) << 2);
 }
 
@@ -223,18 +195,20 @@ export function ctxInit(ctx: usize, n: usize, words: i32): void {
   copyWords(r2Ptr, onePtr, words);
   for (let k = 0; k < 32 * words; k++) doubleMod(r2Ptr, nPtr, tmpPtr, words);
 
-  // internal radix-2^28 form: digit count, pre-shift, -N^-1 mod 2^28, N reversed
+  // internal digit form: digit count, pre-shift, -N^-1 mod 2^b, N's digits
   const M = digitsFor(words);
-  const b = digitBitsFor(words);
+  const b = DIGIT_BITS;
   store<i32>(ctx + H_DIGITS, M);
   store<u32>(ctx + H_DBITS, b);
   const extra = b * <u32>M - 32 * <u32>words;
   store<u32>(ctx + H_SHIFT, (extra >> 1) | ((extra & 1) << 8));
-  store<u32>(ctx + H_NINV28, (0 - inv) & ((<u32>1 << b) - 1));
+  store<u32>(ctx + H_DNINV, (0 - inv) & ((<u32>1 << b) - 1));
   const intPtr = (scratchPtr + ((SCRATCH_ELEMS * L) << 2) + 15) & ~(<usize>15);
   store<usize>(ctx + H_INT, intPtr);
+  // the accumulators follow the digit vectors and the exponentiation scratch (both 16-byte multiples)
+  store<usize>(ctx + H_ACC, intPtr + (<usize>((VECTORS + DIGIT_SCRATCH_VECTORS) * vecStride(M)) << 2));
   zeroWords(intPtr, VECTORS * vecStride(M)); // the pads must read as zero forever
-  toDigits(vec(ctx, V_NR) + (<usize>(M - 1) << 2), -4, nPtr, words, M, 0, b);
+  toDigits(vec(ctx, V_NF), nPtr, words, M, 0, b);
   // K = R * 2^(2 (bM - 32L)) mod N = R'^2 / R: once per context, not per exponentiation
   copyWords(kPtr, onePtr, words);
   for (let k: u32 = 0; k < 2 * extra; k++) doubleMod(kPtr, nPtr, tmpPtr, words);
@@ -252,10 +226,10 @@ export function doubleMod(v: usize, n: usize, tmp: usize, L: i32): void {
 }
 
 /**
- * Writes the M radix-2^28 digits of (x << shift) for the L-word x, digit k at dst + k * step
- * bytes (step 4: forward, -4 from the last slot: reversed). Loop counts depend on L only.
+ * Writes the M radix-2^b digits of (x << shift) for the L-word x at dst, digit 0 first.
+ * Loop counts depend on L and M only.
  */
-export function toDigits(dst: usize, step: isize, x: usize, L: i32, M: i32, shift: u32, bits: u32): void {
+export function toDigits(dst: usize, x: usize, L: i32, M: i32, shift: u32, bits: u32): void {
   const mask = (<u32>1 << bits) - 1;
   let acc: u64 = 0;
   let have: u32 = shift; // valid bits in acc; the low `shift` are the zeros shifted in
@@ -271,13 +245,13 @@ export function toDigits(dst: usize, step: isize, x: usize, L: i32, M: i32, shif
     store<u32>(p, <u32>acc & mask);
     acc >>= bits;
     have -= bits;
-    p += step;
+    p += 4;
   }
 }
 
 /**
- * Packs the M digits at r (the last may hold 29 bits) into L words at dst and returns the
- * bits above word L - 1 (0 or 1 for a Montgomery result < 2N).
+ * Packs the M digits at r into L words at dst and returns the bits above word L - 1 (0 or 1
+ * for a Montgomery result < 2N).
  */
 function fromDigits(dst: usize, r: usize, L: i32, M: i32, bits: u32): u32 {
   let acc: u64 = 0;
@@ -297,157 +271,221 @@ function fromDigits(dst: usize, r: usize, L: i32, M: i32, bits: u32): u32 {
   return <u32>acc;
 }
 
-/**
- * Column c of a Montgomery product ends here: folds the lane sums (each < 2^63.3, so they
- * are split at bit 28 before adding) and the extra scalar terms into the running carry.
- * For c < M it picks the reduction digit m_c (stored at q) that clears the column; for
- * c >= M it stores the result digit at res. Returns the next carry.
- */
-@inline function endColumn(
-  v1: v128,
-  v2: v128,
-  extra: u64,
-  carry: u64,
-  reduce: bool,
-  ninv: u32,
-  n0: u64,
-  dst: usize,
-  dst2: usize,
-  bits: u32,
-): u64 {
-  const DIGIT_MASK = (<u32>1 << bits) - 1;
-  const DIGIT_BITS = bits;
-  const mask = i64x2.splat(<i64>DIGIT_MASK);
-  const vl = i64x2.add(v128.and(v1, mask), v128.and(v2, mask));
-  const vh = i64x2.add(i64x2.shr_u(v1, DIGIT_BITS), i64x2.shr_u(v2, DIGIT_BITS));
-  let s = carry + <u64>i64x2.extract_lane(vl, 0) + <u64>i64x2.extract_lane(vl, 1) + (extra & DIGIT_MASK);
-  const h = <u64>i64x2.extract_lane(vh, 0) + <u64>i64x2.extract_lane(vh, 1) + (extra >> DIGIT_BITS);
-  if (reduce) {
-    const m = (<u32>s * ninv) & DIGIT_MASK;
-    store<u32>(dst, m);
-    s += <u64>m * n0;
-  } else {
-    store<u32>(dst, <u32>s & DIGIT_MASK);
-    store<u32>(dst2, <u32>s & DIGIT_MASK);
-  }
-  return h + (s >> DIGIT_BITS);
+// ---- the row cores ----
+// T holds 2M + 8 u64 column sums (16-byte aligned); column k stands for weight 2^(bk).
+// A row pair (c, c+1) adds up to 4 products below 2^2b to each column it spans (mulCore;
+// sqrCore's cross terms use 2a_j < 2^(b+1), so 6 units of 2^2b), so a column can take
+// carryEvery pairs after a carry pass before it could pass 2^64; the carry pass leaves every
+// column below 2^b + 2^(64-b), and the running carry adds at most 2^(64-b) more.
+
+/** Row pairs between carry passes: floor((2^64 - 2^(66-b)) / (units (2^b - 1)^2)). */
+@inline function carryEvery(bits: u32, units: u64): i32 {
+  const d = (<u64>1 << bits) - 1;
+  return <i32>((0xffffffffffffffff - (<u64>1 << (66 - bits))) / (units * d * d));
 }
 
 /**
- * The Montgomery product of the digit vectors A and B (B reversed) into RES:
- * sum(a_i b_j 2^(28(i+j))) * 2^(-28M) mod N, as a value < 2N (M digits, the last up to 29
- * bits). Product scanning with the reduction interleaved, column by column.
+ * The carry pass: column k keeps its low b bits plus the bits above b of column k - 1, for
+ * the columns [lo, hi). Runs from the top down so that every column's old value is read
+ * before it changes; column lo - 1 must hold zero (the cores clear each finished pair).
  */
-export function mulCore(ctx: usize, A: usize, B: usize, RES: usize, RREV: usize): void {
-  const M = load<i32>(ctx + H_DIGITS);
-  const Q = vec(ctx, V_Q);
-  const NR = vec(ctx, V_NR);
-  const ninv = load<u32>(ctx + H_NINV28);
-  const bits = load<u32>(ctx + H_DBITS);
-  const n0 = <u64>load<u32>(NR + (<usize>(M - 1) << 2));
-  // Q must read as zero beyond the digits chosen so far
-  zeroWords(Q, M);
-  let carry: u64 = 0;
-  for (let c = 0; c < 2 * M - 1; c++) {
-    const lo = c < M ? 0 : c - M + 1;
-    const hi = c < M ? c : M - 1;
-    const i0 = lo & ~3;
-    // b_(c-i) sits at B[M-1-c+i]: the same offset for every i of the column
-    const off = (<isize>(M - 1 - c)) << 2;
-    let pa = A + (<usize>i0 << 2);
-    let pb = <usize>(<isize>pa - <isize>A + <isize>B + off);
-    let pq = Q + (<usize>i0 << 2);
-    let pn = <usize>(<isize>pq - <isize>Q + <isize>NR + off);
-    const end = A + (<usize>(hi + 1) << 2);
-    let m0 = i64x2.splat(0);
-    let m1 = i64x2.splat(0);
-    let r0 = i64x2.splat(0);
-    let r1 = i64x2.splat(0);
-    do {
-      const x = v128.load(pa);
-      const y = v128.load(pb);
-      const q = v128.load(pq);
-      const n = v128.load(pn);
-      m0 = i64x2.add(m0, i64x2.extmul_low_i32x4_u(x, y));
-      m1 = i64x2.add(m1, i64x2.extmul_high_i32x4_u(x, y));
-      r0 = i64x2.add(r0, i64x2.extmul_low_i32x4_u(q, n));
-      r1 = i64x2.add(r1, i64x2.extmul_high_i32x4_u(q, n));
-      pa += 16;
-      pb += 16;
-      pq += 16;
-      pn += 16;
-    } while (pa < end);
-    const reduce = c < M;
-    const dst = reduce ? Q + (<usize>c << 2) : RES + (<usize>(c - M) << 2);
-    const dst2 = RREV + (<usize>(2 * M - 1 - c) << 2);
-    carry = endColumn(i64x2.add(m0, m1), i64x2.add(r0, r1), 0, carry, reduce, ninv, n0, dst, dst2, bits);
+@inline function carryPass(T: usize, lo: i32, hi: i32, bits: u32): void {
+  const maskv = i64x2.splat(<i64>((<u64>1 << bits) - 1));
+  for (let k = (hi - 2) & ~1; k >= lo; k -= 2) {
+    const p = T + (<usize>k << 3);
+    const cur = v128.load(p);
+    const prev = v128.load(p - 8);
+    v128.store(p, i64x2.add(v128.and(cur, maskv), i64x2.shr_u(prev, bits)));
   }
-  store<u32>(RES + (<usize>(M - 1) << 2), <u32>carry);
-  store<u32>(RREV, <u32>carry);
 }
 
 /**
- * As mulCore for B = A reversed (a square): each cross product a_i a_(c-i), i < c - i, once,
- * doubled, plus the diagonal a_(c/2)^2.
+ * RES = the M digits of the columns [M, 2M) plus the running carry: the result of a core.
+ * With an odd M the last row pair's second row was a dummy (a_M = m_M = 0) and its scalar
+ * sum s1 is column M itself (the pair cleared T[M]).
  */
-export function sqrCore(ctx: usize, A: usize, B: usize, RES: usize, RREV: usize): void {
-  const M = load<i32>(ctx + H_DIGITS);
-  const Q = vec(ctx, V_Q);
-  const NR = vec(ctx, V_NR);
-  const ninv = load<u32>(ctx + H_NINV28);
-  const bits = load<u32>(ctx + H_DBITS);
-  const n0 = <u64>load<u32>(NR + (<usize>(M - 1) << 2));
-  zeroWords(Q, M);
-  let carry: u64 = 0;
-  for (let c = 0; c < 2 * M - 1; c++) {
-    const lo = c < M ? 0 : c - M + 1;
-    const hi = c < M ? c : M - 1;
-    const hs = (c - 1) >> 1; // last i with i < c - i
-    const i0 = lo & ~3;
-    const off = (<isize>(M - 1 - c)) << 2;
-    // cross products: whole blocks of 4 below the middle, then up to 3 scalar terms
-    let m0 = i64x2.splat(0);
-    let m1 = i64x2.splat(0);
-    let i = i0;
-    let pa = A + (<usize>i << 2);
-    let pb = <usize>(<isize>pa - <isize>A + <isize>B + off);
-    for (; i + 3 <= hs; i += 4) {
-      const x = v128.load(pa);
-      const y = v128.load(pb);
-      m0 = i64x2.add(m0, i64x2.extmul_low_i32x4_u(x, y));
-      m1 = i64x2.add(m1, i64x2.extmul_high_i32x4_u(x, y));
-      pa += 16;
-      pb += 16;
-    }
-    let tail: u64 = 0;
-    for (; i <= hs; i++) tail += <u64>load<u32>(A + (<usize>i << 2)) * <u64>load<u32>(A + (<usize>(c - i) << 2));
-    let extra = tail << 1;
-    if ((c & 1) == 0) {
-      const d = <u64>load<u32>(A + (<usize>(c >> 1) << 2));
-      extra += d * d;
-    }
-    // reduction terms m_i n_(c-i) over the whole column
-    let r0 = i64x2.splat(0);
-    let r1 = i64x2.splat(0);
-    let pq = Q + (<usize>i0 << 2);
-    let pn = <usize>(<isize>pq - <isize>Q + <isize>NR + off);
-    const end = Q + (<usize>(hi + 1) << 2);
-    do {
-      const q = v128.load(pq);
-      const n = v128.load(pn);
-      r0 = i64x2.add(r0, i64x2.extmul_low_i32x4_u(q, n));
-      r1 = i64x2.add(r1, i64x2.extmul_high_i32x4_u(q, n));
-      pq += 16;
-      pn += 16;
-    } while (pq < end);
-    const reduce = c < M;
-    const dst = reduce ? Q + (<usize>c << 2) : RES + (<usize>(c - M) << 2);
-    const dst2 = RREV + (<usize>(2 * M - 1 - c) << 2);
-    const v1 = i64x2.shl(i64x2.add(m0, m1), 1);
-    carry = endColumn(v1, i64x2.add(r0, r1), extra, carry, reduce, ninv, n0, dst, dst2, bits);
+@inline function carryOut(T: usize, RES: usize, M: i32, carry: u64, s1: u64, bits: u32): void {
+  const mask = (<u32>1 << bits) - 1;
+  let k = M;
+  let r = RES;
+  if ((M & 1) != 0) {
+    store<u32>(r, <u32>s1 & mask);
+    r += 4;
+    k++;
   }
-  store<u32>(RES + (<usize>(M - 1) << 2), <u32>carry);
-  store<u32>(RREV, <u32>carry);
+  for (; k < 2 * M; k++) {
+    const s = load<u64>(T + (<usize>k << 3)) + carry;
+    store<u32>(r, <u32>s & mask);
+    carry = s >> bits;
+    r += 4;
+  }
+}
+
+/**
+ * RES = A B / R' mod N as a value below 2N (M digits), for digit vectors A, B below 2N.
+ * RES may alias A or B: it is written only once T holds the whole product.
+ * Per row pair: the reduction digits m_c, m_c+1 come from two scalar column sums (public
+ * addresses, arithmetic only), then one SIMD pass over B and N adds both rows to T.
+ */
+export function mulCore(ctx: usize, A: usize, B: usize, RES: usize): void {
+  const M = load<i32>(ctx + H_DIGITS);
+  const bits = load<u32>(ctx + H_DBITS);
+  const mask = (<u32>1 << bits) - 1;
+  const ninv = load<u32>(ctx + H_DNINV);
+  const NF = vec(ctx, V_NF);
+  const T = load<usize>(ctx + H_ACC);
+  const every = carryEvery(bits, 4);
+  memory.fill(T, 0, <usize>(2 * M + 8) << 3);
+  const b0 = <u64>load<u32>(B);
+  const b1 = <u64>load<u32>(B + 4);
+  const n0 = <u64>load<u32>(NF);
+  const n1 = <u64>load<u32>(NF + 4);
+  const end = B + (<usize>(M + 1) << 2); // the shifted row reaches digit M - 1 at j = M
+  let carry: u64 = 0;
+  let s1: u64 = 0;
+  let since = 0;
+  for (let c = 0; c < M; c += 2) {
+    const a0 = <u64>load<u32>(A + (<usize>c << 2));
+    const a1 = <u64>load<u32>(A + (<usize>(c + 1) << 2)); // a pad zero when c + 1 = M
+    const tc = T + (<usize>c << 3);
+    let s0 = load<u64>(tc) + carry + a0 * b0;
+    const m0 = <u64>(<u32>s0 * ninv & mask);
+    s0 += m0 * n0;
+    s1 = load<u64>(tc + 8) + (s0 >> bits) + a0 * b1 + m0 * n1 + a1 * b0;
+    // the branch depends on c and M only
+    const m1 = c + 1 < M ? <u64>(<u32>s1 * ninv & mask) : 0;
+    s1 += m1 * n0;
+    carry = s1 >> bits;
+    const va0 = i32x4.splat(<i32>a0);
+    const vm0 = i32x4.splat(<i32>m0);
+    const va1 = i32x4.splat(<i32>a1);
+    const vm1 = i32x4.splat(<i32>m1);
+    let pb = B;
+    let pn = NF;
+    let pt = tc;
+    do {
+      // columns c+j .. c+j+3: row c takes B[j..j+3], row c+1 the same run shifted by one digit
+      const x = v128.load(pb);
+      const xs = v128.load(pb - 4);
+      const y = v128.load(pn);
+      const ys = v128.load(pn - 4);
+      const lo = i64x2.add(
+        i64x2.add(i64x2.extmul_low_i32x4_u(va0, x), i64x2.extmul_low_i32x4_u(vm0, y)),
+        i64x2.add(i64x2.extmul_low_i32x4_u(va1, xs), i64x2.extmul_low_i32x4_u(vm1, ys)),
+      );
+      const hi = i64x2.add(
+        i64x2.add(i64x2.extmul_high_i32x4_u(va0, x), i64x2.extmul_high_i32x4_u(vm0, y)),
+        i64x2.add(i64x2.extmul_high_i32x4_u(va1, xs), i64x2.extmul_high_i32x4_u(vm1, ys)),
+      );
+      v128.store(pt, i64x2.add(v128.load(pt), lo));
+      v128.store(pt + 16, i64x2.add(v128.load(pt + 16), hi));
+      pb += 16;
+      pn += 16;
+      pt += 32;
+    } while (pb < end);
+    // columns c and c+1 are now 0 mod 2^b and their carry is in `carry`
+    v128.store(tc, i64x2.splat(0));
+    if (++since == every) {
+      carryPass(T, c + 2, c + M + 4, bits);
+      since = 0;
+    }
+  }
+  carryOut(T, RES, M, carry, s1, bits);
+}
+
+/**
+ * RES = A^2 / R' mod N as a value below 2N, each cross product a_i a_j (i < j) once: row c
+ * multiplies a_c by W, where W holds 2a_j above c, a_c at c (the diagonal) and 0 below, so
+ * the rows shrink and a square costs 3/4 of mulCore's products. RES may alias A.
+ */
+export function sqrCore(ctx: usize, A: usize, RES: usize): void {
+  const M = load<i32>(ctx + H_DIGITS);
+  const bits = load<u32>(ctx + H_DBITS);
+  const mask = (<u32>1 << bits) - 1;
+  const ninv = load<u32>(ctx + H_DNINV);
+  const NF = vec(ctx, V_NF);
+  const W = vec(ctx, V_W);
+  const T = load<usize>(ctx + H_ACC);
+  const every = carryEvery(bits, 6);
+  memory.fill(T, 0, <usize>(2 * M + 8) << 3);
+  // W = 2A over whole 4-word blocks (the pads of A read as zero, W's stay zero)
+  for (let j = 0; j <= M; j += 4) v128.store(W + (<usize>j << 2), i32x4.shl(v128.load(A + (<usize>j << 2)), 1));
+  const n0 = <u64>load<u32>(NF);
+  const n1 = <u64>load<u32>(NF + 4);
+  const end = NF + (<usize>(M + 1) << 2);
+  let carry: u64 = 0;
+  let s1: u64 = 0;
+  let since = 0;
+  for (let c = 0; c < M; c += 2) {
+    const a0 = <u64>load<u32>(A + (<usize>c << 2));
+    const a1 = <u64>load<u32>(A + (<usize>(c + 1) << 2));
+    const tc = T + (<usize>c << 3);
+    // W: the diagonal a_c at c; the previous pair's two entries cleared
+    store<u32>(W + (<usize>c << 2), <u32>a0);
+    if (c >= 2) store<u64>(W + (<usize>(c - 2) << 2), 0);
+    // columns c, c+1 get cross terms of this pair only when c = 0 (a_0^2 and 2 a_0 a_1)
+    let s0 = load<u64>(tc) + carry;
+    let x1: u64 = 0;
+    if (c == 0) {
+      s0 += a0 * a0;
+      x1 = (a0 * a1) << 1;
+    }
+    const m0 = <u64>(<u32>s0 * ninv & mask);
+    s0 += m0 * n0;
+    s1 = load<u64>(tc + 8) + (s0 >> bits) + m0 * n1 + x1;
+    const m1 = c + 1 < M ? <u64>(<u32>s1 * ninv & mask) : 0;
+    s1 += m1 * n0;
+    carry = s1 >> bits;
+    const va0 = i32x4.splat(<i32>a0);
+    const vm0 = i32x4.splat(<i32>m0);
+    const va1 = i32x4.splat(<i32>a1);
+    const vm1 = i32x4.splat(<i32>m1);
+    let pn = NF;
+    let pt = tc;
+    // below the 4-block holding the diagonal W is zero: reduction rows only
+    const mid = NF + (<usize>(c & ~3) << 2);
+    while (pn < mid) {
+      const y = v128.load(pn);
+      const ys = v128.load(pn - 4);
+      const lo = i64x2.add(i64x2.extmul_low_i32x4_u(vm0, y), i64x2.extmul_low_i32x4_u(vm1, ys));
+      const hi = i64x2.add(i64x2.extmul_high_i32x4_u(vm0, y), i64x2.extmul_high_i32x4_u(vm1, ys));
+      v128.store(pt, i64x2.add(v128.load(pt), lo));
+      v128.store(pt + 16, i64x2.add(v128.load(pt + 16), hi));
+      pn += 16;
+      pt += 32;
+    }
+    let pw = W + (<usize>(c & ~3) << 2);
+    do {
+      const x = v128.load(pw);
+      const xs = v128.load(pw - 4);
+      const y = v128.load(pn);
+      const ys = v128.load(pn - 4);
+      const lo = i64x2.add(
+        i64x2.add(i64x2.extmul_low_i32x4_u(va0, x), i64x2.extmul_low_i32x4_u(vm0, y)),
+        i64x2.add(i64x2.extmul_low_i32x4_u(va1, xs), i64x2.extmul_low_i32x4_u(vm1, ys)),
+      );
+      const hi = i64x2.add(
+        i64x2.add(i64x2.extmul_high_i32x4_u(va0, x), i64x2.extmul_high_i32x4_u(vm0, y)),
+        i64x2.add(i64x2.extmul_high_i32x4_u(va1, xs), i64x2.extmul_high_i32x4_u(vm1, ys)),
+      );
+      v128.store(pt, i64x2.add(v128.load(pt), lo));
+      v128.store(pt + 16, i64x2.add(v128.load(pt + 16), hi));
+      pw += 16;
+      pn += 16;
+      pt += 32;
+    } while (pn < end);
+    // row c+1 read W[c] = a_c (adding a_c a_c+1 once too often at column 2c+1) and
+    // W[c+1] = 2a_c+1 (a_c+1^2 once too often at column 2c+2)
+    const p1 = T + (<usize>(2 * c + 1) << 3);
+    store<u64>(p1, load<u64>(p1) - a0 * a1);
+    store<u64>(p1 + 8, load<u64>(p1 + 8) - a1 * a1);
+    v128.store(tc, i64x2.splat(0));
+    if (++since == every) {
+      carryPass(T, c + 2, c + M + 4, bits);
+      since = 0;
+    }
+  }
+  carryOut(T, RES, M, carry, s1, bits);
 }
 
 /** out = RES as L words, fully reduced (masked final subtraction). */
@@ -474,26 +512,22 @@ export function montMul(ctx: usize, out: usize, a: usize, b: usize): void {
   const M = load<i32>(ctx + H_DIGITS);
   const sh = load<u32>(ctx + H_SHIFT);
   const s = sh & 0xff;
+  const bits = load<u32>(ctx + H_DBITS);
   trace(1, out, a, b);
-  toDigits(vec(ctx, V_A), 4, a, L, M, s + (sh >> 8), load<u32>(ctx + H_DBITS));
-  toDigits(vec(ctx, V_B) + (<usize>(M - 1) << 2), -4, b, L, M, s, load<u32>(ctx + H_DBITS));
-  mulCore(ctx, vec(ctx, V_A), vec(ctx, V_B), vec(ctx, V_RES), vec(ctx, V_RREV));
+  toDigits(vec(ctx, V_A), a, L, M, s + (sh >> 8), bits);
+  toDigits(vec(ctx, V_B), b, L, M, s, bits);
+  mulCore(ctx, vec(ctx, V_A), vec(ctx, V_B), vec(ctx, V_RES));
   finish(ctx, out);
 }
 
-/**
- * out = a^2 * R^-1 mod N with each cross product computed once (about 25% fewer
- * multiplies than montMul). out may alias a.
- */
+/** out = a^2 * R^-1 mod N with each cross product computed once. out may alias a. */
 export function montSqr(ctx: usize, out: usize, a: usize): void {
   const L = ctxWords(ctx);
   const M = load<i32>(ctx + H_DIGITS);
   const sh = load<u32>(ctx + H_SHIFT);
-  const s = sh & 0xff;
   trace(2, out, a, a);
-  toDigits(vec(ctx, V_A), 4, a, L, M, s, load<u32>(ctx + H_DBITS));
-  toDigits(vec(ctx, V_B) + (<usize>(M - 1) << 2), -4, a, L, M, s, load<u32>(ctx + H_DBITS));
-  sqrCore(ctx, vec(ctx, V_A), vec(ctx, V_B), vec(ctx, V_RES), vec(ctx, V_RREV));
+  toDigits(vec(ctx, V_A), a, L, M, sh & 0xff, load<u32>(ctx + H_DBITS));
+  sqrCore(ctx, vec(ctx, V_A), vec(ctx, V_RES));
   finish(ctx, out);
   // with an odd bM - 32L both operands carry only s bits of the 2s + 1: that was a^2 / 2R.
   // The branch depends on the modulus only (public); the doubling is masked.
@@ -511,13 +545,13 @@ export function fromMont(ctx: usize, out: usize, a: usize): void {
   const M = load<i32>(ctx + H_DIGITS);
   const sh = load<u32>(ctx + H_SHIFT);
   const s = sh & 0xff;
-  toDigits(vec(ctx, V_A), 4, a, L, M, s + (sh >> 8), load<u32>(ctx + H_DBITS));
-  // 1 shifted by s, reversed: one digit is non-zero (digit 0, or 1 when s >= b)
+  const bits = load<u32>(ctx + H_DBITS);
+  toDigits(vec(ctx, V_A), a, L, M, s + (sh >> 8), bits);
+  // 1 shifted by s: one digit is non-zero (digit 0, or 1 when s >= b)
   const B = vec(ctx, V_B);
   zeroWords(B, M);
-  const bits = load<u32>(ctx + H_DBITS);
-  store<u32>(B + (<usize>(M - 1 - <i32>(s / bits)) << 2), <u32>1 << (s % bits));
-  mulCore(ctx, vec(ctx, V_A), vec(ctx, V_B), vec(ctx, V_RES), vec(ctx, V_RREV));
+  store<u32>(B + (<usize>(s / bits) << 2), <u32>1 << (s % bits));
+  mulCore(ctx, vec(ctx, V_A), B, vec(ctx, V_RES));
   finish(ctx, out);
 }
 

@@ -1,13 +1,13 @@
 // Join throughput (issue 4): the nested-loop join's pairs per second (A's indicators plus
 // B's zero tests) and the hashed join's rows per second (A's masking plus B's tags), at
 // 2048 bits on all cores, through the real roles on the in-process transport. Encryption
-// is excluded from the timed part. Writes bench/results/join-<date>-<host>.{json,md}.
-// Run: npm run bench:join [-- --nested 100 --hashed 10000]
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, hostname } from 'node:os';
+// is excluded from the timed part. Writes bench/results/join-<date>-<host>.{json,md}
+// (with --baseline also bench/baselines/join.{json,md}, lib/results.ts).
+// Run: npm run bench:join [-- --nested 100 --hashed 10000] [--out DIR] [--baseline [--force]]
 import { Table } from '../src/data/table.js';
 import { createEngine } from '../src/engine/engine.js';
 import { createFederation } from '../src/roles/federation.js';
+import { exitOnRefusal, runHeader, startRun, writeResults } from './lib/results.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -41,6 +41,7 @@ async function main(): Promise<void> {
   const bits = arg('bits', 2048);
   const nested = arg('nested', 24);
   const hashed = arg('hashed', 2000);
+  const bench = startRun(process.argv);
   const engine = await createEngine({ encryption: 'djn' });
   const fed = await createFederation({ engine, bits, policy: { minGroupSize: 1 } });
   const rows: Row[] = [];
@@ -75,10 +76,10 @@ async function main(): Promise<void> {
   if (hashed > 0) await run('hashed', hashed);
   await engine.close();
 
-  const meta = { node: process.version, cpu: cpus()[0]?.model, cores: availableParallelism(), bits };
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const md = [
-    `# Join throughput, ${bits}-bit keys, ${meta.cores} cores (${meta.cpu}, Node ${meta.node}), encryption excluded`,
+    `# Join throughput, ${bits}-bit keys, encryption excluded`,
+    '',
+    ...runHeader(bench),
     '',
     '| mode | tables | work | rows joined | seconds | throughput |',
     '|---|---|---|---|---|---|',
@@ -87,10 +88,19 @@ async function main(): Promise<void> {
         `| ${r.mode} | ${r.leftRows} x ${r.rightRows} | ${r.pairsOrRows} ${r.mode === 'nested' ? 'pairs' : 'rows'} | ${r.rowsJoined} | ${r.seconds.toFixed(1)} | ${r.perSecond.toFixed(1)} ${r.unit} |`,
     ),
   ].join('\n');
-  mkdirSync('bench/results', { recursive: true });
-  writeFileSync(`bench/results/join-${stamp}-${hostname()}.json`, JSON.stringify({ meta, rows }, null, 2));
-  writeFileSync('bench/results/join-latest.md', `${md}\n`);
-  console.log(`\n${md}`);
+  const files = await writeResults(
+    {
+      schema: 'fedjoin-bench/1',
+      suite: 'join',
+      date: bench.date,
+      environment: bench.environment,
+      bits,
+      rows,
+    },
+    md,
+    bench.output,
+  );
+  console.log(`\n${md}\n\nwrote ${files.json}${files.baseline ? ` and ${files.baseline.json}` : ''}`);
 }
 
-await main();
+await main().catch(exitOnRefusal);

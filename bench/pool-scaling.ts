@@ -1,13 +1,14 @@
 // Pool scaling (issue 3): throughput of encrypt, decrypt, zero test and modPow at 2048
 // bits against the number of workers (1 .. available cores) on the same batch, in one
 // run, as speedups over one worker; plus the cost of a one-value batch through the pool
-// against the in-thread engine. Writes bench/results/pool-scaling-<date>-<host>.{json,md}.
-// Run: npm run bench:pool [-- --batch 64 --max-workers N]
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, hostname } from 'node:os';
+// against the in-thread engine. Writes bench/results/pool-scaling-<date>-<host>.{json,md}
+// (with --baseline also bench/baselines/pool-scaling.{json,md}, lib/results.ts).
+// Run: npm run bench:pool [-- --batch 64 --max-workers N] [--out DIR] [--baseline [--force]]
+import { availableParallelism } from 'node:os';
 import { createEngine, type Engine } from '../src/engine/engine.js';
 import { generateKeys, type KeyPair } from '../src/engine/keys.js';
 import { randomBelow } from '../src/engine/modular.js';
+import { exitOnRefusal, runHeader, startRun, writeResults } from './lib/results.js';
 
 interface Row {
   op: string;
@@ -91,14 +92,12 @@ async function main(): Promise<void> {
   const batch = arg('batch', 64);
   const maxWorkers = arg('max-workers', availableParallelism());
   const reps = arg('reps', 3);
+  const run = startRun(process.argv);
   const rows = await runPoolScaling(batch, maxWorkers, reps);
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const name = `pool-scaling-${stamp}-${hostname()}`;
-  mkdirSync('bench/results', { recursive: true });
-  const meta = { node: process.version, cpu: cpus()[0]?.model, cores: availableParallelism(), batch, reps };
-  writeFileSync(`bench/results/${name}.json`, JSON.stringify({ meta, rows }, null, 2));
   const md = [
-    `# Pool scaling, 2048-bit keys, batch ${batch} (${meta.cpu}, ${meta.cores} cores, Node ${meta.node})`,
+    `# Pool scaling, 2048-bit keys, batch ${batch}`,
+    '',
+    ...runHeader(run),
     '',
     '| operation | workers | ops/s | speedup vs 1 worker |',
     '|---|---|---|---|',
@@ -106,9 +105,20 @@ async function main(): Promise<void> {
       (r) => `| ${r.op} | ${r.workers} | ${r.opsPerSecond.toFixed(1)} | ${r.speedup.toFixed(2)}x |`,
     ),
   ].join('\n');
-  writeFileSync(`bench/results/${name}.md`, `${md}\n`);
-  writeFileSync('bench/results/pool-scaling-latest.md', `${md}\n`);
-  console.log(`\nwrote bench/results/${name}.{json,md}`);
+  const files = await writeResults(
+    {
+      schema: 'fedjoin-bench/1',
+      suite: 'pool-scaling',
+      date: run.date,
+      environment: run.environment,
+      batch,
+      reps,
+      rows,
+    },
+    md,
+    run.output,
+  );
+  console.log(`\nwrote ${files.json}${files.baseline ? ` and ${files.baseline.json}` : ''}`);
 }
 
-if (process.argv[1]?.endsWith('pool-scaling.js')) await main();
+if (process.argv[1]?.endsWith('pool-scaling.js')) await main().catch(exitOnRefusal);

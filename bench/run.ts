@@ -1,8 +1,9 @@
 // The engine benchmark (issue 2 item 6, STYLE G6): every case side by side in one process
 // (fedjoin WASM in each mode, the BigInt backend, paillier-bigint, plain BigInt,
 // gmp-wasm), checked for equal results, then timed with tinybench; prints the ratio
-// table and the issue's targets and writes bench/results/<iso>-<host>.json + latest.md.
-// `npm run bench [-- --quick] [--out DIR]`, or `fedjoin bench`, which calls runBench.
+// table and the issue's targets and writes bench/results/engine-<iso>-<host>.{json,md}
+// (with --baseline also bench/baselines/engine.{json,md}, lib/results.ts).
+// `npm run bench [-- --quick] [--out DIR] [--baseline [--force]]`, or `fedjoin bench`.
 import { realpathSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -12,13 +13,22 @@ import { cases } from './cases/index.js';
 import { busyWarning, describeEnvironment, type Environment, environment } from './lib/environment.js';
 import { createFixture, KEY_BITS } from './lib/fixture.js';
 import { checkCase, type Measurement, measureBatch, PROFILES, type Profile } from './lib/harness.js';
-import { formatMs, markdownReport, ratios, textReport } from './lib/report.js';
-import { type ResultFiles, writeResults } from './lib/results.js';
+import { ratios } from './lib/ratios.js';
+import { formatMs, markdownReport, textReport } from './lib/report.js';
+import {
+  BaselineRefusedError,
+  type BenchRecord,
+  checkBaselineLoad,
+  type OutputOptions,
+  RESULTS_DIR,
+  type ResultFiles,
+  writeResults,
+} from './lib/results.js';
 import { sinkDigest } from './lib/sink.js';
 import { evaluateTargets, type TargetResult } from './lib/targets.js';
 import { BATCHES, ROTATION } from './lib/types.js';
 
-export interface BenchOptions {
+export interface BenchOptions extends Omit<OutputOptions, 'out'> {
   /** Short run (about a minute): fewer samples, same cases and batch sizes. */
   quick?: boolean;
   /** Results folder (default: bench/results under the working directory); false writes nothing. */
@@ -39,6 +49,8 @@ export interface BenchReport {
   files?: ResultFiles;
 }
 
+export { BaselineRefusedError };
+
 /** A bad option (exit code 2 at the command line). */
 export class BenchUsageError extends Error {
   override name = 'BenchUsageError';
@@ -53,10 +65,19 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   if (selected.length === 0) {
     throw new BenchUsageError(`no case id contains '${filter}'; ids: ${cases.map((c) => c.id).join(', ')}`);
   }
-  // fail on an unwritable folder now, not after minutes of timing
-  const outDir = options.out === false ? undefined : resolve(options.out ?? 'bench/results');
-  if (outDir) await mkdir(outDir, { recursive: true });
+  if (options.baseline && options.quick) {
+    throw new BenchUsageError('--baseline needs a full run: a quick run only checks that things work');
+  }
   const env = environment();
+  const output: OutputOptions | undefined =
+    options.out === false
+      ? undefined
+      : { out: options.out ?? RESULTS_DIR, baseline: options.baseline, force: options.force };
+  // refuse a baseline, and fail on an unwritable folder, now rather than after minutes of timing
+  if (output) {
+    checkBaselineLoad(output, env);
+    await mkdir(resolve(output.out!), { recursive: true });
+  }
   const date = new Date();
   const started = performance.now();
   const warning = busyWarning(env);
@@ -96,7 +117,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   );
 
   const report: BenchReport = { profile: profile.name, environment: env, measurements, targets };
-  if (outDir) {
+  if (output) {
     const markdown = [
       '# fedjoin engine bench',
       '',
@@ -106,7 +127,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       '',
       markdownReport(selected, measurements, targets),
     ].join('\n');
-    const record = {
+    const record: BenchRecord = {
       schema: 'fedjoin-bench/1',
       suite: 'engine',
       date,
@@ -120,19 +141,30 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       targets,
       sink: sinkDigest(),
     };
-    report.files = await writeResults(outDir, record, markdown);
+    report.files = await writeResults(record, markdown, output);
     log(`wrote ${report.files.json} and ${report.files.markdown}`);
+    if (report.files.baseline)
+      log(`baseline: ${report.files.baseline.json} and ${report.files.baseline.markdown}`);
   }
   return report;
 }
 
-const USAGE = `usage: node dist/bench/run.js [--quick] [--out DIR] [--filter ID]
+const USAGE = `usage: node dist/bench/run.js [--quick] [--out DIR] [--filter ID] [--baseline [--force]]
   --quick       short run (about a minute), same cases and batch sizes
   --out DIR     results folder (default bench/results)
-  --filter ID   only cases whose id contains ID (e.g. decrypt, modPow.4096)`;
+  --filter ID   only cases whose id contains ID (e.g. decrypt, modPow.4096)
+  --baseline    also write bench/baselines/engine.{json,md}; refused while the load average exceeds the cores
+  --force       write the baseline whatever the load average`;
 
 async function main(argv: string[]): Promise<number> {
-  let values: { quick?: boolean; out?: string; filter?: string; help?: boolean };
+  let values: {
+    quick?: boolean;
+    out?: string;
+    filter?: string;
+    baseline?: boolean;
+    force?: boolean;
+    help?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -140,6 +172,8 @@ async function main(argv: string[]): Promise<number> {
         quick: { type: 'boolean' },
         out: { type: 'string' },
         filter: { type: 'string' },
+        baseline: { type: 'boolean' },
+        force: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -154,11 +188,21 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    await runBench({ quick: values.quick, out: values.out, filter: values.filter });
+    await runBench({
+      quick: values.quick,
+      out: values.out,
+      filter: values.filter,
+      baseline: values.baseline,
+      force: values.force,
+    });
     return 0;
   } catch (err) {
     if (err instanceof BenchUsageError) {
       process.stderr.write(`${err.message}\n${USAGE}\n`);
+      return 2;
+    }
+    if (err instanceof BaselineRefusedError) {
+      process.stderr.write(`${err.message}\n`);
       return 2;
     }
     process.stderr.write(`bench failed: ${(err as Error).stack ?? err}\n`);

@@ -1,26 +1,10 @@
-// Ratios and tables: each row's p50 CPU time per value against the paillier-bigint, plain
-// BigInt and gmp-wasm rows of the same case and batch size (baseline time / row time, so
-// 3.0x means three times as fast), printed as text and as markdown.
+// The tables: each row's p50 CPU time per value and its ratios (ratios.ts) against the
+// paillier-bigint, plain BigInt and gmp-wasm rows of the same case and batch size, printed
+// as text and as markdown.
 import type { Measurement } from './harness.js';
+import { ratios } from './ratios.js';
 import type { TargetResult } from './targets.js';
-import { BASELINES, type Baseline } from './types.js';
-
-export type { Baseline };
-
-/** baseline p50 / m's p50 for the same case and batch; undefined when that baseline was not run. */
-export function ratioOf(all: readonly Measurement[], m: Measurement, baseline: Baseline): number | undefined {
-  const base = all.find((x) => x.id === m.id && x.family === baseline);
-  return base && base.p50OpMs / m.p50OpMs;
-}
-
-export function ratios(all: readonly Measurement[], m: Measurement): Partial<Record<Baseline, number>> {
-  const out: Partial<Record<Baseline, number>> = {};
-  for (const b of BASELINES) {
-    const r = ratioOf(all, m, b);
-    if (r !== undefined) out[b] = r;
-  }
-  return out;
-}
+import { BASELINES } from './types.js';
 
 export function formatMs(ms: number): string {
   if (ms >= 100) return ms.toFixed(0);

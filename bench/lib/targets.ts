@@ -1,7 +1,8 @@
 // The targets of issue 2 (single thread, 2048-bit n, ratios from one run of this bench).
 // A target holds when its ratio meets the bar at every batch size measured.
 import type { Measurement } from './harness.js';
-import { type Baseline, ratioOf } from './report.js';
+import { ratioOf } from './ratios.js';
+import type { Baseline } from './types.js';
 
 export interface Target {
   text: string;

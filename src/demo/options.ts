@@ -40,6 +40,19 @@ export interface DemoOptions {
   progress?: boolean;
 }
 
+/** The options both drivers run with: defaults filled in, and where report lines go (none when quiet). */
+export function demoSettings(options: DemoOptions) {
+  return {
+    bits: options.bits ?? DEMO_DEFAULT_BITS,
+    nestedRows: options.nestedRows ?? DEMO_DEFAULT_NESTED_ROWS,
+    trainingRounds: options.trainingRounds ?? DEMO_DEFAULT_TRAINING_ROUNDS,
+    encryption: options.encryption ?? DEMO_DEFAULT_ENCRYPTION,
+    out: options.quiet
+      ? () => {}
+      : (options.print ?? ((line: string) => void process.stdout.write(`${line}\n`))),
+  };
+}
+
 function checkInteger(name: string, value: number | undefined, min: number, max = Number.MAX_SAFE_INTEGER) {
   if (value === undefined) return;
   if (!Number.isInteger(value) || value < min || value > max) {

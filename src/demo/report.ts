@@ -1,10 +1,10 @@
 // The report of `fedjoin demo` (issue 6): answers, timings per phase, the DP statement of
 // the training part, loss per round and the newest benchmark ratios, via src/report/.
 import type { RunReport } from '../report/index.js';
-import { writeReport } from '../report/index.js';
-import { latestBenchRatios } from '../serve/report-data.js';
+import { baselineBenchRatios, writeReport } from '../report/index.js';
+
+import type { DemoResult } from './in-process.js';
 import type { ProcessDemoResult } from './processes.js';
-import type { DemoResult } from './run-demo.js';
 
 const show = (v: number) => Number(v.toPrecision(10));
 
@@ -66,7 +66,7 @@ export async function demoReport(result: DemoResult, processes?: ProcessDemoResu
       'Poisson-subsampled Gaussian). Not covered: the standardisation statistics and the owners\u2019 aggregates. ' +
       `Aggregate query answers are exact totals, released by B only for groups of at least ${result.minGroupSize} rows.`
     : `No differentially private training in this run. Aggregate query answers are exact totals, released by B only for groups of at least ${result.minGroupSize} rows.`;
-  const bench = await latestBenchRatios();
+  const bench = await baselineBenchRatios();
   return {
     title: processes ? 'fedjoin demo (roles in separate processes)' : 'fedjoin demo',
     generatedAt: new Date().toISOString(),

@@ -58,6 +58,36 @@ export interface KernelExports {
     keyCols: number,
     rhoWords: number,
   ): number;
+  /** Bytes of one row table of the comb join (per left row or right inverse). */
+  joinTableBytes(pk: number, teeth: number, blocks: number): number;
+  /** Bytes of joinPairsBatch's work region. */
+  joinWorkBytes(pk: number, teeth: number, blocks: number): number;
+  /** Row tables (count x joinTableBytes) for count canonical ciphertexts mod n^2. */
+  joinTablesBatch(
+    pk: number,
+    c: number,
+    out: number,
+    count: number,
+    teeth: number,
+    blocks: number,
+    rhoWords: number,
+  ): number;
+  /** out[i * cols + j] = (left_i * rightInv_j)^rho_ij mod n^2 from row tables, constant time in rho. */
+  joinPairsBatch(
+    pk: number,
+    leftTables: number,
+    rightTables: number,
+    rho: number,
+    out: number,
+    rows: number,
+    cols: number,
+    teeth: number,
+    blocks: number,
+    rhoWords: number,
+    work: number,
+  ): number;
+  /** bench/kernel.ts only: `iterations` digit-form squarings (kind 0) or products (kind 1). */
+  benchCore(ctx: number, kind: number, iterations: number): number;
   traceReset(): void;
   traceHashLow(): number;
   traceOps(): number;
@@ -71,6 +101,9 @@ export interface KernelLayout {
   RAND_R: number;
   RAND_DJN: number;
   RAND_RN: number;
+  /** Recommended comb geometry of joinTablesBatch / joinPairsBatch for 2048-bit rho. */
+  JOIN_TEETH: number;
+  JOIN_BLOCKS: number;
   fields: Record<string, number>;
 }
 
@@ -94,7 +127,9 @@ export function wasmPath(debug = false): string {
 
 let compiled: WebAssembly.Module | undefined;
 
-function module(): WebAssembly.Module {
+/** The compiled module: build/fedjoin.wasm, or another binary (benchmarks compare two builds). */
+function module(path?: string): WebAssembly.Module {
+  if (path !== undefined) return new WebAssembly.Module(readFileSync(path));
   compiled ??= new WebAssembly.Module(readFileSync(wasmPath()));
   return compiled;
 }
@@ -105,9 +140,9 @@ function globalValue(exports: Record<string, unknown>, name: string): number {
   return Number((g as WebAssembly.Global).value);
 }
 
-/** Instantiates a fresh module instance (its own memory). */
-export async function loadKernels(): Promise<Kernels> {
-  const instance = await instantiate<Record<string, unknown>>(module(), {});
+/** Instantiates a fresh module instance (its own memory), of `path` when given. */
+export async function loadKernels(path?: string): Promise<Kernels> {
+  const instance = await instantiate<Record<string, unknown>>(module(path), {});
   const raw = instance.exports as unknown as Record<string, unknown>;
   const limbBits = globalValue(raw, 'LIMB_BITS');
   if (limbBits !== LIMB_BITS)
@@ -125,6 +160,15 @@ export async function loadKernels(): Promise<Kernels> {
       RAND_R: globalValue(raw, 'RAND_R'),
       RAND_DJN: globalValue(raw, 'RAND_DJN'),
       RAND_RN: globalValue(raw, 'RAND_RN'),
+      // an older binary that a benchmark compares (`path`) may lack the join constants: 0
+      JOIN_TEETH:
+        path !== undefined && !(raw.JOIN_TEETH instanceof WebAssembly.Global)
+          ? 0
+          : globalValue(raw, 'JOIN_TEETH'),
+      JOIN_BLOCKS:
+        path !== undefined && !(raw.JOIN_BLOCKS instanceof WebAssembly.Global)
+          ? 0
+          : globalValue(raw, 'JOIN_BLOCKS'),
       fields,
     },
   };

@@ -18,6 +18,7 @@ import { DataOwner } from '../../src/roles/data-owner.js';
 import { ROLES } from '../../src/roles/names.js';
 import { ServerA } from '../../src/roles/server-a.js';
 import { ServerB, type ServerBPolicy } from '../../src/roles/server-b.js';
+import { rejection } from '../helpers/thrown.js';
 
 const people = (name: string, ids: number[]) =>
   Table.fromRows(
@@ -66,9 +67,9 @@ describe('a client probing counts and differencing answers', () => {
   it('gets a count-free refusal below the minimum group size, the same for 3 rows and 7', async () => {
     const { client } = await deploy({ minGroupSize: 10 }, join(dir, 'min.json'));
     const refusal = async (table: string) => {
-      const e = await client
-        .query(`SELECT COUNT(*), SUM(s.salary) FROM staff s JOIN ${table} t ON s.pid = t.pid`)
-        .catch((err: unknown) => err as { name: string; code: string; message: string; details: unknown });
+      const e = await rejection(
+        client.query(`SELECT COUNT(*), SUM(s.salary) FROM staff s JOIN ${table} t ON s.pid = t.pid`),
+      );
       return { name: e.name, code: e.code, message: e.message, details: e.details };
     };
     const three = await refusal('small');

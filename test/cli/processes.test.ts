@@ -11,6 +11,8 @@ import { cp, readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT_AUTH, EXIT_KEY, EXIT_UNREACHABLE } from '../../src/cli/exit-codes.js';
+import { rowsDigest } from '../../src/data/rows-digest.js';
 import { type Cell, type ColumnSchema, Table } from '../../src/data/table.js';
 import { cliMainPath, RoleChild } from '../../src/demo/children.js';
 import { type LoopbackDeployment, prepareDeployment } from '../../src/demo/deployment.js';
@@ -18,23 +20,18 @@ import { createEngine } from '../../src/engine/engine.js';
 import { initCa } from '../../src/http/ca.js';
 import type { TrainingReport } from '../../src/roles/client.js';
 import { createFederation } from '../../src/roles/federation.js';
-import { rowsDigest } from '../../src/serve/digest.js';
-import { EXIT_AUTH, EXIT_KEY, EXIT_UNREACHABLE } from '../../src/serve/exit-codes.js';
+import { keyedTable } from '../helpers/tables.js';
 
 const ENGINE = { backend: 'wasm', workers: 1, encryption: 'djn' } as const;
-const schema = (value: string): ColumnSchema[] => [
-  { name: 'k', type: 'integer' },
-  { name: value, type: 'integer' },
-];
 // nested mode, 20 x 60 = 1200 indicators: two batches to B (1020 + 180)
-const left = Table.fromRows(
+const left = keyedTable(
   'lt',
-  schema('x'),
+  'x',
   Array.from({ length: 20 }, (_, i) => [BigInt(i % 10), BigInt(i * 7 + 1)]),
 );
-const right = Table.fromRows(
+const right = keyedTable(
   'rt',
-  schema('y'),
+  'y',
   Array.from({ length: 60 }, (_, j) => [BigInt(j % 15), BigInt(j * 3 + 2)]),
 );
 const pairs: [number, number][] = [];

@@ -10,16 +10,8 @@ import {
   loadBundled,
   splitBundled,
 } from '../../src/data/bundled.js';
-import { type FedjoinError, InvalidArgumentError } from '../../src/errors.js';
-
-function thrown(fn: () => unknown): FedjoinError {
-  try {
-    fn();
-  } catch (err) {
-    return err as FedjoinError;
-  }
-  throw new Error('expected a throw');
-}
+import { InvalidArgumentError } from '../../src/errors.js';
+import { thrown } from '../helpers/thrown.js';
 
 describe('bundled data', () => {
   test('loads 569 rows: id, 30 decimal features, integer label', () => {

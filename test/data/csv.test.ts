@@ -4,15 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { inferColumnType, loadCsv, parseCell, parseCsv } from '../../src/data/csv.js';
 import { CsvError, type FedjoinError, InvalidArgumentError, NullValueError } from '../../src/errors.js';
-
-function thrown(fn: () => unknown): FedjoinError {
-  try {
-    fn();
-  } catch (err) {
-    return err as FedjoinError;
-  }
-  throw new Error('expected a throw');
-}
+import { thrown } from '../helpers/thrown.js';
 
 describe('inferColumnType', () => {
   test.each([

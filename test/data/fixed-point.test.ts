@@ -12,21 +12,8 @@ import {
   toSigned,
 } from '../../src/data/fixed-point.js';
 import { generateKeys } from '../../src/engine/keys.js';
-import {
-  EncodingOverflowError,
-  type FedjoinError,
-  InvalidArgumentError,
-  PlaintextRangeError,
-} from '../../src/errors.js';
-
-function thrown(fn: () => unknown): FedjoinError {
-  try {
-    fn();
-  } catch (err) {
-    return err as FedjoinError;
-  }
-  throw new Error('expected a throw');
-}
+import { EncodingOverflowError, InvalidArgumentError, PlaintextRangeError } from '../../src/errors.js';
+import { thrown } from '../helpers/thrown.js';
 
 // The encoding needs only an odd n of the right size; these are fixed, so failures reproduce.
 const N1024 = (1n << 1023n) + (1n << 600n) + 12345n * 2n + 1n;

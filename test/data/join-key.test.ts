@@ -12,16 +12,8 @@ import {
   nestedKeyPlaintext,
 } from '../../src/data/join-key.js';
 import { Table } from '../../src/data/table.js';
-import { EncodingOverflowError, type FedjoinError, InvalidArgumentError } from '../../src/errors.js';
-
-function thrown(fn: () => unknown): FedjoinError {
-  try {
-    fn();
-  } catch (err) {
-    return err as FedjoinError;
-  }
-  throw new Error('expected a throw');
-}
+import { EncodingOverflowError, InvalidArgumentError } from '../../src/errors.js';
+import { thrown } from '../helpers/thrown.js';
 
 const N = (1n << 1023n) + 2n * 77777n + 1n;
 const SECRET = Buffer.alloc(32, 7);

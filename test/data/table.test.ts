@@ -1,15 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { type Column, isCellOf, Table } from '../../src/data/table.js';
 import { InvalidArgumentError } from '../../src/errors.js';
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a throw');
-}
+import { thrown } from '../helpers/thrown.js';
 
 const people = () =>
   new Table('people', [

@@ -20,6 +20,7 @@ import {
   KeyMismatchError,
   PlaintextRangeError,
 } from '../../src/errors.js';
+import { rejection } from '../helpers/thrown.js';
 
 interface Ctx {
   engine: Engine;
@@ -449,16 +450,6 @@ const TABLE: Row[] = [
   ),
 ];
 
-/** Runs the row and returns what it threw (undefined when it did not throw). */
-async function thrown(run: () => Promise<unknown> | unknown): Promise<unknown> {
-  try {
-    await run();
-  } catch (err) {
-    return err;
-  }
-  return undefined;
-}
-
 /** Decimal and hex spellings of a value, for a leak search. */
 function spellings(x: bigint): string[] {
   const a = x < 0n ? -x : x;
@@ -478,7 +469,7 @@ beforeAll(async () => {
 describe('bad input: one table of input -> class and code', () => {
   for (const row of TABLE) {
     it(`${row.input} -> ${row.cls.name} ${row.code}`, async () => {
-      const err = await thrown(() => row.run(ctx));
+      const err = await rejection(() => row.run(ctx));
       expect(err, `${row.input}: threw`).toBeInstanceOf(row.cls);
       const e = err as FedjoinError;
       expect(e.code, `${row.input}: code`).toBe(row.code);

@@ -7,7 +7,7 @@ import { type Model, predictProba, train } from '../../src/fl/logistic.js';
 import { accuracy } from '../../src/fl/metrics.js';
 import { SecureRandom } from '../../src/fl/random.js';
 import { computeRdp, epsilon, RdpAccountant, sigmaForEpsilon } from '../../src/fl/rdp-accountant.js';
-import { FEATURES, preparedSplit } from './bundled-data.js';
+import { FEATURES, preparedSplit } from '../helpers/bundled-data.js';
 
 const zeroModel = (features: string[]): Model => ({ features, weights: features.map(() => 0), bias: 0 });
 

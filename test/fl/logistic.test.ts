@@ -16,7 +16,7 @@ import {
   trainPartial,
 } from '../../src/fl/logistic.js';
 import { accuracy, auc } from '../../src/fl/metrics.js';
-import { FEATURES, preparedSplit } from './bundled-data.js';
+import { FEATURES, preparedSplit } from '../helpers/bundled-data.js';
 
 describe('logistic regression', () => {
   test('sigmoid and softplus stay finite and accurate at extreme logits', () => {

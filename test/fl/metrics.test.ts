@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { BatchLengthError, InvalidArgumentError } from '../../src/errors.js';
 import { accuracy, auc, logLoss, stratifiedSplit } from '../../src/fl/metrics.js';
 import { seededRng } from '../../src/fl/random.js';
-import { bundledXy } from './bundled-data.js';
+import { bundledXy } from '../helpers/bundled-data.js';
 
 /** AUC by definition: over all (positive, negative) pairs, 1 if the positive scores higher, 1/2 if tied. */
 function aucByPairs(labels: number[], scores: number[]): number {

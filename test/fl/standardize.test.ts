@@ -2,7 +2,7 @@
 import { describe, expect, test } from 'vitest';
 import { BatchLengthError, InvalidArgumentError } from '../../src/errors.js';
 import { apply, applyStandardizer, fitStandardizer, selectColumns } from '../../src/fl/standardize.js';
-import { bundledXy } from './bundled-data.js';
+import { bundledXy } from '../helpers/bundled-data.js';
 
 describe('standardize', () => {
   test('mean and population std per column on a hand example', () => {

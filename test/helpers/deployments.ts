@@ -20,7 +20,7 @@ import { DataOwner } from '../../src/roles/data-owner.js';
 import { ROLES } from '../../src/roles/names.js';
 import { ServerA } from '../../src/roles/server-a.js';
 import { ServerB, type ServerBOptions } from '../../src/roles/server-b.js';
-import { makePki, type Pki } from '../http/pki.js';
+import { makePki, type Pki } from './pki.js';
 
 /** Changes a message server A is about to send; return it unchanged to pass it on. */
 export type Rewrite = (message: Message, to: RoleName) => Message;

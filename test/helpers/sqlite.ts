@@ -7,6 +7,12 @@ import type { Cell, ColumnType, Table } from '../../src/data/table.js';
 
 export type SqlValue = bigint | number | string | null;
 
+/**
+ * The addon to load instead of node_modules' (built for the installing Node's ABI): on
+ * another Node major, .ci/node-suite passes one compiled for that Node's ABI.
+ */
+const nativeBinding = process.env.FEDJOIN_SQLITE_BINDING;
+
 const SQL_TYPES: Record<ColumnType, string> = { integer: 'INTEGER', decimal: 'REAL', string: 'TEXT' };
 
 function quote(identifier: string): string {
@@ -15,7 +21,7 @@ function quote(identifier: string): string {
 
 /** A fresh in-memory database holding `tables`, each under its own name. */
 export function openSqlite(tables: readonly Table[]): Database.Database {
-  const db = new Database(':memory:');
+  const db = new Database(':memory:', nativeBinding ? { nativeBinding } : {});
   for (const table of tables) {
     const columns = table.columns.map((c) => `${quote(c.name)} ${SQL_TYPES[c.type]} NOT NULL`).join(', ');
     db.exec(`CREATE TABLE ${quote(table.name)} (${columns}) STRICT`);

@@ -5,7 +5,7 @@
 import { PublicKey } from 'paillier-bigint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateJoinSecret } from '../../src/data/join-key.js';
-import { type Cell, type ColumnSchema, Table } from '../../src/data/table.js';
+import type { Cell } from '../../src/data/table.js';
 import { createEngine, type Engine } from '../../src/engine/engine.js';
 import { HttpTransport } from '../../src/http/transport.js';
 import { allowedCallers } from '../../src/protocol/authorization.js';
@@ -15,16 +15,13 @@ import { createFederation } from '../../src/roles/federation.js';
 import { ROLES } from '../../src/roles/names.js';
 import { ServerA } from '../../src/roles/server-a.js';
 import { ServerB } from '../../src/roles/server-b.js';
-import { makePki, type Pki } from './pki.js';
+import { makePki, type Pki } from '../helpers/pki.js';
+import { keyedTable } from '../helpers/tables.js';
 
-const schema = (value: string): ColumnSchema[] => [
-  { name: 'k', type: 'integer' },
-  { name: value, type: 'integer' },
-];
 const rows = (n: number, mul: number): Cell[][] =>
   Array.from({ length: n }, (_, i) => [BigInt(i % 4), BigInt((i * mul) % 97)]);
-const left = Table.fromRows('lt', schema('x'), rows(6, 13));
-const right = Table.fromRows('rt', schema('y'), rows(5, 29));
+const left = keyedTable('lt', 'x', rows(6, 13));
+const right = keyedTable('rt', 'y', rows(5, 29));
 const SQL = 'SELECT COUNT(*), SUM(a.x), SUM(b.y) FROM lt a JOIN rt b ON a.k = b.k';
 
 let pki: Pki;

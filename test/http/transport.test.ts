@@ -24,7 +24,8 @@ import { newIdempotencyKey } from '../../src/http/wire.js';
 import { encodeMessage } from '../../src/protocol/codec.js';
 import { expectType, type Message, type MessageOf } from '../../src/protocol/messages.js';
 import type { Handler } from '../../src/protocol/transport.js';
-import { makePki, type Pki } from './pki.js';
+import { makePki, type Pki } from '../helpers/pki.js';
+import { rejection } from '../helpers/thrown.js';
 
 // A 1024-bit Paillier key (tests may use 1024, DESIGN §2).
 const keys = await generateKeys(1024);
@@ -80,15 +81,6 @@ function indicatorBatch(plaintexts: bigint[], seq = 0): MessageOf<'indicator-bat
   return { type: 'indicator-batch', queryId: 'q1', seq, fingerprint: fp, ...packed };
 }
 
-async function caught(promise: Promise<unknown>): Promise<FedjoinError> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as FedjoinError;
-  }
-  throw new Error('expected a rejection');
-}
-
 describe('messages over HTTPS with mutual TLS', () => {
   let a: HttpTransport;
   beforeAll(async () => {
@@ -121,14 +113,14 @@ describe('messages over HTTPS with mutual TLS', () => {
 
   it("rebuilds the handler's typed error with its class, code and details", async () => {
     const batch = { ...indicatorBatch([1n]), fingerprint: 'ab'.repeat(32) };
-    const error = await caught(a.request('server-a', 'server-b', batch));
+    const error = await rejection(a.request('server-a', 'server-b', batch));
     expect(error).toBeInstanceOf(KeyMismatchError);
     expect(error.code).toBe('KEY_MISMATCH');
     expect(error.details).toEqual({ expected: fp, got: 'ab'.repeat(32) });
   });
 
   it('refuses to speak as a role other than its own', async () => {
-    const error = await caught(a.request('client', 'server-b', { type: 'ack' }));
+    const error = await rejection(a.request('client', 'server-b', { type: 'ack' }));
     expect(error).toBeInstanceOf(InvalidArgumentError);
     expect(error.code).toBe('INVALID_ARGUMENT');
   });
@@ -158,7 +150,7 @@ describe('tampered bodies are refused by the codec or the schema', () => {
   ];
   it.each(cases)('%s', async (_name, body, pattern) => {
     const before = seenByB.length;
-    const error = await caught(a.requestBytes('server-a', 'server-b', body()));
+    const error = await rejection(a.requestBytes('server-a', 'server-b', body()));
     expect(error).toBeInstanceOf(MalformedMessageError);
     expect(error.code).toBe('MALFORMED_MESSAGE');
     expect(error.message).toMatch(pattern);
@@ -172,7 +164,7 @@ describe('tampered bodies are refused by the codec or the schema', () => {
     });
     const t = transportFor('server-a', await pki.creds('server-a'), { 'server-b': small.url });
     try {
-      const error = await caught(t.request('server-a', 'server-b', indicatorBatch([1n, 2n, 3n, 4n, 5n])));
+      const error = await rejection(t.request('server-a', 'server-b', indicatorBatch([1n, 2n, 3n, 4n, 5n])));
       expect(error).toBeInstanceOf(TransportError);
       expect(error.code).toBe('TRANSPORT');
       expect(error.details.status).toBe(413);
@@ -211,7 +203,7 @@ describe('peers that are not who they must be are refused', () => {
     const before = seenByB.length;
     const t = transportFor('server-a', await pki.foreign('server-a'), { 'server-b': serverB.url });
     try {
-      const error = await caught(t.request('server-a', 'server-b', { type: 'ack' }));
+      const error = await rejection(t.request('server-a', 'server-b', { type: 'ack' }));
       // TLS 1.3 sends the server's "unknown CA" alert after the client's Finished, so the
       // client sees either the alert or the connection reset that carries it.
       expect(error).toBeInstanceOf(FedjoinError);
@@ -226,7 +218,7 @@ describe('peers that are not who they must be are refused', () => {
     const before = seenByB.length;
     const t = transportFor('owner:hospital', await pki.creds('owner:hospital'), { 'server-b': serverB.url });
     try {
-      const error = await caught(t.request('owner:hospital', 'server-b', { type: 'ack' }));
+      const error = await rejection(t.request('owner:hospital', 'server-b', { type: 'ack' }));
       expect(error).toBeInstanceOf(PeerAuthError);
       expect(error.code).toBe('PEER_AUTH');
       expect(error.message).toMatch(/owner:hospital may not call server-b/);
@@ -240,7 +232,7 @@ describe('peers that are not who they must be are refused', () => {
     const fakeB = await serveRole('server-a', handlerB, { tls: await pki.creds('server-a') });
     const t = transportFor('client', await pki.creds('client'), { 'server-b': fakeB.url });
     try {
-      const error = await caught(t.request('client', 'server-b', { type: 'ack' }));
+      const error = await rejection(t.request('client', 'server-b', { type: 'ack' }));
       expect(error).toBeInstanceOf(PeerAuthError);
       expect(error.code).toBe('PEER_AUTH');
       expect(error.message).toMatch(/names server-a/);
@@ -255,7 +247,7 @@ describe('peers that are not who they must be are refused', () => {
     const foreignB = await serveRole('server-a', handlerB, { tls: await pki.foreign('server-a') });
     const t = transportFor('client', await pki.creds('client'), { 'server-a': foreignB.url });
     try {
-      const error = await caught(t.request('client', 'server-a', { type: 'ack' }));
+      const error = await rejection(t.request('client', 'server-a', { type: 'ack' }));
       expect(error).toBeInstanceOf(PeerAuthError);
       expect(error.code).toBe('PEER_AUTH');
     } finally {
@@ -326,7 +318,7 @@ describe('idempotency keys: a retried request is applied once', () => {
   it('refuses a key reused with a different body', async () => {
     const key = newIdempotencyKey();
     await a.requestBytes('server-a', 'server-b', encodeMessage(request(4)), key);
-    const error = await caught(a.requestBytes('server-a', 'server-b', encodeMessage(request(5)), key));
+    const error = await rejection(a.requestBytes('server-a', 'server-b', encodeMessage(request(5)), key));
     expect(error).toBeInstanceOf(InvalidArgumentError);
     expect(error.message).toMatch(/different body/);
   });
@@ -424,7 +416,7 @@ describe('idempotency keys: a retried request is applied once', () => {
       retryDelayMs: 10,
     });
     try {
-      const error = await caught(t.request('server-a', 'server-b', request(8)));
+      const error = await rejection(t.request('server-a', 'server-b', request(8)));
       expect(error).toBeInstanceOf(TransportError);
       expect(error.details).toMatchObject({ to: 'server-b', cause: 'ECONNREFUSED', attempts: 3 });
     } finally {

@@ -19,6 +19,7 @@ import {
   rotateKey,
   saveKey,
 } from '../../src/keystore/keystore.js';
+import { rejection } from '../helpers/thrown.js';
 
 const PASS = 'correct horse battery staple';
 const FAST = { scrypt: { N: 2 ** 12 } }; // tests only: the default is N = 2^17
@@ -53,15 +54,6 @@ function secretsOf(pair: KeyPair, passphrase = PASS): string[] {
 
 function expectNoSecrets(text: string, pair: KeyPair = keys, passphrase = PASS): void {
   for (const secret of secretsOf(pair, passphrase)) expect(text.includes(secret)).toBe(false);
-}
-
-async function caught(promise: Promise<unknown>): Promise<KeystoreError> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as KeystoreError;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('saveKey / loadKey', () => {
@@ -126,7 +118,7 @@ describe('saveKey / loadKey', () => {
   it('refuses to overwrite an existing key file unless asked', async () => {
     const path = fresh();
     await saveKey(path, keys, PASS, FAST);
-    const error = await caught(saveKey(path, keys, PASS, FAST));
+    const error = await rejection(saveKey(path, keys, PASS, FAST));
     expect(error).toBeInstanceOf(KeystoreError);
     expect(error.message).toMatch(/refusing to overwrite/);
   });
@@ -210,7 +202,7 @@ describe('refusals are KeystoreErrors that carry no secret', () => {
   ];
 
   it.each(cases)('%s', async (_name, file, passphrase, pattern) => {
-    const error = await caught(loadKey(await file(), passphrase));
+    const error = await rejection(loadKey(await file(), passphrase));
     expect(error).toBeInstanceOf(KeystoreError);
     expect(error.code).toBe('KEYSTORE');
     expect(error.message).toMatch(pattern);
@@ -220,13 +212,13 @@ describe('refusals are KeystoreErrors that carry no secret', () => {
   });
 
   it('refuses when no passphrase is given and FEDJOIN_PASSPHRASE is unset', async () => {
-    const error = await caught(loadKey(path));
+    const error = await rejection(loadKey(path));
     expect(error).toBeInstanceOf(KeystoreError);
     expect(error.message).toMatch(/FEDJOIN_PASSPHRASE/);
   });
 
   it('refuses a short passphrase on save', async () => {
-    const error = await caught(saveKey(fresh(), keys, 'short', FAST));
+    const error = await rejection(saveKey(fresh(), keys, 'short', FAST));
     expect(error).toBeInstanceOf(KeystoreError);
     expect(error.message).toMatch(/at least 8/);
   });
@@ -243,7 +235,7 @@ describe('rotateKey', () => {
     expect(after.kdf.salt).not.toBe(before.kdf.salt);
     expect(after.kdf.N).toBe(2 ** 12); // keeps the file's cost unless told otherwise
     expect((await stat(path)).mode & 0o777).toBe(0o600);
-    const error = await caught(loadKey(path, PASS));
+    const error = await rejection(loadKey(path, PASS));
     expect(error).toBeInstanceOf(KeystoreError);
     const loaded = await loadKey(path, 'a brand new passphrase');
     expect(loaded.privateKey.decrypt(keys.publicKey.encrypt(9n))).toBe(9n);
@@ -253,7 +245,7 @@ describe('rotateKey', () => {
     const path = fresh();
     await saveKey(path, keys, PASS, FAST);
     const before = await readFile(path, 'utf8');
-    const error = await caught(rotateKey(path, 'not the passphrase', 'a brand new passphrase'));
+    const error = await rejection(rotateKey(path, 'not the passphrase', 'a brand new passphrase'));
     expect(error).toBeInstanceOf(KeystoreError);
     expect(await readFile(path, 'utf8')).toBe(before);
   });

@@ -1,17 +1,9 @@
 import { describe, expect, test } from 'vitest';
 import { Table } from '../../src/data/table.js';
-import { type FedjoinError, QueryError } from '../../src/errors.js';
+import { QueryError } from '../../src/errors.js';
 import { isAggregateQuery, parseQuery, queryColumns, validateQuery } from '../../src/query/sql.js';
-import { accepted, refused } from './sql-examples.js';
-
-function thrown(fn: () => unknown): FedjoinError {
-  try {
-    fn();
-  } catch (err) {
-    return err as FedjoinError;
-  }
-  throw new Error('expected a throw');
-}
+import { accepted, refused } from '../helpers/sql-examples.js';
+import { thrown } from '../helpers/thrown.js';
 
 describe('parseQuery', () => {
   test.each(accepted)('accepts %s', (_, sql, expected) => {

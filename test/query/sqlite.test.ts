@@ -2,8 +2,8 @@ import { describe, expect, test } from 'vitest';
 import { splitBundled } from '../../src/data/bundled.js';
 import { Table } from '../../src/data/table.js';
 import { parseQuery } from '../../src/query/sql.js';
+import { accepted } from '../helpers/sql-examples.js';
 import { openSqlite, runSqlite, sortRows } from '../helpers/sqlite.js';
-import { accepted } from './sql-examples.js';
 
 // Duplicate keys on both sides: k = 1 appears 2x in t1 and 3x in t2 (6 pairs), k = 2 once
 // in each (1 pair), k = 3 and k = 4 only on one side.

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderReport } from '../../src/report/report.js';
-import { sampleReport } from './fixture.js';
+import { sampleReport } from '../helpers/sample-report.js';
 
 const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'];
 const executablePath = candidates.find((path): path is string => !!path && existsSync(path));

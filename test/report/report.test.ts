@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatMs, renderReport, writeReport } from '../../src/report/report.js';
 import { niceTicks } from '../../src/report/svg.js';
-import { sampleReport } from './fixture.js';
+import { sampleReport } from '../helpers/sample-report.js';
 
 const count = (text: string, pattern: RegExp) => (text.match(pattern) ?? []).length;
 

@@ -8,18 +8,12 @@ import { Table } from '../../src/data/table.js';
 import { createEngine, type Engine } from '../../src/engine/engine.js';
 import { PolicyRefusedError, QueryError } from '../../src/errors.js';
 import { createFederation, type Federation } from '../../src/roles/federation.js';
+import { keyedTable } from '../helpers/tables.js';
 
 let engine: Engine;
 let fed: Federation;
 const rows = Array.from({ length: 40 }, (_, i) => [BigInt(i % 20), (i % 7) + 0.5] as [bigint, number]);
-const left = Table.fromRows(
-  'visits',
-  [
-    { name: 'k', type: 'integer' },
-    { name: 'cost', type: 'decimal' },
-  ],
-  rows,
-);
+const left = keyedTable('visits', { name: 'cost', type: 'decimal' }, rows);
 const right = Table.fromRows(
   'people',
   [

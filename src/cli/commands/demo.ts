@@ -1,5 +1,5 @@
 // `fedjoin demo [--bits 2048] [--nested-rows N] [--workers N] [--encryption djn] [--json]`:
-// the whole secure-join pipeline on the bundled data (src/demo/run-demo.ts). Exit code 0
+// the whole secure-join pipeline on the bundled data (src/demo/in-process.ts). Exit code 0
 // when every answer matches the plaintext join, 1 otherwise, 2 on a bad option.
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import {
@@ -92,7 +92,7 @@ export function registerDemo(program: Command): void {
         throw err;
       }
       // loaded on use: the roles and the engine are only needed here
-      const { runDemo } = await import('../../demo/run-demo.js');
+      const { runDemo } = await import('../../demo/in-process.js');
       const { writeDemoReport } = await import('../../demo/report.js');
       const started = performance.now();
       if (flags.processes) {

@@ -7,7 +7,7 @@ import { Option } from 'commander';
 import { InvalidArgumentError } from '../../errors.js';
 import { loadRoleConfig, type TableConfig } from '../../serve/config.js';
 import { silentLog } from '../../serve/log.js';
-import { openOwner, type ShareRecord } from '../../serve/roles.js';
+import { openOwner, type ShareRecord } from '../../serve/start-role.js';
 import { guarded, listOption, toJson } from './util.js';
 
 interface EncryptFlags {

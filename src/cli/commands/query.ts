@@ -3,11 +3,10 @@
 // client's endpoint is up while the query runs (server B sends aggregate totals to it).
 // Writes a report (markdown + HTML, src/report/) unless --no-report.
 import { type Command, Option } from 'commander';
-import { writeReport } from '../../report/index.js';
+import { answerRows, baselineBenchRatios, writeReport } from '../../report/index.js';
 import { loadRoleConfig } from '../../serve/config.js';
 import { silentLog } from '../../serve/log.js';
-import { answerRows, latestBenchRatios } from '../../serve/report-data.js';
-import { openClient } from '../../serve/roles.js';
+import { openClient } from '../../serve/start-role.js';
 import { guarded, toJson } from './util.js';
 
 interface QueryFlags {
@@ -44,7 +43,7 @@ export function registerQuery(program: Command): void {
         const ms = performance.now() - start;
         let report: { markdown: string; html: string } | undefined;
         if (flags.report !== false) {
-          const bench = await latestBenchRatios();
+          const bench = await baselineBenchRatios();
           report = await writeReport(flags.report, {
             title: `fedjoin query (${flags.mode} join)`,
             generatedAt: new Date().toISOString(),

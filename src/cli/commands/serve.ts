@@ -1,16 +1,15 @@
 // `fedjoin serve <role> [--config file]`: one role as an HTTPS service with mutual TLS,
 // configured by a JSON file (--config or $FEDJOIN_CONFIG) and environment overrides
-// (src/serve/config.ts). Roles: server-a, server-b (opens its sealed key with
-// $FEDJOIN_PASSPHRASE or a prompt), coordinator, client (answers queries given as JSON
-// lines on stdin), owner:<name> (encrypts its configured tables and hands them to A; keeps
-// serving only when it takes part in training). Logs one JSON object per line on stdout;
-// stops on SIGINT / SIGTERM.
+// (src/serve/config.ts), started by src/serve/start-role.ts. Roles: server-a, server-b
+// (opens its sealed key with $FEDJOIN_PASSPHRASE or a prompt), coordinator, client
+// (answers queries given as JSON lines on stdin: serve-client.ts), owner:<name> (encrypts
+// its configured tables and hands them to A; keeps serving only when it takes part in
+// training). Logs one JSON object per line on stdout; stops on SIGINT / SIGTERM.
 import type { Command } from 'commander';
 import { InvalidArgumentError } from '../../errors.js';
 import { loadRoleConfig } from '../../serve/config.js';
 import { jsonLog } from '../../serve/log.js';
 import {
-  answerStdin,
   checkServeRole,
   openClient,
   type RoleContext,
@@ -18,7 +17,8 @@ import {
   startOwner,
   startServerA,
   startServerB,
-} from '../../serve/roles.js';
+} from '../../serve/start-role.js';
+import { answerStdin } from './serve-client.js';
 import { guarded } from './util.js';
 
 interface ServeFlags {

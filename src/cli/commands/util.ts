@@ -1,7 +1,8 @@
 // Helpers shared by the deployment commands (init, keygen, serve, encrypt, query): option
 // parsers and the one way they turn an error into a message and an exit code.
 import { type Command, CommanderError, InvalidArgumentError } from 'commander';
-import { errorLine, exitCodeForError } from '../../serve/exit-codes.js';
+import { FedjoinError } from '../../errors.js';
+import { exitCodeForError } from '../exit-codes.js';
 
 export function integerOption(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a non-negative integer');
@@ -27,6 +28,12 @@ export async function guarded(command: Command, fn: () => Promise<void>): Promis
     process.stderr.write(`fedjoin ${command.name()}: ${errorLine(err)}\n`);
     throw new CommanderError(exitCodeForError(err), 'fedjoin.failed', errorLine(err));
   }
+}
+
+/** One line for the user: the message only (fedjoin's messages carry no key material or cell). */
+function errorLine(err: unknown): string {
+  if (err instanceof FedjoinError) return `${err.code}: ${err.message}`;
+  return (err as Error)?.message ?? String(err);
 }
 
 const BIGINT_MARK = '__fedjoin_bigint__';

@@ -1,29 +1,29 @@
-// One role as its own process (issue 6): `fedjoin serve <role>` and the one-shot commands
-// (`encrypt`, `query`) build the role from its config on an HttpTransport with its own
-// certificate, and serve it over mutual TLS. The roles are the same classes the
+// Starts one role as its own process (issue 6): `fedjoin serve <role>` and the one-shot
+// commands (`encrypt`, `query`) build the role from its config on an HttpTransport with its
+// own certificate, and serve it over mutual TLS. The roles are the same classes the
 // in-process federation wires (src/roles/); only the transport differs.
-import { createInterface } from 'node:readline';
 import { loadCsv } from '../data/csv.js';
+import { rowsDigest } from '../data/rows-digest.js';
 import type { Table } from '../data/table.js';
 import { createEngine, type Engine } from '../engine/engine.js';
 import { fingerprint } from '../engine/keys.js';
 import { InvalidArgumentError } from '../errors.js';
 import { loadCredentials } from '../http/ca.js';
 import { isRoleName } from '../http/identity.js';
+import { ObservedTransport, type ReceivedSummary } from '../http/observed-transport.js';
 import type { RoleServer } from '../http/server.js';
 import { HttpTransport } from '../http/transport.js';
 import { loadKey } from '../keystore/index.js';
 import { encodeMessage } from '../protocol/codec.js';
 import type { Message, MessageOf } from '../protocol/messages.js';
-import type { Handler, RoleName, Transport } from '../protocol/transport.js';
-import { type Answer, Client, type JoinMode, type TrainingReport } from '../roles/client.js';
+import type { Transport } from '../protocol/transport.js';
+import { Client } from '../roles/client.js';
 import { Coordinator } from '../roles/coordinator.js';
 import { DataOwner } from '../roles/data-owner.js';
 import { ROLES } from '../roles/names.js';
 import { ServerA } from '../roles/server-a.js';
 import { ServerB } from '../roles/server-b.js';
 import type { RoleConfig, TableConfig } from './config.js';
-import { rowsDigest } from './digest.js';
 import { loadJoinSecret, loadPublicKey, obtainPassphrase } from './files.js';
 import type { Log } from './log.js';
 
@@ -45,41 +45,6 @@ export function checkServeRole(role: string): void {
     throw new InvalidArgumentError(
       `role: expected server-a, server-b, client, coordinator or owner:<name>, got ${JSON.stringify(role).slice(0, 80)}`,
     );
-  }
-}
-
-/**
- * The role's view of its HttpTransport: requests pass through; handlers are wrapped to
- * log each message received (type, ids and seq only) and to run `after` once it is handled.
- */
-class ObservedTransport implements Transport {
-  constructor(
-    readonly http: HttpTransport,
-    private readonly log: Log | undefined,
-    private readonly after?: (message: Message) => void,
-  ) {}
-
-  register(role: RoleName, handler: Handler): void {
-    this.http.register(role, async (message, from) => {
-      if (this.log) {
-        const m = message as { queryId?: string; seq?: number; trainingId?: string; round?: number };
-        this.log('message', {
-          type: message.type,
-          from,
-          ...(m.queryId === undefined ? {} : { queryId: m.queryId }),
-          ...(m.seq === undefined ? {} : { seq: m.seq }),
-          ...(m.trainingId === undefined ? {} : { trainingId: m.trainingId }),
-          ...(m.round === undefined ? {} : { round: m.round }),
-        });
-      }
-      const reply = await handler(message, from);
-      this.after?.(message);
-      return reply;
-    });
-  }
-
-  request(from: RoleName, to: RoleName, message: Message): Promise<Message> {
-    return this.http.request(from, to, message);
   }
 }
 
@@ -105,7 +70,10 @@ async function context(
     tls: await loadCredentials(config.credentials, role),
     ...config.transport,
   });
-  const transport = new ObservedTransport(http, config.logMessages ? log : undefined, after);
+  const onReceive = config.logMessages
+    ? (summary: ReceivedSummary) => log('message', { ...summary })
+    : undefined;
+  const transport = new ObservedTransport(http, onReceive, after);
   const ctx: RoleContext = {
     role,
     config,
@@ -206,74 +174,6 @@ export async function openClient(config: RoleConfig, log: Log): Promise<ClientCo
   await listen(ctx, log);
   return { ...ctx, client };
 }
-
-export interface ClientRequest {
-  id?: string | number;
-  sql: string;
-  mode?: JoinMode;
-  /**
-   * Training queries (a TRAIN clause) only: evaluation rows the client holds, a CSV with the
-   * features' column names and the label; the report then gives accuracy, AUC and log-loss.
-   */
-  evaluation?: { csv: string; schema?: TableConfig['schema'] };
-}
-
-/** A join query with a TRAIN clause (src/fl/train-query.ts) goes to the coordinator. */
-export function isTrainingSql(sql: string): boolean {
-  return /\bTRAIN\s+LOGISTIC\b/i.test(sql);
-}
-
-/**
- * `serve client`: queries as JSON lines on stdin, answers as 'answer' / 'query-error' log
- * lines; a training query (TRAIN LOGISTIC ...) is sent to the coordinator and answered
- * as a 'trained' line with the training report.
- */
-export function answerStdin(ctx: ClientContext, log: Log): void {
-  const rl = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
-  // one query at a time, in order
-  let chain = Promise.resolve();
-  rl.on('line', (line) => {
-    if (line.trim() === '') return;
-    chain = chain.then(async () => {
-      let request: ClientRequest;
-      try {
-        request = JSON.parse(line) as ClientRequest;
-        if (typeof request.sql !== 'string') throw new Error('expected {"sql": "...", "mode": "hashed"}');
-      } catch (err) {
-        log('query-error', { error: { code: 'USAGE', message: (err as Error).message } });
-        return;
-      }
-      const start = performance.now();
-      try {
-        if (isTrainingSql(request.sql)) {
-          const evaluation = request.evaluation
-            ? loadTable({ joinKeys: [], ...request.evaluation })
-            : undefined;
-          const report = await ctx.client.train(request.sql, {
-            mode: request.mode ?? 'hashed',
-            ...(evaluation ? { evaluation } : {}),
-          });
-          log('trained', { id: request.id ?? null, ms: performance.now() - start, report });
-          return;
-        }
-        const answer = await ctx.client.query(request.sql, { mode: request.mode ?? 'hashed' });
-        log('answer', { id: request.id ?? null, ms: performance.now() - start, answer });
-      } catch (err) {
-        log('query-error', { id: request.id ?? null, error: errorRecord(err) });
-      }
-    });
-  });
-}
-
-export function errorRecord(err: unknown): { code: string; message: string } {
-  const e = err as { code?: unknown; message?: unknown };
-  return {
-    code: typeof e?.code === 'string' ? e.code : 'ERROR',
-    message: typeof e?.message === 'string' ? e.message : String(err),
-  };
-}
-
-export type { Answer, TrainingReport };
 
 // ---- owners
 
