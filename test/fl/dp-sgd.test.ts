@@ -39,6 +39,18 @@ describe('DP-SGD', () => {
     expect(dp.model.features).toEqual(FEATURES);
   });
 
+  test('averageTail returns the mean of the last iterates: here of steps 3 and 4', () => {
+    const s = preparedSplit(3);
+    const opts = { clip: 1e12, noiseMultiplier: 0, sampleRate: 1, learningRate: 0.3 };
+    const run = (steps: number, averageTail?: number) =>
+      dpSgd(zeroModel(FEATURES), s.trainRows, s.trainLabels, { ...opts, steps, averageTail }).model;
+    const [third, fourth, averaged] = [run(3), run(4), run(4, 0.5)];
+    for (const [k, w] of averaged.weights.entries()) {
+      expect(w).toBeCloseTo((third.weights[k] + fourth.weights[k]) / 2, 12);
+    }
+    expect(averaged.bias).toBeCloseTo((third.bias + fourth.bias) / 2, 12);
+  });
+
   test('per-example clipping to C, on a hand example', () => {
     // w = 0, b = 0, so p = 1/2 and the gradient of a row is (p - y) (x, 1).
     // Row 1: x = 3, y = 0: g = (1.5, 0.5), |g| = sqrt(2.5) > 1, clipped to g / sqrt(2.5).
