@@ -1,6 +1,7 @@
 // The client (DESIGN §1): turns an SQL query into join conditions and feature or
 // aggregate requests (src/query/sql.ts), sends them to A, and receives aggregate totals
 // from B: COUNT is the joined group size, AVG = SUM / COUNT. It never sees a row.
+import { randomBytes } from 'node:crypto';
 import type { Table } from '../data/table.js';
 import { MalformedMessageError } from '../errors.js';
 import { sigmoid } from '../fl/logistic.js';
@@ -41,8 +42,14 @@ export interface TrainingReport {
   rowsJoined: number;
   epsilon: number | null;
   delta: number | null;
-  /** B's log-loss of each round's global model on the joined rows (null in round 0) */
+  /** B's log-loss of each round's global model on the joined rows (null in round 0 and with DP) */
   lossPerRound: (number | null)[];
+  /** per round, the coordinates (features, 'bias') B withheld: too few owners contributed them */
+  withheldPerRound: string[][];
+  /** with TOPK, the features B selected after round 1 (the others weigh 0); else null */
+  selected: string[] | null;
+  /** how B fitted the final model: method, L2 lambda, tolerance, iterations, gradient norm */
+  fit: MessageOf<'train-result'>['fit'];
   timingsMs: Record<string, number>;
   evaluation?: { rows: number; accuracy: number; auc: number; logLoss: number };
 }
@@ -110,7 +117,8 @@ export class Client {
    */
   async train(sql: string, options: { mode?: JoinMode; evaluation?: Table } = {}): Promise<TrainingReport> {
     const parsed = parseTrainQuery(sql);
-    const trainingId = `${this.options.name ?? 'client'}-train-${++this.nextId}`;
+    // random: unique across client processes and restarts, which B's training state outlives (issue 14)
+    const trainingId = `${this.options.name ?? 'client'}-train-${randomBytes(16).toString('hex')}`;
     const result = expectType(
       await this.options.transport.request(ROLES.client, ROLES.coordinator, {
         type: 'train',
@@ -137,6 +145,9 @@ export class Client {
       epsilon: result.epsilon,
       delta: result.delta,
       lossPerRound: result.lossPerRound,
+      withheldPerRound: result.withheldPerRound,
+      selected: result.selected,
+      fit: result.fit,
       timingsMs: result.timingsMs,
     };
     if (options.evaluation) report.evaluation = evaluate(model, options.evaluation, parsed.label.column);

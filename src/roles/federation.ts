@@ -21,6 +21,8 @@ export interface FederationOptions {
   /** The transport to wire the roles on (tests pass one that intercepts messages). */
   transport?: InProcessTransport;
   policy?: Partial<ServerBPolicy>;
+  /** Server B's local log (what it refuses, and why). */
+  log?: (event: string, details: Record<string, unknown>) => void;
 }
 
 export interface Federation {
@@ -37,7 +39,13 @@ export interface Federation {
 export async function createFederation(options: FederationOptions): Promise<Federation> {
   const transport = options.transport ?? new InProcessTransport(options.recordViews ?? false);
   const { engine } = options;
-  const serverB = await ServerB.create({ engine, transport, bits: options.bits, policy: options.policy });
+  const serverB = await ServerB.create({
+    engine,
+    transport,
+    bits: options.bits,
+    policy: options.policy,
+    log: options.log,
+  });
   const published: MessageOf<'public-key'> = serverB.publicKeyMessage();
   const publicKey = new PublicKey(published.n, published.g);
   const serverA = new ServerA({ engine, transport, publicKey });

@@ -31,6 +31,14 @@ export interface ServerBPolicy {
   minGroupSize: number;
   /** When set, aggregate answers get Laplace noise (src/fl/laplace.ts) and a privacy statement. */
   aggregatePrivacy?: AggregatePrivacy;
+  /** A training round in which owners contribute needs this many enrolled owners (default 2). */
+  minOwners?: number;
+  /** A weight coordinate fewer owners contributed is not released (default 2; B is no owner). */
+  minContributors?: number;
+  /** Refuse every training without differential privacy (default false). */
+  requireDp?: boolean;
+  /** B forgets a training, and the feature sets it decrypted for it, after this long idle (default 30 min). */
+  trainingIdleMs?: number;
 }
 
 export type { FeatureSet } from '../protocol/feature-set.js';
@@ -48,7 +56,7 @@ export class ServerB {
   readonly featureSets = new Map<string, FeatureSet>();
   readonly policy: ServerBPolicy;
   /** B's federated-learning duties (server-b-training.ts). */
-  private readonly training: ServerBTraining;
+  readonly training: ServerBTraining;
 
   constructor(
     private readonly options: {
@@ -56,6 +64,8 @@ export class ServerB {
       transport: Transport;
       keys: KeyPair;
       policy?: Partial<ServerBPolicy>;
+      /** B's local log: details of what it refuses, which it never sends (DESIGN §1.1). */
+      log?: (event: string, details: Record<string, unknown>) => void;
     },
   ) {
     this.keyFingerprint = fingerprint(options.keys.publicKey.n);
@@ -65,6 +75,8 @@ export class ServerB {
       engine: options.engine,
       keys: options.keys,
       featureSets: this.featureSets,
+      policy: this.policy,
+      ...(options.log ? { log: options.log } : {}),
     });
     options.transport.register(ROLES.serverB, (message, from) => this.receive(message, from));
   }
@@ -75,6 +87,7 @@ export class ServerB {
     transport: Transport;
     bits?: number;
     policy?: Partial<ServerBPolicy>;
+    log?: (event: string, details: Record<string, unknown>) => void;
   }): Promise<ServerB> {
     return new ServerB({ ...options, keys: await generateKeys(options.bits) });
   }
@@ -102,6 +115,7 @@ export class ServerB {
       case 'aggregate-request':
         return this.aggregate(message);
       case 'owner-key':
+      case 'enrol':
       case 'round-open':
       case 'train-round':
       case 'aggregate-weights':
