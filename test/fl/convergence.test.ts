@@ -40,7 +40,7 @@ function draw(ids: number[], seed: number): Rows {
   const normal = () => Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
   const values: Record<string, number[]> = {};
   for (const f of Object.keys(TRUTH)) values[f] = [];
-  const labels = ids.map((_, i) => {
+  const labels = ids.map(() => {
     let z = 0.2;
     for (const [f, t] of Object.entries(TRUTH)) {
       const v = Math.round((t.mean + t.std * normal()) * 1e6) / 1e6;
