@@ -66,10 +66,16 @@ beforeAll(async () => {
   eastTables.push(eastRows, reflect(eastRows, 'mean_area'));
 
   engine = await createEngine({ workers: 2, encryption: 'djn' });
+  // every ciphertext B decrypts, whichever form it uses
   const realDecrypt = engine.decrypt.bind(engine);
   engine.decrypt = async (key, cs, options) => {
     decrypted.push([...cs]);
     return realDecrypt(key, cs, options);
+  };
+  const realDecryptPacked = engine.decryptPacked.bind(engine);
+  engine.decryptPacked = async (key, cs, options) => {
+    decrypted.push(unpack(cs));
+    return realDecryptPacked(key, cs, options);
   };
   transport = new DeviatingTransport();
   fed = await createFederation({
@@ -202,6 +208,8 @@ describe('a coordinator cannot single out an owner (issue 9 attack 3)', () => {
     // ... and B never decrypted its numerator or denominator
     const aggregate = unpack(round0.aggregate);
     const all = new Set(decrypted.flat());
+    // B did decrypt the released coordinates of that very aggregate
+    expect(all.has(aggregate[0])).toBe(true);
     expect(all.has(aggregate[k])).toBe(false);
     expect(all.has(aggregate[d + 1 + k])).toBe(false);
     // round 1 is B's DP fit on the joined rows: every coordinate, that one included

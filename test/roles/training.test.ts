@@ -74,10 +74,16 @@ beforeAll(async () => {
   baseline = { ...optimum, accuracy: accuracy(y, p), auc: auc(y, p), rows: labRows.length };
 
   engine = await createEngine({ workers: 2, encryption: 'djn' });
+  // every ciphertext B decrypts, whichever form it uses
   const realDecrypt = engine.decrypt.bind(engine);
   engine.decrypt = async (key, cs, options) => {
     decrypted.push([...cs]);
     return realDecrypt(key, cs, options);
+  };
+  const realDecryptPacked = engine.decryptPacked.bind(engine);
+  engine.decryptPacked = async (key, cs, options) => {
+    decrypted.push(unpack(cs));
+    return realDecryptPacked(key, cs, options);
   };
   const transport = new TamperingTransport(true);
   fed = await createFederation({
@@ -149,6 +155,7 @@ describe('training over the join', () => {
     const owners = contributions.filter((c) => c.owner !== ROLES.serverB);
     const contributed = new Set(owners.flatMap((c) => unpack(c)));
     expect(contributed.size).toBeGreaterThan(0);
+    expect(decrypted.flat().length).toBeGreaterThan(0);
     for (const batch of decrypted) for (const c of batch) expect(contributed.has(c)).toBe(false);
     const seen = new Set((fed.transport.views.get(ROLES.coordinator) ?? []).map((e) => e.message.type));
     for (const type of seen) {
