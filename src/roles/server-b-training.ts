@@ -150,7 +150,7 @@ export class ServerBTraining {
     } catch (err) {
       const reason = err instanceof Refusal || err instanceof FedjoinError ? err.message : String(err);
       this.options.log?.('training-refused', { trainingId, reason });
-      if (aborts) this.end(trainingId, 'refused');
+      if (aborts && this.trainings.has(trainingId)) this.end(trainingId, 'refused');
       throw new PolicyRefusedError(TRAINING_REFUSED);
     }
   }

@@ -76,7 +76,7 @@ export class ServerB {
       keys: options.keys,
       featureSets: this.featureSets,
       policy: this.policy,
-      ...(options.log ? { log: options.log } : {}),
+      log: options.log,
     });
     options.transport.register(ROLES.serverB, (message, from) => this.receive(message, from));
   }
