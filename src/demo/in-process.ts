@@ -10,9 +10,9 @@ import { createEngine, type Engine } from '../engine/engine.js';
 import { djnExponentBits } from '../engine/keys.js';
 import type { RandomMode } from '../engine/tasks.js';
 import { PolicyRefusedError } from '../errors.js';
-import { predictProba, train } from '../fl/logistic.js';
+import { logit, sigmoid } from '../fl/logistic.js';
 import { accuracy, auc } from '../fl/metrics.js';
-import { applyStandardizer, fitStandardizer } from '../fl/standardize.js';
+import { l2ForC, solveLogistic } from '../fl/newton.js';
 import { isAggregateQuery, parseQuery } from '../query/sql.js';
 import type { JoinMode } from '../roles/client.js';
 import { createFederation, type Federation } from '../roles/federation.js';
@@ -373,16 +373,20 @@ async function runTraining(
   rounds: number,
   out: Out,
 ): Promise<TrainingDemoResult> {
-  const { all, labels, trainRows, testRows, owners, evaluation } = trainingParties();
-  const features = [...TRAINING_FEATURES.hospital, ...TRAINING_FEATURES.lab];
-  const matrix = (rows: number[]) => rows.map((i) => features.map((f) => Number(all.column(f).values[i])));
-  const standardizer = fitStandardizer(matrix(trainRows));
-  const central = train(
-    features,
-    applyStandardizer(standardizer, matrix(trainRows)),
-    trainRows.map((i) => labels[i]),
+  const { all, labels, trainRows, testRows, labRows, owners, evaluation } = trainingParties();
+  // the baseline: the client's objective (L2 logistic regression, lambda = 1 / n) solved to
+  // tolerance on the same joined rows, standardised as the coordinator pools its statistics:
+  // each feature over the rows of the owners holding it, sample standard deviation
+  const standardized = standardizer(all, [
+    ...TRAINING_FEATURES.hospital.map((name) => ({ name, rows: trainRows })),
+    ...TRAINING_FEATURES.lab.map((name) => ({ name, rows: labRows })),
+  ]);
+  const central = solveLogistic(
+    standardized(labRows),
+    labRows.map((i) => labels[i]),
+    { l2: l2ForC(1, labRows.length) },
   );
-  const p = predictProba(central, applyStandardizer(standardizer, matrix(testRows)));
+  const p = standardized(testRows).map((row) => sigmoid(logit(central.weights, central.bias, row)));
   const yTest = testRows.map((i) => labels[i]);
   const baseline = { accuracy: accuracy(yTest, p), auc: auc(yTest, p) };
 
@@ -424,6 +428,17 @@ async function runTraining(
       ` | targets (within 2 points without DP, 6 with): ${withinTargets ? 'met' : 'MISSED'}`,
   );
   return { baseline, trainRows: trainRows.length, testRows: testRows.length, runs, withinTargets };
+}
+
+/** Standardised rows of `features` (mean and sample std of each over its `rows`), by row index. */
+function standardizer(all: Table, features: { name: string; rows: readonly number[] }[]) {
+  const columns = features.map(({ name, rows }) => {
+    const values = all.column(name).values.map(Number);
+    const mean = rows.reduce((a, i) => a + values[i], 0) / rows.length;
+    const std = Math.sqrt(rows.reduce((a, i) => a + (values[i] - mean) ** 2, 0) / (rows.length - 1));
+    return { values, mean, std };
+  });
+  return (rows: readonly number[]) => rows.map((i) => columns.map((c) => (c.values[i] - c.mean) / c.std));
 }
 
 function encryptionNote(encryption: RandomMode, bits: number): string {

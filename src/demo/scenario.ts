@@ -190,10 +190,20 @@ export function trainingParties(tables: TrainingTables = TRAINING_TABLES) {
   const lab = all.project(['id', ...TRAINING_FEATURES.lab], tables.lab);
   const half = Math.floor(trainRows.length / 2);
   const [east, west, labOwner] = TRAINING_OWNERS;
+  // ids are unique: each of lab's rows joins exactly one hospital row
+  const labRows = trainRows.filter((_, k) => k % 5 !== 0);
   const owners: [string, Table][] = [
     [east, hospital.takeRows(trainRows.slice(0, half))],
     [west, hospital.takeRows(trainRows.slice(half))],
-    [labOwner, lab.takeRows(trainRows.filter((_, k) => k % 5 !== 0))],
+    [labOwner, lab.takeRows(labRows)],
   ];
-  return { all, labels, trainRows, testRows, owners, evaluation: all.takeRows(testRows, 'evaluation') };
+  return {
+    all,
+    labels,
+    trainRows,
+    testRows,
+    labRows,
+    owners,
+    evaluation: all.takeRows(testRows, 'evaluation'),
+  };
 }

@@ -5,7 +5,8 @@
 // where s is the owner's sample count and s_k = s when it holds coordinate k, else 0: a
 // coordinate it lacks is absent (contributes to neither sum), not zero. Products are fixed
 // point with WEIGHT_FRACTION_BITS, budgeted for MAX_CONTRIBUTIONS terms. Contributions are
-// signed with Ed25519 over (round, nonce, owner, key fingerprint, features, ciphertexts).
+// signed with Ed25519 over (round, nonce, owner, key fingerprint, features, the plaintext
+// presence mask B counts contributors with, ciphertexts).
 import { createHash, type KeyObject, sign, verify } from 'node:crypto';
 import { decodeInteger, decodeValue, encodeValue } from '../data/fixed-point.js';
 
@@ -38,19 +39,54 @@ export function encodeContribution(local: LocalWeights, n: bigint): bigint[] {
 }
 
 /**
- * The FedAvg weights from a decrypted aggregate: numerator / denominator per coordinate;
- * a coordinate no contributor holds keeps `fallback` (the previous global weight, or 0).
+ * Which coordinates a contribution trained, in the contribution's order: the d features, then
+ * the bias (trained whenever the contributor had rows). Sent in the clear and signed, so that
+ * B can count the contributors of each coordinate without decrypting anything.
+ */
+export function presenceMask(local: LocalWeights): boolean[] {
+  return [...local.present, local.samples > 0];
+}
+
+/**
+ * The coordinates (d features, then the bias) B may release from one aggregate (DESIGN §1.1,
+ * issue 9 item 5): one that any owner contributed needs at least `minContributors` owner
+ * contributions; one that only server B contributed is B's own fit. `withheld` lists those
+ * some owners, but too few, contributed; a coordinate nobody contributed is unknown, neither.
+ */
+export function releasableCoordinates(
+  masks: readonly { owner: boolean; present: readonly boolean[] }[],
+  minContributors: number,
+): { release: boolean[]; withheld: number[] } {
+  const width = masks[0]?.present.length ?? 0;
+  const release: boolean[] = [];
+  const withheld: number[] = [];
+  for (let k = 0; k < width; k++) {
+    const owners = masks.filter((m) => m.owner && m.present[k]).length;
+    const others = masks.some((m) => !m.owner && m.present[k]);
+    release.push(owners >= minContributors || (owners === 0 && others));
+    if (owners > 0 && owners < minContributors) withheld.push(k);
+  }
+  return { release, withheld };
+}
+
+/**
+ * The FedAvg weights from a decrypted aggregate: numerator / denominator per coordinate. A
+ * coordinate B did not decrypt (undefined: withheld or unknown) or that no contributor holds
+ * keeps `fallback` (the previous global weight, or 0).
  */
 export function decodeAggregate(
-  plain: readonly bigint[],
+  plain: readonly (bigint | undefined)[],
   n: bigint,
   fallback?: GlobalWeights,
 ): GlobalWeights {
   const d = plain.length / 2 - 1;
   const value = (k: number) => {
-    const den = Number(decodeInteger(plain[d + 1 + k], n, 0));
+    const num = plain[k];
+    const den = plain[d + 1 + k];
     const previous = k === d ? (fallback?.bias ?? 0) : (fallback?.weights[k] ?? 0);
-    return den > 0 ? decodeValue(plain[k], n, WEIGHT_FRACTION_BITS) / den : previous;
+    if (num === undefined || den === undefined) return previous;
+    const samples = Number(decodeInteger(den, n, 0));
+    return samples > 0 ? decodeValue(num, n, WEIGHT_FRACTION_BITS) / samples : previous;
   };
   return { weights: Array.from({ length: d }, (_, k) => value(k)), bias: value(d) };
 }
@@ -61,18 +97,21 @@ export interface SignedFields {
   owner: string;
   fingerprint: string;
   features: readonly string[];
+  /** presenceMask of the contribution: d + 1 entries */
+  present: readonly boolean[];
   data: Uint32Array;
 }
 
 /** The bytes an owner signs: a SHA-256 digest binding every field to the ciphertexts. */
 export function contributionDigest(fields: SignedFields): Buffer {
   const header = JSON.stringify([
-    'fedjoin/contribution/v1',
+    'fedjoin/contribution/v2',
     fields.round,
     fields.nonce,
     fields.owner,
     fields.fingerprint,
     fields.features,
+    fields.present,
   ]);
   return createHash('sha256')
     .update(header)
@@ -87,6 +126,31 @@ export function signContribution(fields: SignedFields, privateKey: KeyObject): s
 export function verifyContribution(fields: SignedFields, signature: string, publicKey: KeyObject): boolean {
   try {
     return verify(null, contributionDigest(fields), publicKey, Buffer.from(signature, 'base64'));
+  } catch {
+    return false;
+  }
+}
+
+/** What an owner signs to enrol in one training at the B whose key has `fingerprint` (issue 9 item 5). */
+export interface Enrolment {
+  trainingId: string;
+  owner: string;
+  fingerprint: string;
+}
+
+function enrolmentDigest(e: Enrolment): Buffer {
+  return createHash('sha256')
+    .update(JSON.stringify(['fedjoin/enrol/v1', e.trainingId, e.owner, e.fingerprint]))
+    .digest();
+}
+
+export function signEnrolment(enrolment: Enrolment, privateKey: KeyObject): string {
+  return sign(null, enrolmentDigest(enrolment), privateKey).toString('base64');
+}
+
+export function verifyEnrolment(enrolment: Enrolment, signature: string, publicKey: KeyObject): boolean {
+  try {
+    return verify(null, enrolmentDigest(enrolment), publicKey, Buffer.from(signature, 'base64'));
   } catch {
     return false;
   }

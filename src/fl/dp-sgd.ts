@@ -28,6 +28,12 @@ export interface DpSgdOptions {
    * `spent` (earlier rounds) has this run composed into it once the run completes.
    */
   budget?: { epsilon: number; delta: number; spent?: RdpAccountant };
+  /**
+   * Return the mean of the iterates of the last `averageTail` fraction of the steps instead of
+   * the last iterate (Polyak-Ruppert averaging): post-processing, so it costs no privacy, and it
+   * averages out much of the noise the last steps added. Default 0 (the last iterate).
+   */
+  averageTail?: number;
 }
 
 export interface DpSgdResult {
@@ -70,6 +76,8 @@ export function dpSgd(
   const expectedBatch = q * rows.length;
   const sum = new Array<number>(d + 1);
   const grad = new Array<number>(d + 1);
+  const averaged = Math.min(steps, Math.ceil(steps * (options.averageTail ?? 0)));
+  const mean = new Array<number>(d + 1).fill(0);
   for (let t = 0; t < steps; t++) {
     sum.fill(0);
     for (let i = 0; i < rows.length; i++) {
@@ -90,8 +98,15 @@ export function dpSgd(
     if (sigma > 0) for (let k = 0; k <= d; k++) sum[k] += sigma * clip * random.gaussian();
     for (let k = 0; k < d; k++) weights[k] -= lr * (sum[k] / expectedBatch + l2 * weights[k]);
     bias -= lr * (sum[d] / expectedBatch);
+    if (t >= steps - averaged) {
+      for (let k = 0; k < d; k++) mean[k] += weights[k] / averaged;
+      mean[d] += bias / averaged;
+    }
   }
-  const model: Model = { features: [...init.features], weights, bias };
+  const model: Model =
+    averaged > 0
+      ? { features: [...init.features], weights: mean.slice(0, d), bias: mean[d] }
+      : { features: [...init.features], weights, bias };
   options.budget?.spent?.compose(q, sigma, steps);
   return eps === undefined ? { model } : { model, epsilon: eps };
 }

@@ -1,9 +1,8 @@
-// Logistic regression (single-layer perceptron) over a fixed feature order, trained by
-// mini-batch gradient descent on the L2-regularised log-loss (Hastie et al., "Elements of
-// Statistical Learning", sec. 4.4); partial models of owners holding some features, and their
-// per-coordinate, sample-weighted FedAvg (McMahan et al. 2017, Algorithm 1).
+// Logistic regression (single-layer perceptron) over a fixed feature order: the L2-regularised
+// log-loss and its gradient (Hastie et al., "Elements of Statistical Learning", sec. 4.4; the
+// solvers are newton.ts and dp-sgd.ts); partial models of owners holding some features, their
+// per-coordinate, sample-weighted FedAvg (McMahan et al. 2017, Algorithm 1), and top-k ranking.
 import { BatchLengthError, InvalidArgumentError } from '../errors.js';
-import { type Rng, seededRng, shuffleInPlace } from './random.js';
 
 export type Model = { features: string[]; weights: number[]; bias: number };
 
@@ -14,29 +13,12 @@ export type Model = { features: string[]; weights: number[]; bias: number };
  */
 export type PartialModel = Model & { present: boolean[] };
 
-export interface TrainOptions {
-  /** Step size; default 0.1. */
-  learningRate?: number;
-  /** Passes over the data; default 100. */
-  epochs?: number;
-  /** Rows per step; default 32 (the last batch of an epoch may be smaller). */
-  batchSize?: number;
-  /** lambda in the objective mean(log-loss) + lambda/2 ||w||^2 (bias not penalised); default 1e-3. */
-  l2?: number;
-  /** Seed of the shuffling PRNG: equal seeds give bit-identical models. Default 1. */
-  seed?: number;
-  /** Starting point (e.g. the global model); default all zeros. */
-  init?: { weights: readonly number[]; bias: number };
-}
-
 export interface Gradient {
   weights: number[];
   bias: number;
   /** The regularised objective at the point where the gradient was taken. */
   loss: number;
 }
-
-export const DEFAULT_TRAIN = { learningRate: 0.1, epochs: 100, batchSize: 32, l2: 1e-3, seed: 1 } as const;
 
 /** 1 / (1 + e^-z), without overflow for large |z|. */
 export function sigmoid(z: number): number {
@@ -61,11 +43,6 @@ export function logit(weights: readonly number[], bias: number, row: readonly nu
 export function predictProba(model: Model, rows: readonly (readonly number[])[]): number[] {
   checkRows(rows, model.weights.length);
   return rows.map((row) => sigmoid(logit(model.weights, model.bias, row)));
-}
-
-/** Hard 0/1 predictions at a probability threshold (default 0.5). */
-export function predict(model: Model, rows: readonly (readonly number[])[], threshold = 0.5): number[] {
-  return predictProba(model, rows).map((p) => (p >= threshold ? 1 : 0));
 }
 
 /**
@@ -111,65 +88,6 @@ export function modelLoss(
 ): number {
   checkData(rows, labels, model.weights.length);
   return logLossGradient(model.weights, model.bias, rows, labels, 0).loss;
-}
-
-/**
- * Mini-batch gradient descent. Each epoch visits the rows in an order shuffled by a PRNG
- * seeded from options.seed, so the result is a deterministic function of inputs and options.
- */
-export function train(
-  features: readonly string[],
-  rows: readonly (readonly number[])[],
-  labels: readonly number[],
-  options: TrainOptions = {},
-): Model {
-  const o = resolve(options);
-  const d = features.length;
-  checkData(rows, labels, d);
-  const weights = o.init ? [...o.init.weights] : new Array<number>(d).fill(0);
-  let bias = o.init ? o.init.bias : 0;
-  if (weights.length !== d) {
-    throw new BatchLengthError(`init: expected ${d} weights, got ${weights.length}`);
-  }
-  const rng: Rng = seededRng(o.seed);
-  const order = rows.map((_, i) => i);
-  for (let epoch = 0; epoch < o.epochs; epoch++) {
-    shuffleInPlace(order, rng);
-    for (let start = 0; start < order.length; start += o.batchSize) {
-      const batch = order.slice(start, start + o.batchSize);
-      const g = logLossGradient(weights, bias, rows, labels, o.l2, batch);
-      for (let k = 0; k < d; k++) weights[k] -= o.learningRate * g.weights[k];
-      bias -= o.learningRate * g.bias;
-    }
-  }
-  return { features: [...features], weights, bias };
-}
-
-/**
- * An owner's local training over the global features it holds: `rows` carry only the owner's
- * columns, in the order of `ownFeatures` (any order, each one a global feature). The result is
- * expressed in the global order with the owner's coordinates marked present.
- */
-export function trainPartial(
-  globalFeatures: readonly string[],
-  ownFeatures: readonly string[],
-  rows: readonly (readonly number[])[],
-  labels: readonly number[],
-  options: TrainOptions = {},
-): PartialModel {
-  const positions = featurePositions(globalFeatures, ownFeatures);
-  let init: TrainOptions['init'];
-  if (options.init) {
-    // A global starting point is given in the global order: keep the owner's coordinates.
-    if (options.init.weights.length !== globalFeatures.length) {
-      throw new BatchLengthError(
-        `init: expected ${globalFeatures.length} global weights, got ${options.init.weights.length}`,
-      );
-    }
-    init = { weights: positions.map((p) => options.init!.weights[p]), bias: options.init.bias };
-  }
-  const local = train(ownFeatures, rows, labels, { ...options, init });
-  return toPartial(local, globalFeatures);
 }
 
 /** Re-expresses a model over a subset of the global features in the global order, with its mask. */
@@ -268,27 +186,6 @@ export function featurePositions(all: readonly string[], subset: readonly string
     seen.add(f);
     return p;
   });
-}
-
-function resolve(options: TrainOptions) {
-  const o = {
-    learningRate: options.learningRate ?? DEFAULT_TRAIN.learningRate,
-    epochs: options.epochs ?? DEFAULT_TRAIN.epochs,
-    batchSize: options.batchSize ?? DEFAULT_TRAIN.batchSize,
-    l2: options.l2 ?? DEFAULT_TRAIN.l2,
-    seed: options.seed ?? DEFAULT_TRAIN.seed,
-    init: options.init,
-  };
-  if (!(o.learningRate > 0))
-    throw new InvalidArgumentError(`learningRate: expected > 0, got ${o.learningRate}`);
-  if (!(Number.isInteger(o.epochs) && o.epochs >= 0)) {
-    throw new InvalidArgumentError(`epochs: expected an integer >= 0, got ${o.epochs}`);
-  }
-  if (!(Number.isInteger(o.batchSize) && o.batchSize >= 1)) {
-    throw new InvalidArgumentError(`batchSize: expected an integer >= 1, got ${o.batchSize}`);
-  }
-  if (!(o.l2 >= 0)) throw new InvalidArgumentError(`l2: expected >= 0, got ${o.l2}`);
-  return o;
 }
 
 /** Rows must all have d finite numbers and labels must be 0/1, one per row. */

@@ -1,7 +1,8 @@
 // The training form of a query (issue 5 item 7): an SQL join query followed by
 //   TRAIN LOGISTIC LABEL t.col [ROUNDS r] [EPSILON e DELTA d] [TOPK k]
 // The SELECT list names the features (the label may be listed or not); the clause is not
-// SQL, so it is split off here and the rest goes to the SQL parser.
+// SQL, so it is split off here and the rest goes to the SQL parser. TOPK needs 3 rounds:
+// round 1 ranks every feature, a later one refits on the k selected (docs/decisions/training.md).
 import { QueryError } from '../errors.js';
 import { parseQuery, type Query } from '../query/sql.js';
 
@@ -45,6 +46,12 @@ export function parseTrainQuery(sql: string): TrainQuery {
   }
   const topK = match[6] === undefined ? null : Number(match[6]);
   if (topK !== null && topK < 1) throw new QueryError('TOPK must be at least 1', { part: 'TRAIN clause' });
+  if (topK !== null && rounds < 3) {
+    throw new QueryError(
+      `TOPK needs ROUNDS 3 or more (got ${rounds}): round 1 fits every feature, a later round the k selected`,
+      { part: 'TRAIN clause' },
+    );
+  }
   if (query.select.some((s) => s.kind !== 'column')) {
     throw new QueryError('a training query selects feature columns, not aggregates', {
       part: 'TRAIN clause',

@@ -39,12 +39,24 @@ const contribution = z.object({
   nonce: z.string().regex(/^[0-9a-f]{32,128}$/),
   owner: id,
   features: z.array(z.string()).min(1),
+  /** which of the features, then the bias, the contributor trained: B counts contributors with it */
+  present: z.array(z.boolean()).min(2),
   signature: z.string().min(1).max(512),
   fingerprint,
   count,
   words,
   data: packed,
 });
+/** How server B fitted a round's model (src/fl/refine.ts FitReport); null for the owners' round 0. */
+const fitReport = z
+  .object({
+    method: z.enum(['newton', 'dp-sgd']),
+    l2: z.number().positive(),
+    tolerance: z.number().positive().nullable(),
+    iterations: count,
+    gradientNorm: z.number().nonnegative().nullable(),
+  })
+  .nullable();
 
 export const messageSchemas = {
   /** B -> everyone: the public key and its fingerprint. */
@@ -184,6 +196,16 @@ export const messageSchemas = {
   }),
   /** owner -> B: the owner's Ed25519 public key (SPKI PEM), registered before training. */
   'owner-key': z.object({ type: z.literal('owner-key'), owner: id, publicKey: z.string().min(1).max(4096) }),
+  /**
+   * owner -> B: the owner takes part in one training, signed with its registered key
+   * (src/fl/contribution.ts signEnrolment); B picks round participants from enrolments only.
+   */
+  enrol: z.object({
+    type: z.literal('enrol'),
+    trainingId: id,
+    owner: id,
+    signature: z.string().min(1).max(512),
+  }),
   /** client -> coordinator: train a model over the join (issue 5). */
   train: z.object({
     type: z.literal('train'),
@@ -207,12 +229,17 @@ export const messageSchemas = {
       z.object({ feature: z.string(), count: count, mean: z.number(), m2: z.number().nonnegative() }),
     ),
   }),
-  /** coordinator -> B: a round starts; B answers with its nonce. */
+  /**
+   * coordinator -> B: a round starts; B answers with its nonce. The participants must be the
+   * ones B decides (round 0: every enrolled owner; later rounds: server B alone).
+   */
   'round-open': z.object({
     type: z.literal('round-open'),
     trainingId: id,
     round: count,
     participants: z.array(id).min(1),
+    /** rounds of the whole training, fixed at round 0: B frees the training after the last */
+    rounds: z.number().int().min(1).max(100),
   }),
   'round-nonce': z.object({
     type: z.literal('round-nonce'),
@@ -220,7 +247,7 @@ export const messageSchemas = {
     round: count,
     nonce: z.string(),
   }),
-  /** coordinator -> owner: train locally (from the global model when there is one) and contribute. */
+  /** coordinator -> owner: round 0, train on the owner's own rows and contribute. */
   'local-train': z.object({
     type: z.literal('local-train'),
     trainingId: id,
@@ -229,7 +256,6 @@ export const messageSchemas = {
     features: z.array(columnRef).min(1),
     label: columnRef,
     standardization,
-    global: weights.nullable(),
   }),
   /** owner or B -> coordinator: encrypted, signed weights x samples (src/fl/contribution.ts). */
   contribution,
@@ -243,16 +269,16 @@ export const messageSchemas = {
     features: z.array(columnRef).min(1),
     global: weights,
     standardization,
-    topK: z.number().int().positive().nullable(),
   }),
-  /** A -> coordinator: where B holds the extracted feature set, and what it holds. */
+  /** A -> coordinator: where B holds the extracted feature set. */
   'features-ready': z.object({
     type: z.literal('features-ready'),
     featureSetId: id,
-    rowsJoined: count,
-    selected: z.array(z.string()),
   }),
-  /** coordinator -> B: refine the global model on the feature set with DP-SGD and contribute. */
+  /**
+   * coordinator -> B: fit the model on the feature set from B's last released model (Newton
+   * to tolerance, or DP-SGD) and contribute. The parameters are fixed by the first train-round.
+   */
   'train-round': z.object({
     type: z.literal('train-round'),
     trainingId: id,
@@ -262,9 +288,8 @@ export const messageSchemas = {
     features: z.array(z.string()).min(1),
     label: z.string(),
     standardization,
-    global: weights,
     dp: dpRequest.nullable(),
-    rounds: z.number().int().min(1),
+    topK: z.number().int().positive().nullable(),
   }),
   /** coordinator -> B: the homomorphic aggregate and every signed contribution it came from. */
   'aggregate-weights': z.object({
@@ -282,7 +307,15 @@ export const messageSchemas = {
     round: count,
     weights,
     epsilonSpent: z.number().nonnegative(),
+    /** B's log-loss of the model on the joined rows; null in round 0 and with DP */
     lossOnJoined: z.number().nullable(),
+    /** coordinates (features, 'bias') too few owners contributed: they kept their previous value */
+    withheld: z.array(z.string()),
+    /** the top-k features B fits from the next round on; null: every feature */
+    selected: z.array(z.string()).nullable(),
+    fit: fitReport,
+    /** the joined rows B trained on; null in round 0, and with DP (an exact count never leaves B then) */
+    rowsJoined: count.nullable(),
   }),
   /** coordinator -> client: the final model and the report. */
   'train-result': z.object({
@@ -292,10 +325,17 @@ export const messageSchemas = {
     weights,
     standardization,
     rounds: count,
-    rowsJoined: count,
+    /** null with DP: an exact count never leaves B then */
+    rowsJoined: count.nullable(),
     epsilon: z.number().nonnegative().nullable(),
     delta: z.number().nullable(),
     lossPerRound: z.array(z.number().nullable()),
+    /** per round, the coordinates B withheld (global-model.withheld) */
+    withheldPerRound: z.array(z.array(z.string())),
+    /** the top-k features of the final model (the others weigh 0); null without TOPK */
+    selected: z.array(z.string()).nullable(),
+    /** how B fitted the final model; null when only the owners' round 0 ran */
+    fit: fitReport,
     timingsMs: z.record(z.string(), z.number()),
   }),
   /** Any role -> requester: done, nothing to return. */

@@ -54,11 +54,18 @@ export interface TrainedModel {
 export interface TrainingReport {
   model: TrainedModel;
   rounds: number;
-  rowsJoined: number;
+  /** the joined rows B trained on; null with DP (an exact count never leaves B then) */
+  rowsJoined: number | null;
   epsilon: number | null;
   delta: number | null;
-  /** B's log-loss of each round's global model on the joined rows (null in round 0) */
+  /** B's log-loss of each round's global model on the joined rows (null in round 0 and with DP) */
   lossPerRound: (number | null)[];
+  /** per round, the coordinates (features, 'bias') B withheld: too few owners contributed them */
+  withheldPerRound: string[][];
+  /** with TOPK, the features B selected after round 1 (the others weigh 0); else null */
+  selected: string[] | null;
+  /** how B fitted the final model: method, L2 lambda, tolerance, iterations, gradient norm */
+  fit: MessageOf<'train-result'>['fit'];
   timingsMs: Record<string, number>;
   evaluation?: { rows: number; accuracy: number; auc: number; logLoss: number };
 }
@@ -177,6 +184,9 @@ export class Client {
       epsilon: result.epsilon,
       delta: result.delta,
       lossPerRound: result.lossPerRound,
+      withheldPerRound: result.withheldPerRound,
+      selected: result.selected,
+      fit: result.fit,
       timingsMs: result.timingsMs,
     };
     if (options.evaluation) report.evaluation = evaluate(model, options.evaluation, parsed.label.column);

@@ -1,9 +1,9 @@
 // The coordinator (DESIGN §1, §4): orchestrates training rounds and aggregates encrypted
 // weights; it holds only the public key and never sees a plaintext weight of one owner.
-// Round 0: the owners' local models, FedAvg-ed under encryption. Each later round: A
-// extracts the joined rows' features guided by the global model, B refines the model on
-// them with DP-SGD, and B's contribution is aggregated with the owners' (retrained from
-// the global model). B verifies every signed contribution and decrypts only aggregates.
+// Round 0: the enrolled owners' local models, FedAvg-ed under encryption (a warm start).
+// Each later round: A extracts the joined rows' features (all of them, then B's top-k), B
+// fits the model on them and contributes alone. B chooses the participants, verifies every
+// signed contribution and decrypts only aggregates (docs/decisions/training.md).
 import type { PublicKey } from 'paillier-bigint';
 import { sumRows } from '../engine/aggregate.js';
 import type { Engine } from '../engine/engine.js';
@@ -60,68 +60,78 @@ export class Coordinator {
         timingsMs[phase] = (timingsMs[phase] ?? 0) + performance.now() - start;
       }
     };
+    // asked for statistics, each owner also enrols with B for this training
     const standardization = await timed('pooled statistics', () =>
       this.pooledStatistics(trainingId, features),
     );
     let global: { weights: number[]; bias: number } | null = null;
-    let rowsJoined = 0;
+    /** B's top-k selection once round 1 has ranked every feature; null: every feature */
+    let selected: string[] | null = null;
+    let fit: MessageOf<'global-model'>['fit'] = null;
+    let rowsJoined: number | null = null;
+    /** B's id of the feature set A extracted in round 1, used by every later round */
+    let featureSetId: string | undefined;
     let epsilon: number | null = dp ? 0 : null;
     const lossPerRound: (number | null)[] = [];
+    const withheldPerRound: string[][] = [];
     for (let round = 0; round < rounds; round++) {
-      const withB = global !== null;
-      const participants = [...this.owners.map(ROLES.owner), ...(withB ? [ROLES.serverB] : [])];
+      // B admits exactly these: the owners in round 0, itself afterwards (docs/decisions/training.md)
+      const participants = round === 0 ? this.owners.map(ROLES.owner) : [ROLES.serverB];
       const { nonce } = expectType(
-        await this.request(ROLES.serverB, { type: 'round-open', trainingId, round, participants }),
+        await this.request(ROLES.serverB, { type: 'round-open', trainingId, round, participants, rounds }),
         'round-nonce',
       );
       const contributions: MessageOf<'contribution'>[] = [];
-      await timed('owners: local training + encryption', async () => {
-        for (const owner of this.owners) {
-          const reply = await this.request(ROLES.owner(owner), {
-            type: 'local-train',
-            trainingId,
-            round,
-            nonce,
-            features,
-            label,
-            standardization,
-            global,
-          });
-          contributions.push(expectType(reply, 'contribution'));
-        }
-      });
-      if (global) {
-        const current = global;
-        const ready = await timed('A: join + feature extraction', async () =>
-          expectType(
-            await this.request(ROLES.serverA, {
-              type: 'extract-features',
+      if (round === 0) {
+        await timed('owners: local training + encryption', async () => {
+          for (const owner of this.owners) {
+            const reply = await this.request(ROLES.owner(owner), {
+              type: 'local-train',
               trainingId,
-              mode,
-              plan,
-              label,
+              round,
+              nonce,
               features,
-              global: current,
+              label,
               standardization,
-              topK,
-            }),
-            'features-ready',
-          ),
-        );
-        rowsJoined = ready.rowsJoined;
-        const reply = await timed('B: decrypt + DP-SGD + encryption', () =>
+            });
+            contributions.push(expectType(reply, 'contribution'));
+          }
+        });
+      } else {
+        // A extracts every feature once, in round 1; B keeps that feature set for the later
+        // rounds (it has decrypted every feature by then: extracting a top-k subset again
+        // would hide nothing from B and cost A a join)
+        if (featureSetId === undefined) {
+          const current = global!;
+          const ready = await timed('A: join + feature extraction', async () =>
+            expectType(
+              await this.request(ROLES.serverA, {
+                type: 'extract-features',
+                trainingId,
+                mode,
+                plan,
+                label,
+                features,
+                global: current,
+                standardization,
+              }),
+              'features-ready',
+            ),
+          );
+          featureSetId = ready.featureSetId;
+        }
+        const reply = await timed('B: decrypt + fit + encryption', () =>
           this.request(ROLES.serverB, {
             type: 'train-round',
             trainingId,
             round,
             nonce,
-            featureSetId: ready.featureSetId,
+            featureSetId: featureSetId!,
             features: names,
             label: featureName(label),
             standardization,
-            global: current,
             dp,
-            rounds,
+            topK,
           }),
         );
         contributions.push(expectType(reply, 'contribution'));
@@ -130,7 +140,11 @@ export class Coordinator {
         expectType(await this.aggregate(trainingId, round, names, contributions), 'global-model'),
       );
       global = model.weights;
+      selected = model.selected;
+      fit = model.fit ?? fit;
+      rowsJoined = model.rowsJoined ?? rowsJoined;
       lossPerRound.push(model.lossOnJoined);
+      withheldPerRound.push(model.withheld);
       if (epsilon !== null) epsilon = model.epsilonSpent;
     }
     return {
@@ -144,6 +158,9 @@ export class Coordinator {
       epsilon,
       delta: dp?.delta ?? null,
       lossPerRound,
+      withheldPerRound,
+      selected,
+      fit,
       timingsMs,
     };
   }

@@ -12,8 +12,15 @@ import type { ColumnType, Table } from '../data/table.js';
 import type { Engine } from '../engine/engine.js';
 import { fingerprint } from '../engine/keys.js';
 import { MalformedMessageError } from '../errors.js';
-import { encodeContribution, type LocalWeights, signContribution } from '../fl/contribution.js';
-import { trainPartial } from '../fl/logistic.js';
+import {
+  encodeContribution,
+  type LocalWeights,
+  presenceMask,
+  signContribution,
+  signEnrolment,
+} from '../fl/contribution.js';
+import { toPartial } from '../fl/logistic.js';
+import { l2ForC, solveLogistic } from '../fl/newton.js';
 import { authorize } from '../protocol/authorization.js';
 import { batchShape, pack } from '../protocol/batch.js';
 import { expectType, type Message, type MessageOf } from '../protocol/messages.js';
@@ -47,10 +54,6 @@ export interface EncryptTableOptions {
   /** Called after each column with columns done / total. */
   onProgress?: (done: number, total: number) => void;
 }
-
-/** Local passes over the owner's rows: round 0 from scratch, later rounds from the global model. */
-const LOCAL_EPOCHS_FIRST = 50;
-const LOCAL_EPOCHS_LATER = 3;
 
 function numbers(table: Table, column: string): number[] {
   return table.column(column).values.map((v) => Number(v));
@@ -149,7 +152,8 @@ export class DataOwner {
 
   /**
    * Takes part in training with `table` (issue 5): registers an Ed25519 signing key with
-   * B, then answers the coordinator's statistics and local-training requests.
+   * B, then answers the coordinator's statistics and local-training requests; it enrols with
+   * B (signed) for each training the coordinator asks it about (issue 9 item 5).
    */
   async joinTraining(table: Table): Promise<void> {
     this.training = { table };
@@ -164,6 +168,7 @@ export class DataOwner {
     const own = (refs: readonly { table: string; column: string }[]) =>
       refs.filter((r) => r.table === table.name && table.has(r.column));
     if (message.type === 'stats-request') {
+      await this.enrol(message.trainingId);
       return {
         type: 'column-stats',
         stats: own(message.features).map((ref) => ({
@@ -176,7 +181,29 @@ export class DataOwner {
     return this.contribute(request, own(request.features));
   }
 
-  /** §4 step 1: local training over the features this owner holds, encrypted and signed. */
+  /** Tells B, under this owner's signature, that it takes part in `trainingId`. */
+  private async enrol(trainingId: string): Promise<void> {
+    const { name, transport, publicKey } = this.options;
+    const signature = signEnrolment(
+      { trainingId, owner: this.role, fingerprint: fingerprint(publicKey.n) },
+      this.signingKey,
+    );
+    expectType(
+      await transport.request(this.role, ROLES.serverB, {
+        type: 'enrol',
+        trainingId,
+        owner: name,
+        signature,
+      }),
+      'ack',
+    );
+  }
+
+  /**
+   * §4 step 1, round 0: this owner's model on its own rows, solved to tolerance (the client's
+   * objective, lambda = 1 / rows), over the features it holds; encrypted and signed. An owner
+   * without the label sends an all-absent vector: its features are unknown, not zero.
+   */
   private async contribute(
     request: MessageOf<'local-train'>,
     ownRefs: { table: string; column: string }[],
@@ -202,8 +229,8 @@ export class DataOwner {
       });
       const rows = Array.from({ length: table.rowCount }, (_, r) => columns.map((c) => c[r]));
       const labels = numbers(table, request.label.column);
-      const epochs = request.global ? LOCAL_EPOCHS_LATER : LOCAL_EPOCHS_FIRST;
-      const model = trainPartial(names, own, rows, labels, { epochs, init: request.global ?? undefined });
+      const fit = solveLogistic(rows, labels, { l2: l2ForC(1, table.rowCount) });
+      const model = toPartial({ features: own, weights: fit.weights, bias: fit.bias }, names);
       local = { weights: model.weights, bias: model.bias, present: model.present, samples: table.rowCount };
     }
     const plain = encodeContribution(local, publicKey.n);
@@ -215,6 +242,7 @@ export class DataOwner {
       owner: ROLES.owner(name),
       fingerprint: fingerprint(publicKey.n),
       features: names,
+      present: presenceMask(local),
       data,
     };
     return {

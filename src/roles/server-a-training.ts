@@ -1,8 +1,7 @@
 // Server A's part in federated training (DESIGN §4 step 4), mirroring server-b-training.ts:
-// for each round it joins the query's tables and delivers to B the features of the
-// joined rows that the global model points at (top-k by |w| on standardised features),
-// the label, and the encrypted global score E(sum_k v_k x_k), v_k = w_k / std_k, which B
-// checks against the features it decrypts.
+// once per training it joins the query's tables and delivers to B the requested features
+// of the joined rows, the label, and the encrypted score of the warm-start model
+// E(sum_k v_k x_k), v_k = w_k / std_k, which B checks against the features it decrypts.
 import type { PublicKey } from 'paillier-bigint';
 import type { Engine } from '../engine/engine.js';
 import { GLOBAL_SCORE, GLOBAL_SCORE_FRACTION_BITS } from '../fl/refine.js';
@@ -32,16 +31,11 @@ export async function extractFeatures(
   serverA: JoiningServer,
   message: MessageOf<'extract-features'>,
 ): Promise<MessageOf<'features-ready'>> {
-  const { global, standardization, topK, features, label } = message;
-  const byWeight = features
-    .map((_, k) => k)
-    .sort((a, b) => Math.abs(global.weights[b]) - Math.abs(global.weights[a]));
-  const keep = new Set(topK ? byWeight.slice(0, topK) : byWeight);
-  const selected = features.filter((_, k) => keep.has(k));
+  const { global, standardization, features, label } = message;
   const select = [...features, label].map((c) => ({ kind: 'column' as const, ...c }));
   const plan = serverA.validPlan({ ...message.plan, select });
   const { engine, publicKey } = serverA.joinContext;
-  const rowsJoined = await serverA.join(message.trainingId, message.mode, plan, {}, async (joined) => {
+  await serverA.join(message.trainingId, message.mode, plan, {}, async (joined) => {
     const columns = features.map((ref) => serverA.joinedColumn(joined, ref));
     const labelColumn = serverA.joinedColumn(joined, label);
     const v = global.weights.map((w, k) => w / standardization.std[k]);
@@ -51,18 +45,9 @@ export async function extractFeatures(
       type: 'decimal',
       fractionBits: GLOBAL_SCORE_FRACTION_BITS,
     };
-    await sendFeatures(joined.run, [
-      ...columns.filter((_, k) => keep.has(k)),
-      labelColumn,
-      { meta: scoreMeta, values: score },
-    ]);
+    await sendFeatures(joined.run, [...columns, labelColumn, { meta: scoreMeta, values: score }]);
   });
-  return {
-    type: 'features-ready',
-    featureSetId: message.trainingId,
-    rowsJoined,
-    selected: selected.map((c) => `${c.table}.${c.column}`),
-  };
+  return { type: 'features-ready', featureSetId: message.trainingId };
 }
 
 /**

@@ -57,6 +57,8 @@ export interface GatePolicy {
   privacy: PrivacyPolicy | null;
   /** runs A may open for one aggregate query (a run is repeated when B restarts) */
   maxRuns: number;
+  /** refuse trainings without DP (always so while `privacy` is on) */
+  requireDp: boolean;
 }
 
 /** The name a feature or label has in a feature set: table.column. */
@@ -136,8 +138,10 @@ export class QueryGate {
       if (!this.ledger.charge(from, names, curve))
         this.refuse('privacy budget spent', { client: from, tables: names });
     }
-    if (privacy && training) {
-      if (!training.dp) this.refuse('training without differential privacy', { client: from });
+    if (training && !training.dp && (privacy || this.policy.requireDp)) {
+      this.refuse('training without differential privacy', { client: from });
+    }
+    if (privacy && training?.dp) {
       if (!this.ledger.reserve(from, names, message.queryId, training.dp.epsilon)) {
         this.refuse('privacy budget spent', { client: from, tables: names });
       }

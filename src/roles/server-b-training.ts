@@ -1,59 +1,120 @@
-// Server B's part in federated learning (DESIGN §4 steps 2, 5, 6; issue 5 items 3, 5):
-// it issues each round's nonce, verifies every signed contribution the coordinator
-// forwards (a dropped, altered, forged or replayed one fails the round, named), recomputes
-// the homomorphic aggregate itself and decrypts only that aggregate; and it refines the
-// global model on the decrypted joined feature vectors with DP-SGD under a privacy budget,
-// contributing its own encrypted, signed weights.
+// Server B's part in federated learning (DESIGN §1.1, §4 steps 2, 5, 6; docs/decisions/training.md):
+// owners enrol with B for a training, and B, not the coordinator, fixes each round's
+// participants (round 0: every enrolled owner, at least policy.minOwners; later rounds: B
+// alone). B verifies every signed contribution, recomputes the homomorphic aggregate and
+// decrypts only the coordinates that enough owners contributed; it fits the model on the
+// joined rows (Newton to tolerance, or DP-SGD), and frees a training's state and feature sets
+// when it ends or idles. Every refusal is one opaque PolicyRefusedError; the reason is logged here.
 import { createPublicKey, generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
 import type { Cell } from '../data/table.js';
 import { sumRows } from '../engine/aggregate.js';
 import type { Engine } from '../engine/engine.js';
 import { fingerprint, type KeyPair } from '../engine/keys.js';
-import {
-  ForgedContributionError,
-  KeyMismatchError,
-  MalformedMessageError,
-  PeerAuthError,
-} from '../errors.js';
+import { FedjoinError, PeerAuthError, PolicyRefusedError } from '../errors.js';
 import {
   decodeAggregate,
   encodeContribution,
   type GlobalWeights,
   type LocalWeights,
+  presenceMask,
+  releasableCoordinates,
   signContribution,
   verifyContribution,
+  verifyEnrolment,
 } from '../fl/contribution.js';
-import { refineOnJoinedRows, type TrainingRows, type TrainState } from '../fl/refine.js';
-import { batchShape, concat, fromWire, type PackedBatch, pack, unpack } from '../protocol/batch.js';
+import { topKFeatures } from '../fl/logistic.js';
+import { type FitReport, fitOnJoinedRows, type TrainingRows, type TrainState } from '../fl/refine.js';
+import { batchShape, concat, fromWire, gather, pack, unpack } from '../protocol/batch.js';
 import type { FeatureSet } from '../protocol/feature-set.js';
 import type { Message, MessageOf } from '../protocol/messages.js';
 import { ROLES } from './names.js';
+import { type AuthorizedQuery, qualified } from './server-b-gate.js';
 
-interface RoundState {
+/** B's rules for trainings (DESIGN §1.1; docs/decisions/training.md). */
+export interface TrainingPolicy {
+  /** a round in which owners contribute needs this many enrolled owners */
+  minOwners: number;
+  /** a weight coordinate fewer owners contributed is not released (B is no owner) */
+  minContributors: number;
+  /** refuse every training without differential privacy */
+  requireDp: boolean;
+  /** B forgets a training, and the feature set it decrypted for it, after this long idle (ms) */
+  trainingIdleMs: number;
+}
+
+export const TRAINING_DEFAULTS: TrainingPolicy = {
+  minOwners: 2,
+  minContributors: 2,
+  requireDp: false,
+  trainingIdleMs: 30 * 60_000,
+};
+
+type Parameters = Pick<MessageOf<'train-round'>, 'features' | 'label' | 'standardization' | 'dp' | 'topK'>;
+
+interface Training {
+  /** owner roles that enrolled (signed) before round 0 opened */
+  enrolled: Set<string>;
+  /** the open round; -1 before round 0 */
   round: number;
+  /** whether the open round's aggregate has been released */
+  released: boolean;
+  /** a coordinator request is being served: a concurrent one is refused */
+  busy: boolean;
   nonce: string;
   participants: string[];
+  /** fixed at round 0 */
+  rounds: number;
+  /** the feature order, fixed by round 0's signed contributions */
+  features?: string[];
+  /** fixed by the first train-round */
+  parameters?: Parameters;
   global?: GlobalWeights;
-  /** the feature set B trained on last, for the loss report */
+  /** the top-k features fitted after round 1; null: every feature */
+  selected: string[] | null;
+  /** whether B has fitted in the open round */
+  trained: boolean;
+  /** the rows of the training's feature set */
+  joinedRows?: number;
   rows?: TrainingRows;
+  fit: FitReport | null;
   epsilonSpent: number;
-  /** DP state across rounds: the accountant and the noise multiplier */
   dp: TrainState;
+  idle?: NodeJS.Timeout;
 }
+
+/** A refusal: `reason` goes to B's log only. */
+class Refusal extends Error {}
 
 export class ServerBTraining {
   private readonly ownerKeys = new Map<string, KeyObject>();
-  private readonly trainings = new Map<string, RoundState>();
+  private readonly trainings = new Map<string, Training>();
   private readonly signingKey: KeyObject;
   private readonly keyFingerprint: string;
+  private readonly policy: TrainingPolicy;
 
   constructor(
-    private readonly options: { engine: Engine; keys: KeyPair; featureSets: Map<string, FeatureSet> },
+    private readonly options: {
+      engine: Engine;
+      keys: KeyPair;
+      featureSets: Map<string, FeatureSet>;
+      policy: TrainingPolicy;
+      /** the training the client submitted to B under this id (server-b-gate.ts), if still open */
+      authorized: (trainingId: string) => AuthorizedQuery | undefined;
+      /** a training is over: what it spent goes to the client's ledger */
+      finished: (trainingId: string, rdp: readonly number[] | null) => void;
+      log?: (event: string, details: Record<string, unknown>) => void;
+    },
   ) {
     const pair = generateKeyPairSync('ed25519');
     this.signingKey = pair.privateKey;
     this.ownerKeys.set(ROLES.serverB, pair.publicKey);
     this.keyFingerprint = fingerprint(options.keys.publicKey.n);
+    this.policy = options.policy;
+  }
+
+  /** Whether B still holds state for a training (tests: a finished training leaves none). */
+  holds(trainingId: string): boolean {
+    return this.trainings.has(trainingId);
   }
 
   /** The Ed25519 key `role` registered (owners) or B's own. */
@@ -72,60 +133,158 @@ export class ServerBTraining {
         }
         this.ownerKeys.set(from, createPublicKey(message.publicKey));
         return Promise.resolve({ type: 'ack' });
+      case 'enrol':
+        return this.guarded(message.trainingId, false, async () => this.enrol(message));
       case 'round-open':
-        return Promise.resolve(this.openRound(message));
       case 'train-round':
-        return this.trainRound(message);
       case 'aggregate-weights':
-        return this.aggregate(message);
+        return this.guarded(message.trainingId, from === ROLES.coordinator, async () => {
+          if (from !== ROLES.coordinator)
+            throw new Refusal(`${message.type} from ${from}, not the coordinator`);
+          const training = this.trainings.get(message.trainingId);
+          if (!training) throw new Refusal('no such training (no enrolment, ended, or idle too long)');
+          if (training.busy) throw new Refusal('a concurrent request for the training');
+          training.busy = true;
+          try {
+            this.touch(message.trainingId, training);
+            if (message.type === 'round-open') return this.openRound(training, message);
+            if (message.type === 'train-round') return await this.trainRound(training, message);
+            return await this.aggregate(training, message);
+          } finally {
+            training.busy = false;
+          }
+        });
       default:
         return undefined;
     }
   }
 
-  private openRound(message: MessageOf<'round-open'>): Message {
-    const state = this.trainings.get(message.trainingId);
-    const expected = state ? state.round + 1 : 0;
-    if (message.round !== expected) {
-      throw new MalformedMessageError(`training ${message.trainingId}: round ${message.round} out of order`);
+  /**
+   * Runs one training request; any failure becomes the one opaque refusal, its reason logged
+   * here. A refused coordinator request ends the training (state and feature sets freed); a
+   * refused enrolment does not, so that no owner can end a training it is not part of.
+   */
+  private async guarded(trainingId: string, aborts: boolean, run: () => Promise<Message>): Promise<Message> {
+    try {
+      return await run();
+    } catch (err) {
+      const reason = err instanceof Refusal || err instanceof FedjoinError ? err.message : String(err);
+      this.options.log?.('training-refused', { trainingId, reason });
+      if (aborts && this.trainings.has(trainingId)) this.end(trainingId, 'refused');
+      throw new PolicyRefusedError();
     }
-    const nonce = randomBytes(16).toString('hex');
-    this.trainings.set(message.trainingId, {
-      epsilonSpent: 0,
-      dp: {},
-      ...state,
-      round: message.round,
-      nonce,
-      participants: message.participants,
-    });
-    return { type: 'round-nonce', trainingId: message.trainingId, round: message.round, nonce };
   }
 
-  private state(trainingId: string, round: number, nonce?: string): RoundState {
-    const state = this.trainings.get(trainingId);
-    if (!state || state.round !== round) {
-      throw new MalformedMessageError(`training ${trainingId}: round ${round} is not open at server B`);
+  /** Issue 9 item 5: an owner takes part in a training only by its own signed enrolment. */
+  private enrol(message: MessageOf<'enrol'>): Message {
+    const owner = ROLES.owner(message.owner);
+    const key = this.ownerKeys.get(owner);
+    const enrolment = { trainingId: message.trainingId, owner, fingerprint: this.keyFingerprint };
+    if (!key || !verifyEnrolment(enrolment, message.signature, key)) {
+      throw new Refusal(`enrolment of ${owner}: unregistered key or bad signature`);
     }
-    if (nonce !== undefined && nonce !== state.nonce) {
-      throw new MalformedMessageError(`training ${trainingId}: wrong nonce for round ${round}`);
+    if (!this.options.authorized(message.trainingId))
+      throw new Refusal('enrolment in a training no client submitted');
+    let training = this.trainings.get(message.trainingId);
+    if (training && training.round >= 0) throw new Refusal(`enrolment of ${owner} after round 0 opened`);
+    if (!training) {
+      training = {
+        enrolled: new Set(),
+        round: -1,
+        released: false,
+        busy: false,
+        nonce: '',
+        participants: [],
+        rounds: 0,
+        selected: null,
+        trained: false,
+        fit: null,
+        epsilonSpent: 0,
+        dp: {},
+      };
+      this.trainings.set(message.trainingId, training);
     }
-    return state;
+    training.enrolled.add(owner);
+    this.touch(message.trainingId, training);
+    return { type: 'ack' };
   }
 
-  /** §4 step 5: DP-SGD from the global model on the joined rows; B's signed contribution. */
-  private async trainRound(message: MessageOf<'train-round'>): Promise<Message> {
-    const state = this.state(message.trainingId, message.round, message.nonce);
-    if (!state.participants.includes(ROLES.serverB)) {
-      throw new MalformedMessageError('server B is not a participant of this round');
+  /** B decides the participants: every enrolled owner in round 0, B alone afterwards. */
+  private openRound(training: Training, message: MessageOf<'round-open'>): Message {
+    const { round } = message;
+    if (round === 0) {
+      if (training.round !== -1) throw new Refusal('round 0 opened twice');
+      if (training.enrolled.size < this.policy.minOwners) {
+        throw new Refusal(`${training.enrolled.size} enrolled owners, policy needs ${this.policy.minOwners}`);
+      }
+      const authorized = this.options.authorized(message.trainingId)?.training;
+      if (message.rounds !== authorized?.rounds)
+        throw new Refusal("rounds differ from the client's submission");
+      training.rounds = message.rounds;
+    } else if (round !== training.round + 1 || !training.released) {
+      throw new Refusal(
+        `round ${round} out of order (open: ${training.round}, released: ${training.released})`,
+      );
+    } else if (message.rounds !== training.rounds || round >= training.rounds) {
+      throw new Refusal(`round ${round} of ${message.rounds}: the training has ${training.rounds}`);
     }
-    const set = this.options.featureSets.get(message.featureSetId);
-    if (!set) throw new MalformedMessageError(`no feature set ${message.featureSetId} at server B`);
-    // A's shuffle gives B the joined rows in a random order: train on them in a canonical
-    // order, so that a training without DP is a deterministic function of the rows
-    const result = refineOnJoinedRows({ ...set, rows: canonicalOrder(set.rows) }, message, state.dp);
-    state.rows = result.rows;
-    state.epsilonSpent = result.epsilonSpent;
-    return this.contribution(message.trainingId, message.round, state.nonce, message.features, result.local);
+    const expected = round === 0 ? [...training.enrolled] : [ROLES.serverB];
+    if (!sameSet(message.participants, expected)) {
+      throw new Refusal(
+        `round ${round} participants ${message.participants.join(', ')} are not ${expected.join(', ')}`,
+      );
+    }
+    training.round = round;
+    training.released = false;
+    training.nonce = randomBytes(16).toString('hex');
+    training.participants = expected;
+    return { type: 'round-nonce', trainingId: message.trainingId, round, nonce: training.nonce };
+  }
+
+  /** §4 steps 5-6: B's fit on the joined rows of this training's feature set; B's signed contribution. */
+  private async trainRound(training: Training, message: MessageOf<'train-round'>): Promise<Message> {
+    const { trainingId, round } = message;
+    if (round < 1 || round !== training.round || training.released || message.nonce !== training.nonce) {
+      throw new Refusal(`train-round ${round} is not the open round ${training.round}`);
+    }
+    if (training.trained) throw new Refusal(`round ${round} trained twice`);
+    if (this.policy.requireDp && message.dp === null) throw new Refusal('policy requires DP: dp is null');
+    const { features, label, standardization, dp, topK } = message;
+    const parameters: Parameters = { features, label, standardization, dp, topK };
+    training.parameters ??= parameters;
+    if (JSON.stringify(parameters) !== JSON.stringify(training.parameters)) {
+      throw new Refusal(`round ${round} changes the training's parameters`);
+    }
+    if (!sameList(features, training.features!)) throw new Refusal('features differ from round 0');
+    // the coordinator may not change what the client asked for
+    const asked = this.options.authorized(trainingId);
+    if (!asked?.training || !sameAsAsked(asked, parameters)) {
+      throw new Refusal("label, features, DP or top-k differ from the client's submission");
+    }
+    // the one feature set A extracted for this training, kept for every round
+    const set = message.featureSetId === trainingId ? this.options.featureSets.get(trainingId) : undefined;
+    if (!set) throw new Refusal(`no feature set ${message.featureSetId} of this training`);
+    training.trained = true;
+    // A's shuffle gives B the joined rows in a random order: fit them in a canonical order, so
+    // that a fit without DP is a deterministic function of the rows
+    const result = fitOnJoinedRows(
+      { ...set, rows: canonicalOrder(set.rows) },
+      {
+        features,
+        label,
+        standardization,
+        dp,
+        fitted: training.selected ?? features,
+        fitRounds: training.rounds - 1,
+      },
+      training.global!,
+      training.dp,
+    );
+    training.rows = result.rows;
+    training.joinedRows = set.rows.length;
+    training.fit = result.fit;
+    training.epsilonSpent = result.epsilonSpent;
+    return this.contribution(trainingId, round, training.nonce, features, result.local);
   }
 
   private async contribution(
@@ -139,7 +298,16 @@ export class ServerBTraining {
     const { words, plaintextWords } = batchShape(keys.publicKey);
     const plain = encodeContribution(local, keys.publicKey.n);
     const { data } = await engine.encryptPacked(keys.publicKey, pack(plain, plaintextWords));
-    const fields = { round, nonce, owner: ROLES.serverB, fingerprint: this.keyFingerprint, features, data };
+    const present = presenceMask(local);
+    const fields = {
+      round,
+      nonce,
+      owner: ROLES.serverB,
+      fingerprint: this.keyFingerprint,
+      features,
+      present,
+      data,
+    };
     return {
       type: 'contribution',
       trainingId,
@@ -150,81 +318,145 @@ export class ServerBTraining {
     };
   }
 
-  /** §4 step 2: verify every contribution, recompute the aggregate, decrypt only that. */
-  private async aggregate(message: MessageOf<'aggregate-weights'>): Promise<Message> {
-    const state = this.state(message.trainingId, message.round);
-    if (message.fingerprint !== this.keyFingerprint) {
-      throw new KeyMismatchError('aggregate is under another key', {
-        expected: this.keyFingerprint,
-        got: message.fingerprint,
-      });
-    }
-    const seen = new Set<string>();
-    for (const c of message.contributions) {
-      const who = c.owner;
-      if (c.trainingId !== message.trainingId || c.round !== message.round || c.nonce !== state.nonce) {
-        throw new ForgedContributionError(`replayed contribution from ${who}: it belongs to another round`, {
-          owner: who,
-        });
-      }
-      if (seen.has(who))
-        throw new ForgedContributionError(`replayed contribution: ${who} appears twice`, { owner: who });
-      seen.add(who);
-      const key = this.ownerKeys.get(who);
-      if (!key || !state.participants.includes(who)) {
-        throw new ForgedContributionError(`forged contribution: ${who} is not a registered participant`, {
-          owner: who,
-        });
-      }
-      if (
-        c.fingerprint !== this.keyFingerprint ||
-        c.features.join('\u0000') !== message.features.join('\u0000')
-      ) {
-        throw new ForgedContributionError(`contribution from ${who} is for another key or feature order`, {
-          owner: who,
-        });
-      }
-      if (!verifyContribution(c, c.signature, key)) {
-        throw new ForgedContributionError(`altered or forged contribution from ${who}: bad signature`, {
-          owner: who,
-        });
-      }
-    }
-    const missing = state.participants.filter((p) => !seen.has(p));
-    if (missing.length > 0) {
-      throw new ForgedContributionError(`dropped contribution from ${missing.join(', ')}`, {
-        owner: missing[0],
-      });
-    }
+  /**
+   * §4 step 2: verify every contribution, recompute the aggregate, and decrypt only the
+   * coordinates enough owners contributed (releasableCoordinates); the others keep their value.
+   */
+  private async aggregate(training: Training, message: MessageOf<'aggregate-weights'>): Promise<Message> {
+    const { trainingId, round, features } = message;
+    if (round !== training.round || training.released)
+      throw new Refusal(`aggregate of round ${round}: not open`);
+    if (round === 0) training.features = features;
+    else if (!sameList(features, training.features!)) throw new Refusal('features differ from round 0');
+    this.verifyContributions(training, message);
     // recompute the product of the signed contributions and compare with the coordinator's
     const { engine, keys } = this.options;
     const key = batchShape(keys.publicKey);
     const vectors = message.contributions.map((c) => fromWire(c, key, `contribution from ${c.owner}`));
     const aggregate = fromWire(message, key, 'aggregate');
-    if (vectors.some((v) => v.count !== aggregate.count)) {
-      throw new ForgedContributionError('a contribution differs in length from the aggregate');
+    const width = 2 * (features.length + 1);
+    if (aggregate.count !== width || vectors.some((v) => v.count !== width)) {
+      throw new Refusal('a contribution or the aggregate has the wrong length');
     }
-    const recomputed = await sumRows(engine, keys.publicKey, concat(vectors), aggregate.count);
-    for (let k = 0; k < aggregate.count; k++) {
-      const words = (batch: PackedBatch) => batch.data.subarray(k * key.words, (k + 1) * key.words);
-      if (words(recomputed).some((w, j) => w !== words(aggregate)[j])) {
-        throw new ForgedContributionError(
-          `aggregate coordinate ${k} is not the product of the signed contributions`,
-        );
+    const recomputed = await sumRows(engine, keys.publicKey, concat(vectors), width);
+    const k = recomputed.data.findIndex((w, i) => w !== aggregate.data[i]);
+    if (k >= 0) {
+      throw new Refusal(
+        `aggregate coordinate ${Math.floor(k / key.words)} is not the product of the signed contributions`,
+      );
+    }
+    const masks = message.contributions.map((c) => ({
+      owner: c.owner !== ROLES.serverB,
+      present: c.present,
+    }));
+    const { release, withheld } = releasableCoordinates(masks, this.policy.minContributors);
+    // numerator j and denominator d + 1 + j of each released coordinate; nothing else is decrypted
+    const d = features.length;
+    const picked = release.flatMap((r, j) => (r ? [j, d + 1 + j] : []));
+    const plain =
+      picked.length > 0 ? unpack(await engine.decryptPacked(keys.privateKey, gather(aggregate, picked))) : [];
+    const sparse = new Array<bigint | undefined>(width);
+    picked.forEach((i, j) => {
+      sparse[i] = plain[j];
+    });
+    const global = decodeAggregate(sparse, keys.publicKey.n, training.global);
+    training.global = global;
+    const names = [...features, 'bias'];
+    const dp = training.parameters?.dp ?? null;
+    const lossOnJoined = training.rows && dp === null ? training.rows.lossOf(global) : null;
+    const topK = training.parameters?.topK ?? null;
+    if (round === 1 && topK !== null && topK < d) {
+      // top-k by |w| of B's fit on every feature (weights on standardised features compare)
+      training.selected = topKFeatures({ features, weights: global.weights, bias: global.bias }, topK);
+    }
+    training.trained = false;
+    training.rows = undefined;
+    training.released = true;
+    const reply: MessageOf<'global-model'> = {
+      type: 'global-model',
+      trainingId,
+      round,
+      weights: global,
+      epsilonSpent: training.epsilonSpent,
+      lossOnJoined,
+      withheld: withheld.map((j) => names[j]),
+      selected: training.selected,
+      fit: round === 0 ? null : training.fit,
+      rowsJoined: round > 0 && dp === null ? (training.joinedRows ?? null) : null,
+    };
+    if (round === training.rounds - 1) this.end(trainingId, 'done');
+    return reply;
+  }
+
+  /** Signed, this round's, from exactly the participants B chose, each once, in the feature order. */
+  private verifyContributions(training: Training, message: MessageOf<'aggregate-weights'>): void {
+    const seen = new Set<string>();
+    for (const c of message.contributions) {
+      const who = c.owner;
+      if (c.trainingId !== message.trainingId || c.round !== message.round || c.nonce !== training.nonce) {
+        throw new Refusal(`replayed contribution from ${who}: it belongs to another round`);
+      }
+      if (seen.has(who)) throw new Refusal(`replayed contribution: ${who} appears twice`);
+      seen.add(who);
+      const key = this.ownerKeys.get(who);
+      if (!key || !training.participants.includes(who)) {
+        throw new Refusal(`forged contribution: ${who} is not a participant`);
+      }
+      if (
+        c.fingerprint !== this.keyFingerprint ||
+        !sameList(c.features, message.features) ||
+        c.present.length !== message.features.length + 1
+      ) {
+        throw new Refusal(`contribution from ${who} is for another key or feature order`);
+      }
+      if (!verifyContribution(c, c.signature, key)) {
+        throw new Refusal(`altered or forged contribution from ${who}: bad signature`);
       }
     }
-    const plain = unpack(await engine.decryptPacked(keys.privateKey, aggregate));
-    const global = decodeAggregate(plain, keys.publicKey.n, state.global);
-    state.global = global;
-    return {
-      type: 'global-model',
-      trainingId: message.trainingId,
-      round: message.round,
-      weights: global,
-      epsilonSpent: state.epsilonSpent,
-      lossOnJoined: state.rows ? state.rows.lossOf(global) : null,
-    };
+    const missing = training.participants.filter((p) => !seen.has(p));
+    if (missing.length > 0) throw new Refusal(`dropped contribution from ${missing.join(', ')}`);
   }
+
+  /** Restarts the training's idle clock (unref'd: it never keeps the process alive). */
+  private touch(trainingId: string, training: Training): void {
+    clearTimeout(training.idle);
+    training.idle = setTimeout(() => this.end(trainingId, 'idle'), this.policy.trainingIdleMs);
+    training.idle.unref();
+  }
+
+  /** Forgets a training and every feature set A extracted for it (A names them trainingId#n). */
+  private end(trainingId: string, why: 'done' | 'refused' | 'idle'): void {
+    const training = this.trainings.get(trainingId);
+    if (training) clearTimeout(training.idle);
+    this.trainings.delete(trainingId);
+    this.options.featureSets.delete(trainingId);
+    this.options.finished(trainingId, training?.dp.accountant?.rdp ?? null);
+    this.options.log?.('training-ended', { trainingId, why });
+  }
+}
+
+/** Whether a round's parameters are what the client submitted (features and label qualified). */
+function sameAsAsked(asked: AuthorizedQuery, p: Parameters): boolean {
+  const training = asked.training!;
+  const features = asked.plan.select.flatMap((s) =>
+    s.kind === 'column' && !(s.table === training.label.table && s.column === training.label.column)
+      ? [qualified(s)]
+      : [],
+  );
+  return (
+    sameList(p.features, features) &&
+    p.label === qualified(training.label) &&
+    JSON.stringify(p.dp) === JSON.stringify(training.dp) &&
+    p.topK === training.topK
+  );
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && new Set(a).size === a.length && a.every((x) => b.includes(x));
 }
 
 /** The rows sorted by their values, column by column (B's view carries no row order anyway). */

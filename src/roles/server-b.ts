@@ -31,14 +31,19 @@ import { ROLES } from './names.js';
 import { type GateLog, type GatePolicy, type PrivacyPolicy, QueryGate } from './server-b-gate.js';
 import { TableRegistry } from './server-b-registry.js';
 import { ServerBState } from './server-b-state.js';
-import { ServerBTraining } from './server-b-training.js';
+import { ServerBTraining, TRAINING_DEFAULTS, type TrainingPolicy } from './server-b-training.js';
 
 export type { FeatureSet } from '../protocol/feature-set.js';
 
-export type ServerBPolicy = GatePolicy;
+export type ServerBPolicy = GatePolicy & TrainingPolicy;
 
 /** B's policy when none is given: exact answers (the library and the in-process demo). */
-export const DEFAULT_POLICY: ServerBPolicy = { minGroupSize: 10, privacy: null, maxRuns: 4 };
+export const DEFAULT_POLICY: ServerBPolicy = {
+  minGroupSize: 10,
+  privacy: null,
+  maxRuns: 4,
+  ...TRAINING_DEFAULTS,
+};
 
 /** DP settings a served B starts with (DESIGN §1.1: on by default when served). */
 export const DEFAULT_PRIVACY: PrivacyPolicy = {
@@ -68,7 +73,7 @@ export class ServerB {
   private readonly registry: TableRegistry;
   private readonly gate: QueryGate;
   /** B's federated-learning duties (server-b-training.ts). */
-  private readonly training: ServerBTraining;
+  readonly training: ServerBTraining;
 
   constructor(private readonly options: ServerBOptions) {
     this.keyFingerprint = fingerprint(options.keys.publicKey.n);
@@ -80,6 +85,10 @@ export class ServerB {
       engine: options.engine,
       keys: options.keys,
       featureSets: this.featureSets,
+      policy: this.policy,
+      authorized: (id) => this.gate.training(id),
+      finished: (id, rdp) => this.gate.finishTraining(id, rdp),
+      log: options.log,
     });
     this.registry = new TableRegistry(state.data.registrations, save, (role) => this.training.ownerKey(role));
     const privacy = this.policy.privacy;
