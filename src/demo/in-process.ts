@@ -37,6 +37,7 @@ import {
   neededColumns,
   TRAINING_DP,
   TRAINING_FEATURES,
+  TRAINING_OWNERS,
   trainingParties,
   trainingSql,
 } from './scenario.js';
@@ -398,7 +399,11 @@ async function runTraining(
   );
   for (const [name, table] of owners) {
     const owner = fed.owner(name);
-    await owner.shareTable(table, { joinKeys: [['id']], joinModes: ['hashed'] });
+    await owner.shareTable(table, {
+      joinKeys: [['id']],
+      joinModes: ['hashed'],
+      coOwners: [...TRAINING_OWNERS],
+    });
     await owner.joinTraining(table);
     fed.coordinator.addOwner(name);
   }

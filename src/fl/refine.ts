@@ -74,7 +74,7 @@ export interface FitResult {
   fit: FitReport;
 }
 
-/** Standardised rows of the fitted features, labels, and the check of A's global score. */
+/** Standardised rows of the fitted features, and the labels. */
 export function trainingRows(set: FeatureSet, request: FitRequest, global: GlobalWeights): TrainingRows {
   const index = new Map(set.columns.map((c, i) => [c.name, i]));
   const labelAt = index.get(request.label);
@@ -86,22 +86,6 @@ export function trainingRows(set: FeatureSet, request: FitRequest, global: Globa
   const fitted = request.fitted.map((f) => ({ at: index.get(f)!, k: position.get(f)! }));
   const rows = set.rows.map((row) => fitted.map(({ at, k }) => (Number(row[at]) - mean[k]) / std[k]));
   const labels = set.rows.map((row) => Number(row[labelAt]));
-  const scoreAt = index.get(GLOBAL_SCORE);
-  if (scoreAt !== undefined) {
-    // A's E(sum v_k x_k), v_k = w_k / std_k over the features it extracted, must equal what B
-    // computes from the same decrypted features
-    const held = request.features.flatMap((f, k) => (index.has(f) ? [{ at: index.get(f)!, k }] : []));
-    for (const row of set.rows) {
-      const expected = held.reduce(
-        (acc, { at, k }) => acc + (global.weights[k] / std[k]) * Number(row[at]),
-        0,
-      );
-      const got = Number(row[scoreAt]);
-      if (Math.abs(got - expected) > 1e-3 * (1 + Math.abs(expected))) {
-        throw new MalformedMessageError('the global score from server A does not match the features');
-      }
-    }
-  }
   const features = [...request.fitted];
   return {
     features,
@@ -114,6 +98,26 @@ export function trainingRows(set: FeatureSet, request: FitRequest, global: Globa
         labels,
       ),
   };
+}
+
+/**
+ * A's E(sum v_k x_k), v_k = w_k / std_k over the features it extracted with the model
+ * `global`, must equal what B computes from the same decrypted features: checked once,
+ * when the feature set arrives.
+ */
+export function checkGlobalScore(set: FeatureSet, request: FitRequest, global: GlobalWeights): void {
+  const index = new Map(set.columns.map((c, i) => [c.name, i]));
+  const scoreAt = index.get(GLOBAL_SCORE);
+  if (scoreAt === undefined) return;
+  const { std } = request.standardization;
+  const held = request.features.flatMap((f, k) => (index.has(f) ? [{ at: index.get(f)!, k }] : []));
+  for (const row of set.rows) {
+    const expected = held.reduce((acc, { at, k }) => acc + (global.weights[k] / std[k]) * Number(row[at]), 0);
+    const got = Number(row[scoreAt]);
+    if (Math.abs(got - expected) > 1e-3 * (1 + Math.abs(expected))) {
+      throw new MalformedMessageError('the global score from server A does not match the features');
+    }
+  }
 }
 
 /** One round of B's fit from the global model; the accountant in `state` composes rounds. */

@@ -143,7 +143,7 @@ function concatenatePartitions(parts: [string, EncryptedTable][], sender: string
       p.keyColumns,
       p.tags.map((t) => t.columns),
       p.nestedKeys.map((k) => k.column),
-      [p.owner, ...p.coOwners].sort(),
+      [...new Set([p.owner, ...p.coOwners])].sort(),
     ]);
   const incoming = parts.find(([owner]) => owner === sender)![1];
   for (const [owner, p] of parts) {

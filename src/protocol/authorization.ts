@@ -21,6 +21,7 @@ export const ACCEPTS: Record<string, Partial<Record<MessageType, readonly Patter
   },
   [B]: {
     'owner-key': OWNERS,
+    enrol: OWNERS,
     'table-registration': OWNERS,
     'query-submit': CLIENTS,
     'query-open': [A],

@@ -3,7 +3,7 @@
 // and receives the answer from B: the join's count and a total per SUM / AVG item, exact
 // bigints (noisy while B's policy has DP on). AVG = SUM / COUNT here. It never sees a row.
 
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { ratioToNumber } from '../data/fixed-point.js';
 import type { Table } from '../data/table.js';
 import { MalformedMessageError, QueryError } from '../errors.js';
@@ -106,7 +106,7 @@ export class Client {
 
   /** A fresh query id: unique across client processes and restarts (B refuses a reused one). */
   private newId(kind: string): string {
-    return `${this.options.name ?? 'client'}-${kind}-${randomUUID()}`;
+    return `${this.options.name ?? 'client'}-${kind}-${randomBytes(16).toString('hex')}`;
   }
 
   /**

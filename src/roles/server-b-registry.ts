@@ -103,6 +103,6 @@ export function encodingOf(column: RegisteredColumn): ColumnMeta {
 
 /** What every partition of a table shares: its schema, keys, key and owners. */
 function shape(r: Omit<Registration, 'signature'>): string {
-  const owners = [r.owner, ...r.coOwners].sort();
+  const owners = [...new Set([r.owner, ...r.coOwners])].sort();
   return JSON.stringify([r.columns, r.joinKeys, r.fingerprint, owners]);
 }

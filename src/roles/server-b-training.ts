@@ -23,7 +23,13 @@ import {
   verifyEnrolment,
 } from '../fl/contribution.js';
 import { topKFeatures } from '../fl/logistic.js';
-import { type FitReport, fitOnJoinedRows, type TrainingRows, type TrainState } from '../fl/refine.js';
+import {
+  checkGlobalScore,
+  type FitReport,
+  fitOnJoinedRows,
+  type TrainingRows,
+  type TrainState,
+} from '../fl/refine.js';
 import { batchShape, concat, fromWire, gather, pack, unpack } from '../protocol/batch.js';
 import type { FeatureSet } from '../protocol/feature-set.js';
 import type { Message, MessageOf } from '../protocol/messages.js';
@@ -265,18 +271,21 @@ export class ServerBTraining {
     const set = message.featureSetId === trainingId ? this.options.featureSets.get(trainingId) : undefined;
     if (!set) throw new Refusal(`no feature set ${message.featureSetId} of this training`);
     training.trained = true;
+    const request = {
+      features,
+      label,
+      standardization,
+      dp,
+      fitted: training.selected ?? features,
+      fitRounds: training.rounds - 1,
+    };
+    // A scored the rows with the model of its extraction, round 0's: checked in round 1
+    if (round === 1) checkGlobalScore(set, request, training.global!);
     // A's shuffle gives B the joined rows in a random order: fit them in a canonical order, so
     // that a fit without DP is a deterministic function of the rows
     const result = fitOnJoinedRows(
       { ...set, rows: canonicalOrder(set.rows) },
-      {
-        features,
-        label,
-        standardization,
-        dp,
-        fitted: training.selected ?? features,
-        fitRounds: training.rounds - 1,
-      },
+      request,
       training.global!,
       training.dp,
     );

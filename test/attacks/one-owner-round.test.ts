@@ -89,10 +89,10 @@ beforeAll(async () => {
     },
   });
   east = fed.owner('hospital-east');
-  await east.shareTable(eastRows, { joinKeys: [['id']], joinModes: ['hashed'] });
+  await east.shareTable(eastRows, { joinKeys: [['id']], joinModes: ['hashed'], coOwners: ['hospital-west'] });
   await east.joinTraining(eastRows);
   const west = fed.owner('hospital-west');
-  await west.shareTable(westRows, { joinKeys: [['id']], joinModes: ['hashed'] });
+  await west.shareTable(westRows, { joinKeys: [['id']], joinModes: ['hashed'], coOwners: ['hospital-east'] });
   await west.joinTraining(
     westRows.project(['id', 'mean_radius', 'mean_texture', 'mean_concave_points', 'malignant']),
   );

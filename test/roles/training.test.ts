@@ -14,6 +14,7 @@ import { accuracy, auc, stratifiedSplit } from '../../src/fl/metrics.js';
 import { NEWTON_TOLERANCE } from '../../src/fl/newton.js';
 import type { Message, MessageOf } from '../../src/protocol/messages.js';
 import { InProcessTransport } from '../../src/protocol/transport.js';
+import { parseQuery } from '../../src/query/sql.js';
 import { Client } from '../../src/roles/client.js';
 import { createFederation, type Federation } from '../../src/roles/federation.js';
 import { ROLES } from '../../src/roles/names.js';
@@ -26,6 +27,8 @@ const HOSPITAL = ['mean_radius', 'mean_texture', 'mean_concave_points', 'mean_ar
 const LAB = ['worst_radius', 'worst_concave_points', 'worst_texture', 'worst_area'];
 const SQL = `SELECT ${HOSPITAL.map((f) => `h.${f}`).join(', ')}, ${LAB.map((f) => `l.${f}`).join(', ')} FROM hospital h JOIN lab l ON h.id = l.id TRAIN LOGISTIC LABEL h.malignant ROUNDS 2`;
 
+/** The two partitions of the hospital table (a horizontal split) name each other. */
+const HOSPITALS = ['hospital-east', 'hospital-west'];
 let engine: Engine;
 let fed: Federation;
 let evaluation: Table;
@@ -104,7 +107,7 @@ beforeAll(async () => {
   ];
   for (const [name, table] of parts) {
     const owner = fed.owner(name);
-    await owner.shareTable(table, { joinKeys: [['id']], joinModes: ['hashed'] });
+    await owner.shareTable(table, { joinKeys: [['id']], joinModes: ['hashed'], coOwners: HOSPITALS });
     await owner.joinTraining(table);
     fed.coordinator.addOwner(name);
   }
@@ -279,7 +282,21 @@ describe('idle trainings', () => {
   it('are forgotten after policy.trainingIdleMs', async () => {
     const small = await createFederation({ engine, bits: 1024, policy: { trainingIdleMs: 50 } });
     const owner = small.owner('solo');
-    await owner.joinTraining(evaluation.project(['id', 'mean_radius', 'malignant'], 'hospital'));
+    const hospital = evaluation.project(['id', 'mean_radius', 'malignant'], 'hospital');
+    await owner.shareTable(hospital, { joinKeys: [['id']], joinModes: ['hashed'] });
+    await small.owner('lab').shareTable(evaluation.project(['id', 'worst_area'], 'lab'), {
+      joinKeys: [['id']],
+      joinModes: ['hashed'],
+    });
+    await owner.joinTraining(hospital);
+    // the client submits the training to B: only then may owners enrol in it
+    await small.transport.request(ROLES.client, ROLES.serverB, {
+      type: 'query-submit',
+      queryId: 'idle-1',
+      mode: 'hashed',
+      plan: parseQuery('SELECT h.mean_radius, l.worst_area FROM hospital h JOIN lab l ON h.id = l.id'),
+      training: { label: { table: 'hospital', column: 'malignant' }, rounds: 2, dp: null, topK: null },
+    });
     // asked for statistics, the owner enrols: B now holds the training
     await small.transport.request(ROLES.coordinator, ROLES.owner('solo'), {
       type: 'stats-request',
