@@ -75,7 +75,7 @@ export interface FitResult {
 }
 
 /** Standardised rows of the fitted features, and the labels. */
-export function trainingRows(set: FeatureSet, request: FitRequest, global: GlobalWeights): TrainingRows {
+export function trainingRows(set: FeatureSet, request: FitRequest): TrainingRows {
   const index = new Map(set.columns.map((c, i) => [c.name, i]));
   const labelAt = index.get(request.label);
   if (labelAt === undefined) throw new MalformedMessageError(`feature set lacks the label ${request.label}`);
@@ -127,7 +127,7 @@ export function fitOnJoinedRows(
   global: GlobalWeights,
   state: TrainState,
 ): FitResult {
-  const data = trainingRows(set, request, global);
+  const data = trainingRows(set, request);
   const n = data.rows.length;
   if (n === 0) throw new InvalidArgumentError('no joined rows to fit');
   const position = new Map(request.features.map((f, k) => [f, k]));
