@@ -1,20 +1,10 @@
 // What both demo drivers return, how each answer is checked against its reference, and
 // how it is printed. The in-process run (in-process.ts) checks against the plaintext join
 // (plaintext.ts), the process run (processes.ts) against the in-process run. Numbers agree
-// within TOLERANCE (the fixed-point rounding); feature rows never leave B, so across
-// processes they are compared by the digest B logs (src/data/rows-digest.ts).
-import type { Cell } from '../data/table.js';
+// within TOLERANCE (the fixed-point rounding).
 import type { JoinMode, TrainingReport } from '../roles/client.js';
 import { sameNumber } from './plaintext.js';
 import { TRAINING_DP } from './scenario.js';
-
-/** The feature rows B decrypted for one query (rows never leave B: a sample only in-process). */
-export interface FeatureSetRecord {
-  rows: number;
-  columns: string[];
-  digest: string;
-  sample?: Cell[][];
-}
 
 /** One query's answer: what the secure join gave, or the reference it is checked against. */
 export interface AnswerRecord {
@@ -23,14 +13,11 @@ export interface AnswerRecord {
   values?: Record<string, number>;
   /** Server B refused the aggregate (the group is below its minimum). */
   refused: boolean;
-  /** Feature queries: what B decrypted. */
-  featureSet?: FeatureSetRecord;
   error?: string;
 }
 
 export interface QueryRecord extends AnswerRecord {
   mode: JoinMode;
-  kind: 'aggregate' | 'features';
   sql: string;
   leftRows: number;
   rightRows: number;
@@ -39,7 +26,7 @@ export interface QueryRecord extends AnswerRecord {
   /** The plaintext join's answer (in-process run) or the in-process answer (process run). */
   expected: AnswerRecord & { source: 'plaintext' | 'in-process' };
   match: boolean;
-  /** Server A's phases: join, aggregates or features. */
+  /** Server A's phases: join, aggregates. */
   timingsMs: Record<string, number>;
   totalMs: number;
   /** Bytes the in-process transport moved for it (the process run does not count them). */
@@ -73,20 +60,11 @@ export function trainingTarget(dp: boolean): number {
 
 /**
  * Whether `got` answers as `want` does: refusals agree, else no error, the same rows
- * joined, and the same aggregates (within the tolerance) or feature rows
- * (`sameFeatureRows`; by default the same row count and digest).
+ * joined, and the same aggregates (within the tolerance).
  */
-export function sameAnswer(
-  kind: QueryRecord['kind'],
-  got: AnswerRecord,
-  want: AnswerRecord,
-  sameFeatureRows = got.featureSet !== undefined &&
-    got.featureSet.rows === want.featureSet?.rows &&
-    got.featureSet.digest === want.featureSet?.digest,
-): boolean {
+export function sameAnswer(got: AnswerRecord, want: AnswerRecord): boolean {
   if (got.refused || want.refused) return got.refused === want.refused;
   if (got.error !== undefined || got.rowsJoined !== want.rowsJoined) return false;
-  if (kind === 'features') return sameFeatureRows;
   const values = got.values ?? {};
   const expected = want.values ?? {};
   return (
@@ -135,7 +113,6 @@ export const megabytes = (bytes: number) =>
   bytes >= 1e5 ? `${(bytes / 1e6).toFixed(2)} MB` : `${(bytes / 1e3).toFixed(1)} kB`;
 export const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const show = (v: number) => String(Number(v.toPrecision(10)));
-const showCell = (c: Cell) => (typeof c === 'number' ? show(c) : String(c));
 
 /**
  * A query's verdict lines, under the header its driver printed when it sent the query:
@@ -150,34 +127,20 @@ function printAgainstPlaintext(out: Out, r: QueryRecord, minGroupSize: number | 
   const verdict = (ok: boolean) => (ok ? 'match' : 'MISMATCH');
   const want = r.expected;
   if (r.error !== undefined) out(`    error: ${r.error}`);
-  if (r.kind === 'aggregate') {
-    if (r.refused || want.refused) {
-      out(
-        `    server B ${r.refused ? 'refused' : 'answered'} the aggregate over ${want.rowsJoined} joined rows ` +
-          `(its minimum group size is ${minGroupSize}; refusal ${want.refused ? '' : 'not '}expected): ` +
-          verdict(r.match),
-      );
-    } else if (r.values) {
-      const width = Math.max(...Object.keys(want.values ?? {}).map((l) => l.length));
-      for (const [label, expected] of Object.entries(want.values ?? {})) {
-        const got = r.values[label];
-        const ok = got !== undefined && sameNumber(got, expected);
-        out(
-          `    ${label.padEnd(width)}  ${(got === undefined ? '-' : show(got)).padStart(14)}` +
-            `   plaintext ${show(expected).padStart(14)}   ${verdict(ok)}`,
-        );
-      }
-    }
-  } else if (r.featureSet) {
-    const fs = r.featureSet;
+  if (r.refused || want.refused) {
     out(
-      `    B received ${fs.rows} rows x ${fs.columns.length} columns (${fs.columns.join(', ')}), ` +
-        `shuffled and re-randomised; as a multiset they equal the plaintext join's ` +
-        `${want.rowsJoined} rows: ${verdict(r.match)}`,
+      `    server B ${r.refused ? 'refused' : 'answered'} the aggregate over ${want.rowsJoined} joined rows ` +
+        `(its minimum group size is ${minGroupSize}; refusal ${want.refused ? '' : 'not '}expected): ` +
+        verdict(r.match),
     );
-    if (fs.sample && fs.sample.length > 0) {
+  } else if (r.values) {
+    const width = Math.max(...Object.keys(want.values ?? {}).map((l) => l.length));
+    for (const [label, expected] of Object.entries(want.values ?? {})) {
+      const got = r.values[label];
+      const ok = got !== undefined && sameNumber(got, expected);
       out(
-        `    B's first rows (shuffled): ${fs.sample.map((row) => `[${row.map(showCell).join(', ')}]`).join(' ')}`,
+        `    ${label.padEnd(width)}  ${(got === undefined ? '-' : show(got)).padStart(14)}` +
+          `   plaintext ${show(expected).padStart(14)}   ${verdict(ok)}`,
       );
     }
   }
@@ -195,18 +158,13 @@ function printAgainstInProcess(out: Out, r: QueryRecord): void {
   const verdict = r.match ? 'equal' : 'DIFFERENT';
   const want = r.expected;
   if (r.error) out(`    ${r.error} (in-process: ${want.refused ? 'refused too' : 'answered'}): ${verdict}`);
-  else if (r.kind === 'aggregate') {
+  else {
     for (const [label, v] of Object.entries(want.values ?? {})) {
       const got = r.values?.[label];
       out(
         `    ${label.padEnd(20)} ${(got === undefined ? '-' : show(got)).padStart(14)}   in-process ${show(v).padStart(14)}`,
       );
     }
-  } else if (r.featureSet) {
-    out(
-      `    B decrypted ${r.featureSet.rows} rows, digest ${r.featureSet.digest.slice(0, 16)}...; in-process ` +
-        `${want.featureSet?.rows ?? '-'} rows, digest ${want.featureSet?.digest.slice(0, 16) ?? '-'}...`,
-    );
   }
   out(
     `    rows joined ${r.rowsJoined ?? '-'} (in-process ${want.rowsJoined ?? '-'}) | ${seconds(r.totalMs)} | ${verdict}`,

@@ -12,13 +12,10 @@ import type { Cell, Table } from '../data/table.js';
 import { generateKeys } from '../engine/keys.js';
 import { initCa } from '../http/ca.js';
 import { saveKey } from '../keystore/index.js';
-import type { RoleConfig, TableConfig } from '../serve/config.js';
+import type { RoleConfigInput, TableConfigInput } from '../serve/config.js';
 import { joinSecretFileText, publicKeyFileText, writeFileAtomic } from '../serve/files.js';
 
-export type ConfigInput = Omit<Partial<RoleConfig>, 'tables' | 'training'> & {
-  tables?: Partial<TableConfig>[];
-  training?: Partial<TableConfig>;
-};
+export type ConfigInput = Partial<RoleConfigInput>;
 
 export interface LoopbackDeployment {
   dir: string;
@@ -30,7 +27,7 @@ export interface LoopbackDeployment {
   /** Writes <dir>/<name>.json for `role` (credentials, public key, peers filled in) and returns its path. */
   writeConfig(role: string, config?: ConfigInput, name?: string): Promise<string>;
   /** Writes `table` as <dir>/<file> with a schema entry per column, for an owner's config. */
-  writeCsv(table: Table, file?: string): Promise<TableConfig>;
+  writeCsv(table: Table, file?: string): Promise<TableConfigInput>;
   cleanup(): Promise<void>;
 }
 

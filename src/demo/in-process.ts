@@ -4,16 +4,15 @@
 // (DESIGN §3.2) then nested (§3.1); every answer is checked against the same query answered
 // in plaintext on the same tables (compare.ts); then the training part (DESIGN §4).
 import { BUNDLED_ROWS } from '../data/bundled.js';
-import { rowsDigest } from '../data/rows-digest.js';
 import type { Table } from '../data/table.js';
 import { createEngine, type Engine } from '../engine/engine.js';
 import { djnExponentBits } from '../engine/keys.js';
 import type { RandomMode } from '../engine/tasks.js';
-import { PolicyRefusedError } from '../errors.js';
+import { PolicyRefusedError, QueryError } from '../errors.js';
 import { logit, sigmoid } from '../fl/logistic.js';
 import { accuracy, auc } from '../fl/metrics.js';
 import { l2ForC, solveLogistic } from '../fl/newton.js';
-import { isAggregateQuery, parseQuery } from '../query/sql.js';
+import { parseQuery } from '../query/sql.js';
 import type { JoinMode } from '../roles/client.js';
 import { createFederation, type Federation } from '../roles/federation.js';
 import {
@@ -29,12 +28,14 @@ import {
   trainingTarget,
 } from './compare.js';
 import { checkDemoOptions, type DemoOptions, demoSettings } from './options.js';
-import { plaintextAggregates, plaintextJoin, plaintextRows, sameRows, TOLERANCE } from './plaintext.js';
+import { plaintextAggregates, plaintextJoin, TOLERANCE } from './plaintext.js';
 import { type Bar, Progress } from './progress.js';
 import {
+  DEMO_BOUNDS,
   demoScenario,
   type NestedSample,
   neededColumns,
+  REFUSED_SELECT,
   TRAINING_DP,
   TRAINING_FEATURES,
   TRAINING_OWNERS,
@@ -138,6 +139,7 @@ class DemoRun {
         columns,
         joinKeys,
         joinModes: [mode],
+        bounds: DEMO_BOUNDS,
         onProgress: (done, total) => {
           bar ??= this.progress.start(`${owner} encrypts`, total, `columns of ${table.rowCount} rows`);
           bar.update(done, total);
@@ -163,17 +165,16 @@ class DemoRun {
     );
     this.out(
       `      ${record.ciphertexts.toLocaleString('en-US')} ciphertexts in ${seconds(record.ms)}, ` +
-        `${megabytes(record.bytes)} to server A`,
+        `${megabytes(record.bytes)} to server A; the table's shape (row count, column types, keys) ` +
+        'registered with B, signed',
     );
   }
 
   async query(fed: Federation, mode: JoinMode, sql: string, left: Table, right: Table): Promise<QueryRecord> {
     const plan = parseQuery(sql);
     const pairs = plaintextJoin(plan, left, right);
-    const kind = isAggregateQuery(plan) ? 'aggregate' : 'features';
     const record: QueryRecord = {
       mode,
-      kind,
       sql,
       leftRows: left.rowCount,
       rightRows: right.rowCount,
@@ -182,8 +183,8 @@ class DemoRun {
       expected: {
         source: 'plaintext',
         rowsJoined: pairs.length,
-        refused: kind === 'aggregate' && pairs.length < this.minGroupSize,
-        ...(kind === 'aggregate' ? { values: plaintextAggregates(plan, left, right, pairs) } : {}),
+        refused: pairs.length < this.minGroupSize,
+        values: plaintextAggregates(plan, left, right, pairs),
       },
       match: false,
       timingsMs: {},
@@ -191,8 +192,7 @@ class DemoRun {
       bytes: 0,
     };
     if (mode === 'nested') record.indicators = left.rowCount * right.rowCount;
-    this.out(`  ${kind} query: ${sql}`);
-    const featureSetsBefore = new Set(fed.serverB.featureSets.keys());
+    this.out(`  aggregate query: ${sql}`);
     const bytes = fed.transport.bytesSent;
     const start = performance.now();
     const joinBar =
@@ -201,11 +201,10 @@ class DemoRun {
       if (phase === 'join') joinBar?.update(done, total);
     };
     try {
-      const answer = await this.phase(`${mode} ${kind} query`, fed, () => fed.client.query(sql, { mode }));
+      const answer = await this.phase(`${mode} aggregate query`, fed, () => fed.client.query(sql, { mode }));
       record.rowsJoined = Number(answer.rowsJoined);
       record.timingsMs = answer.timingsMs;
-      if (kind === 'aggregate')
-        record.values = Object.fromEntries(answer.items.map((i) => [i.label, Number(i.value)]));
+      record.values = Object.fromEntries(answer.items.map((i) => [i.label, Number(i.value)]));
     } catch (err) {
       if (err instanceof PolicyRefusedError) record.refused = true;
       else record.error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
@@ -215,26 +214,23 @@ class DemoRun {
       record.totalMs = performance.now() - start;
       record.bytes = fed.transport.bytesSent - bytes;
     }
-    let sameFeatureRows = false;
-    if (kind === 'features') {
-      const key = [...fed.serverB.featureSets.keys()].find((k) => !featureSetsBefore.has(k));
-      const set = key === undefined ? undefined : fed.serverB.featureSets.get(key);
-      const rows = set?.rows ?? [];
-      record.featureSet = {
-        rows: rows.length,
-        columns: set?.columns.map((c) => c.name) ?? [],
-        sample: rows.slice(0, 3),
-        digest: rowsDigest(rows),
-      };
-      // B's rows are decoded from fixed point: equal to the plaintext's within the tolerance
-      sameFeatureRows =
-        sameRows(rows, plaintextRows(plan, left, right, pairs)) &&
-        (rows.length === 0 || rows[0].length === plan.select.length);
-    }
-    record.match = sameAnswer(kind, record, record.expected, sameFeatureRows);
+    record.match = sameAnswer(record, record.expected);
     printQuery(this.out, record, this.minGroupSize);
     this.queries.push(record);
     return record;
+  }
+
+  /** A plain SELECT of joined rows, which B refuses: rows reach B only as a training's features. */
+  async refusedSelect(fed: Federation, sql: string): Promise<boolean> {
+    const refused = await fed.client.query(sql).then(
+      () => false,
+      (err: unknown) => err instanceof QueryError,
+    );
+    this.out(`  plain SELECT: ${sql}`);
+    this.out(
+      `    ${refused ? 'refused' : 'ANSWERED'}: no role receives rows; joined rows reach B only as a training's features (below)`,
+    );
+    return refused;
   }
 }
 
@@ -287,6 +283,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       `    in ${seconds(run.phases.at(-1)!.ms)}; fingerprint ${keyFingerprint.slice(0, 16)}...; only B holds ` +
         `the private key; B refuses aggregates over fewer than ${minGroupSize} joined rows`,
     );
+    out(
+      '    B answers exactly here (its DP is off) so that every answer can be checked against the plaintext; ' +
+        'a served B adds discrete Gaussian noise and keeps a privacy budget per client (docs/DEPLOYMENT.md)',
+    );
     out('');
 
     const { hashed, nested } = scenario;
@@ -298,6 +298,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       `[3] hashed join (DESIGN §3.2, linear time) on the full tables: ${hospital.rowCount} x ${lab.rowCount} rows`,
     );
     for (const sql of hashed.sqls) await run.query(fed, 'hashed', sql, hashed.left, hashed.right);
+    const selectRefused = await run.refusedSelect(fed, REFUSED_SELECT(hashed.left.name, hashed.right.name));
     out('');
 
     if (nested === null) {
@@ -340,7 +341,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
 
     const totalMs = performance.now() - started;
     const result: DemoResult = {
-      ok: run.queries.length > 0 && run.queries.every((q) => q.match) && (training?.withinTargets ?? true),
+      ok:
+        run.queries.length > 0 &&
+        run.queries.every((q) => q.match) &&
+        selectRefused &&
+        (training?.withinTargets ?? true),
       bits,
       workers,
       encryption,

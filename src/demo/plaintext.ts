@@ -66,45 +66,6 @@ export function plaintextAggregates(
   return values;
 }
 
-/** The selected columns of each joined pair. */
-export function plaintextRows(query: Query, left: Table, right: Table, pairs: readonly Pair[]): Cell[][] {
-  const columns = query.select.flatMap((item) =>
-    item.kind === 'column' ? [columnOf(query, item, left, right)] : [],
-  );
-  return pairs.map(([i, j]) => columns.map(({ onLeft, values }) => values[onLeft ? i : j]));
-}
-
 export function sameNumber(actual: number, expected: number): boolean {
   return Math.abs(actual - expected) <= TOLERANCE * Math.max(1, Math.abs(expected));
-}
-
-function sameCell(actual: Cell, expected: Cell): boolean {
-  if (typeof expected === 'string' || typeof actual === 'string') return actual === expected;
-  return sameNumber(Number(actual), Number(expected));
-}
-
-function compareCells(a: Cell, b: Cell): number {
-  if (typeof a === 'string' || typeof b === 'string') return String(a) < String(b) ? -1 : a === b ? 0 : 1;
-  return Number(a) - Number(b);
-}
-
-function sortRows(rows: readonly (readonly Cell[])[]): (readonly Cell[])[] {
-  return [...rows].sort((x, y) => {
-    for (let k = 0; k < x.length; k++) {
-      const c = compareCells(x[k], y[k]);
-      if (c !== 0) return c;
-    }
-    return 0;
-  });
-}
-
-/** Equal as multisets of rows (B receives them shuffled), numbers within the tolerance. */
-export function sameRows(
-  actual: readonly (readonly Cell[])[],
-  expected: readonly (readonly Cell[])[],
-): boolean {
-  if (actual.length !== expected.length) return false;
-  const a = sortRows(actual);
-  const e = sortRows(expected);
-  return a.every((row, r) => row.length === e[r].length && row.every((cell, k) => sameCell(cell, e[r][k])));
 }

@@ -1,12 +1,12 @@
 // `fedjoin demo --processes` (issue 6): the scenario (scenario.ts) with every role in its
 // own `fedjoin serve` process on loopback, over HTTPS with mutual TLS. The in-process run
 // (in-process.ts) goes first as the reference; every answer over HTTP must equal it
-// (compare.ts): aggregates by value, feature queries by the digest of the rows B decrypted
-// (rows never leave B); trainings give the same model without DP, and stay within the
-// in-process target with DP (the noise differs from run to run). Also reports wall times
-// against the in-process run and the throughput of a 10,000-row encrypted table to A.
+// (compare.ts), trainings give the same model without DP, and stay within the in-process
+// target with DP (the noise differs from run to run). B's DP is turned off in this
+// deployment (as in-process) so answers compare exactly; a deployment leaves it on. Also
+// reports wall times against the in-process run and the throughput of a 10,000-row
+// encrypted table to A.
 import { join } from 'node:path';
-import { isAggregateQuery, parseQuery } from '../query/sql.js';
 import type { TrainingReport } from '../roles/client.js';
 import type { ShareRecord } from '../serve/start-role.js';
 import { RoleChild } from './children.js';
@@ -25,6 +25,7 @@ import { type LoopbackDeployment, prepareDeployment } from './deployment.js';
 import { type DemoResult, runDemo } from './in-process.js';
 import { type DemoOptions, demoSettings } from './options.js';
 import {
+  DEMO_BOUNDS,
   DEMO_OWNERS,
   type DemoScenario,
   demoScenario,
@@ -114,8 +115,6 @@ class ProcessRun {
   private serverB?: RoleChild;
   /** The client's request ids (its answers carry them back). */
   private nextId = 0;
-  /** Feature-set lines B has logged so far: the next feature query's is the next one. */
-  private featureSetsSeen = 0;
 
   constructor(readonly options: DemoOptions) {
     const { bits, nestedRows, trainingRounds, encryption, out } = demoSettings(options);
@@ -192,15 +191,21 @@ class ProcessRun {
           ...(await d.writeCsv(table)),
           ...neededColumns(table.name, part.sqls),
           joinModes: [part.mode],
+          bounds: { ...DEMO_BOUNDS },
         });
       }
       this.configs[role] = await d.writeConfig(role, { engine: this.engine, tables });
     }
     this.configs['server-a'] = await d.writeConfig('server-a', { engine: this.engine });
+    // exact answers, to compare with the in-process run (a deployment leaves DP on); a demo
+    // key under 2048 bits is accepted only with insecureForTests
     this.configs['server-b'] = await d.writeConfig('server-b', {
       engine: this.engine,
-      logFeatureSetDigests: true,
-      ...(this.options.minGroupSize ? { policy: { minGroupSize: this.options.minGroupSize } } : {}),
+      policy: {
+        privacy: false,
+        ...(this.options.minGroupSize ? { minGroupSize: this.options.minGroupSize } : {}),
+      },
+      insecureForTests: this.bits < 2048,
     });
     // a training query is one request to the coordinator that lasts the whole training
     this.configs.client = await d.writeConfig('client', { transport: { timeoutMs: 1_800_000 } });
@@ -229,7 +234,7 @@ class ProcessRun {
         `owner:${name}`,
         {
           engine: this.engine,
-          tables: [{ ...csv, joinKeys: [['id']], joinModes: ['hashed'] }],
+          tables: [{ ...csv, joinKeys: [['id']], joinModes: ['hashed'], coOwners: [...TRAINING_OWNERS] }],
           training: { ...csv },
         },
         `owner.${name}.training`,
@@ -313,13 +318,12 @@ class ProcessRun {
     return queries;
   }
 
-  /** One query through the client's stdin; a feature query's rows are known by B's digest log line. */
+  /** One query through the client's stdin, checked against its in-process answer. */
   private async query(part: JoinPart, sql: string, reference: QueryRecord | undefined): Promise<QueryRecord> {
     const client = this.client!;
     const { mode, left, right } = part;
-    const kind = isAggregateQuery(parseQuery(sql)) ? 'aggregate' : 'features';
     const id = this.nextId++;
-    this.out(`  ${mode} ${kind} query: ${sql}`);
+    this.out(`  ${mode} aggregate query: ${sql}`);
     const from = client.events.length;
     const start = performance.now();
     client.send({ id, sql, mode });
@@ -330,7 +334,6 @@ class ProcessRun {
     );
     const record: QueryRecord = {
       mode,
-      kind,
       sql,
       leftRows: left.rowCount,
       rightRows: right.rowCount,
@@ -342,49 +345,27 @@ class ProcessRun {
         rowsJoined: reference?.rowsJoined ?? null,
         refused: reference?.refused ?? false,
         ...(reference?.values ? { values: reference.values } : {}),
-        ...(reference?.featureSet
-          ? {
-              featureSet: {
-                rows: reference.featureSet.rows,
-                columns: reference.featureSet.columns,
-                digest: reference.featureSet.digest,
-              },
-            }
-          : {}),
       },
       match: false,
       timingsMs: {},
       totalMs: performance.now() - start,
     };
     if (reply.event === 'answer') {
+      // the client logs its answer as JSON: bigints (COUNT, integer SUM) as exact integers
       const answer = reply.answer as {
         rowsJoined: number;
-        values: Record<string, number>;
+        items: { label: string; value: number }[];
         timingsMs?: Record<string, number>;
       };
-      record.rowsJoined = answer.rowsJoined;
+      record.rowsJoined = Number(answer.rowsJoined);
       record.timingsMs = answer.timingsMs ?? {};
-      if (kind === 'aggregate') record.values = answer.values;
-      else {
-        const nth = this.featureSetsSeen++;
-        const isNth = (ev: { event: string }) =>
-          ev.event === 'feature-set' &&
-          this.serverB!.events.filter((x) => x.event === 'feature-set').indexOf(ev as never) === nth;
-        const e = await this.serverB!.waitFor(isNth, 30_000).catch(() => undefined);
-        if (e) {
-          record.featureSet = {
-            rows: Number(e.rows),
-            columns: Array.isArray(e.columns) ? e.columns.map(String) : [],
-            digest: String(e.digest),
-          };
-        }
-      }
+      record.values = Object.fromEntries(answer.items.map((i) => [i.label, Number(i.value)]));
     } else {
       const error = reply.error as { code: string; message: string };
       record.error = `${error.code}: ${error.message}`;
       record.refused = error.code === 'POLICY_REFUSED';
     }
-    record.match = sameAnswer(kind, record, record.expected);
+    record.match = sameAnswer(record, record.expected);
     printQuery(this.out, record);
     return record;
   }
@@ -405,6 +386,7 @@ class ProcessRun {
             ...(await d.writeCsv(hashed.left)),
             ...neededColumns(hashed.left.name, hashed.sqls),
             joinModes: ['hashed'],
+            bounds: { ...DEMO_BOUNDS },
           },
         ],
         throughputProbeRows: PROBE_ROWS,

@@ -11,12 +11,11 @@ const show = (v: number) => Number(v.toPrecision(10));
 export async function demoReport(result: DemoResult, processes?: ProcessDemoResult): Promise<RunReport> {
   const answers: RunReport['answers'] = [];
   for (const q of result.queries) {
-    const name = `${q.mode} ${q.kind} (${q.sql.includes('sample') ? 'nested sample' : 'full tables'})`;
+    const name = `${q.mode} aggregate (${q.sql.includes('sample') ? 'nested sample' : 'full tables'})`;
     answers.push({ label: `${name}: rows joined`, value: q.rowsJoined ?? '-' });
     for (const [label, v] of Object.entries(q.values ?? {}))
       answers.push({ label: `${name}: ${label}`, value: show(v) });
     if (q.refused) answers.push({ label: `${name}: refused by server B`, value: true });
-    if (q.featureSet) answers.push({ label: `${name}: rows decrypted at B`, value: q.featureSet.rows });
     answers.push({ label: `${name}: matches the plaintext join`, value: q.match });
   }
   for (const run of result.training?.runs ?? []) {
@@ -32,7 +31,7 @@ export async function demoReport(result: DemoResult, processes?: ProcessDemoResu
   const timings: RunReport['timings'] = result.phases.map((p) => ({ phase: p.name, ms: p.ms }));
   if (processes) {
     for (const q of processes.queries) {
-      answers.push({ label: `over HTTP, ${q.mode} ${q.kind}: equals the in-process answer`, value: q.match });
+      answers.push({ label: `over HTTP, ${q.mode} aggregate: equals the in-process answer`, value: q.match });
     }
     for (const t of processes.training) {
       const ev = t.report?.evaluation;

@@ -7,13 +7,27 @@ import type { Cell, Table } from '../data/table.js';
 import { stratifiedSplit } from '../fl/metrics.js';
 import { parseQuery, queryColumns } from '../query/sql.js';
 
-/** The demo's two queries, over the tables named h and l. */
+/**
+ * The demo's two aggregate queries, over the tables named h and l. Rows never leave the
+ * servers: a plain SELECT is refused, and only a training (below) brings joined rows to B.
+ */
 export const DEMO_QUERIES = {
-  aggregate: (h: string, l: string) =>
+  averages: (h: string, l: string) =>
     `SELECT COUNT(*), AVG(h.mean_radius), AVG(l.worst_area) FROM ${h} h JOIN ${l} l ON h.id = l.id`,
-  features: (h: string, l: string) =>
-    `SELECT h.mean_radius, h.malignant, l.worst_area FROM ${h} h JOIN ${l} l ON h.id = l.id`,
+  totals: (h: string, l: string) =>
+    `SELECT COUNT(*), SUM(h.malignant), SUM(l.worst_area) FROM ${h} h JOIN ${l} l ON h.id = l.id`,
 } as const;
+
+/** A plain SELECT of joined rows: the demo shows that B refuses it. */
+export const REFUSED_SELECT = (h: string, l: string) =>
+  `SELECT h.mean_radius, l.worst_area FROM ${h} h JOIN ${l} l ON h.id = l.id`;
+
+/** |value| bounds the owners declare for the columns the demo sums (a DP sum's sensitivity). */
+export const DEMO_BOUNDS: Readonly<Record<string, number>> = {
+  mean_radius: 50,
+  malignant: 1,
+  worst_area: 5000,
+};
 
 /** The query part's owners; their roles are owner:<name>. */
 export const DEMO_OWNERS = { hospital: 'hospital', lab: 'lab' } as const;
@@ -76,7 +90,7 @@ export function demoScenario(options: { overlap?: number; nestedRows: number }):
       { owner: DEMO_OWNERS.hospital, table: left },
       { owner: DEMO_OWNERS.lab, table: right },
     ],
-    sqls: [DEMO_QUERIES.aggregate(left.name, right.name), DEMO_QUERIES.features(left.name, right.name)],
+    sqls: [DEMO_QUERIES.averages(left.name, right.name), DEMO_QUERIES.totals(left.name, right.name)],
     left,
     right,
   });

@@ -26,8 +26,14 @@ const tableSchema = z
     csv: z.string().min(1),
     /** Table name at A (default: the file name without extension). */
     name: z.string().min(1).max(64).optional(),
-    /** Columns to encrypt as data (default: every column that is not only a join key). */
+    /** Columns to encrypt as values (default: every column that is neither a join key nor an identifier). */
     columns: z.array(z.string().min(1)).optional(),
+    /** Columns that identify a person or row: registered with B as never decryptable (DESIGN §1.1). */
+    identifiers: z.array(z.string().min(1)).default([]),
+    /** |value| <= bound per column: a DP sum's sensitivity; a SUM over a column without one is refused under DP. */
+    bounds: z.record(z.string(), z.number().positive().finite()).default({}),
+    /** The other owners holding partitions of this table (a horizontal split); only they may add one. */
+    coOwners: z.array(z.string().min(1)).default([]),
     /** Join keys, each an ordered column list, e.g. [["id"]]. */
     joinKeys: z.array(z.array(z.string().min(1)).min(1)).default([]),
     /** Join modes to prepare the keys for (default both). */
@@ -75,16 +81,42 @@ export const roleConfigSchema = z
     logMessages: z.boolean().default(false),
     /** server-b: the sealed key file from `fedjoin keygen`. */
     keyFile: z.string().min(1).optional(),
-    /** server-b: its policy. */
+    /** server-b: its policy (DESIGN §1.1; docs/DEPLOYMENT.md "B's policy"). */
     policy: z
-      .object({ minGroupSize: z.number().int().min(1).optional() })
+      .object({
+        /** aggregates over fewer joined rows are refused (default 10) */
+        minGroupSize: z.number().int().min(1).optional(),
+        /** differential privacy on every release: on by default when served; false: exact answers */
+        privacy: z
+          .union([
+            z.literal(false),
+            z
+              .object({
+                epsilonCap: z.number().positive().finite(),
+                delta: z.number().positive().lt(1),
+                aggregateEpsilon: z.number().positive().finite(),
+                maxAborts: z.number().int().min(0),
+              })
+              .partial()
+              .strict(),
+          ])
+          .optional(),
+        /** runs A may open for one query (a run is repeated when B restarts; default 4) */
+        maxRuns: z.number().int().min(1).max(64).optional(),
+        minOwners: z.number().int().min(1).optional(),
+        minContributors: z.number().int().min(1).optional(),
+        requireDp: z.boolean().optional(),
+        trainingIdleMs: z.number().int().positive().optional(),
+      })
       .strict()
       .default({}),
+    /** server-b: where it keeps registrations, the privacy ledger and authorized queries (default: <keyFile>.state.json). */
+    stateFile: z.string().min(1).optional(),
     /**
-     * server-b, demos and tests only: log, per closed query, the row count and a SHA-256
-     * digest of the feature rows B decrypted (never the rows), to check answers across processes.
+     * Tests and demos only: accept keys under 2048 bits and scrypt cost under 2^15 for a
+     * served B, which refuses them otherwise. Logged loudly at start-up.
      */
-    logFeatureSetDigests: z.boolean().default(false),
+    insecureForTests: z.boolean().default(false),
     /** coordinator: the owners enrolled in training. */
     owners: z.array(z.string().min(1)).default([]),
     /** owners: the file holding the owners' shared join secret K (hex; A and B never get it). */
@@ -100,6 +132,14 @@ export const roleConfigSchema = z
 
 export type RoleConfig = z.infer<typeof roleConfigSchema>;
 export type TableConfig = z.infer<typeof tableSchema>;
+/** What a config file or a caller writes: defaults not yet filled in. */
+export type RoleConfigInput = z.input<typeof roleConfigSchema>;
+export type TableConfigInput = z.input<typeof tableSchema>;
+
+/** A table's config with its defaults filled in (for tables given on the command line). */
+export function tableConfig(input: TableConfigInput): TableConfig {
+  return tableSchema.parse(input);
+}
 
 /** Reads, merges with the environment, validates and resolves a role's config. */
 export async function loadRoleConfig(
@@ -138,6 +178,7 @@ export async function loadRoleConfig(
       credentials: at(config.credentials),
       ...(config.publicKey ? { publicKey: at(config.publicKey) } : {}),
       ...(config.keyFile ? { keyFile: at(config.keyFile) } : {}),
+      ...(config.stateFile ? { stateFile: at(config.stateFile) } : {}),
       ...(config.joinSecretFile ? { joinSecretFile: at(config.joinSecretFile) } : {}),
       tables: config.tables.map(table),
       ...(config.training ? { training: table(config.training) } : {}),

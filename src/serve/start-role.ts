@@ -3,38 +3,30 @@
 // own certificate, and serve it over mutual TLS. The roles are the same classes the
 // in-process federation wires (src/roles/); only the transport differs.
 import { loadCsv } from '../data/csv.js';
-import { rowsDigest } from '../data/rows-digest.js';
 import type { Table } from '../data/table.js';
 import { createEngine, type Engine } from '../engine/engine.js';
 import { fingerprint } from '../engine/keys.js';
-import { InvalidArgumentError } from '../errors.js';
+import { bitLength } from '../engine/limbs.js';
+import { InvalidArgumentError, KeystoreError } from '../errors.js';
 import { loadCredentials } from '../http/ca.js';
 import { isRoleName } from '../http/identity.js';
 import { ObservedTransport, type ReceivedSummary } from '../http/observed-transport.js';
 import type { RoleServer } from '../http/server.js';
 import { HttpTransport } from '../http/transport.js';
-import { loadKey } from '../keystore/index.js';
+import { loadKey, readKeyInfo } from '../keystore/index.js';
+import { allowedCallers } from '../protocol/authorization.js';
 import { encodeMessage } from '../protocol/codec.js';
-import type { Message, MessageOf } from '../protocol/messages.js';
+import type { MessageOf } from '../protocol/messages.js';
 import type { Transport } from '../protocol/transport.js';
 import { Client } from '../roles/client.js';
 import { Coordinator } from '../roles/coordinator.js';
 import { DataOwner } from '../roles/data-owner.js';
 import { ROLES } from '../roles/names.js';
 import { ServerA } from '../roles/server-a.js';
-import { ServerB } from '../roles/server-b.js';
+import { DEFAULT_PRIVACY, ServerB, type ServerBPolicy } from '../roles/server-b.js';
 import type { RoleConfig, TableConfig } from './config.js';
 import { loadJoinSecret, loadPublicKey, obtainPassphrase } from './files.js';
 import type { Log } from './log.js';
-
-/** Who may call each role when the config names no allowedPeers. */
-export function defaultAllowedPeers(role: string): string[] {
-  if (role === ROLES.serverA) return [ROLES.client, ROLES.coordinator, 'owner:*'];
-  if (role === ROLES.serverB) return [ROLES.serverA, ROLES.coordinator, 'owner:*'];
-  if (role === ROLES.client) return [ROLES.serverB];
-  if (role === ROLES.coordinator) return [ROLES.client];
-  return [ROLES.coordinator];
-}
 
 /** The roles `serve` accepts. */
 export function checkServeRole(role: string): void {
@@ -58,12 +50,11 @@ export interface RoleContext {
   close(): Promise<void>;
 }
 
-async function context(
-  role: string,
-  config: RoleConfig,
-  log: Log,
-  after?: (message: Message) => void,
-): Promise<RoleContext> {
+/** The smallest key and scrypt cost a served B accepts (tests may lower them: insecureForTests). */
+const SERVED_MIN_KEY_BITS = 2048;
+const SERVED_MIN_SCRYPT_N = 2 ** 15;
+
+async function context(role: string, config: RoleConfig, log: Log): Promise<RoleContext> {
   const http = new HttpTransport({
     role,
     peers: config.peers,
@@ -73,7 +64,7 @@ async function context(
   const onReceive = config.logMessages
     ? (summary: ReceivedSummary) => log('message', { ...summary })
     : undefined;
-  const transport = new ObservedTransport(http, onReceive, after);
+  const transport = new ObservedTransport(http, onReceive);
   const ctx: RoleContext = {
     role,
     config,
@@ -101,7 +92,8 @@ async function listen(ctx: RoleContext, log: Log): Promise<RoleServer> {
   ctx.server = await ctx.http.serve({
     host: config.listen.host ?? '127.0.0.1',
     port: config.listen.port ?? 0,
-    allowedPeers: config.allowedPeers ?? defaultAllowedPeers(role),
+    // by default every role that may send the role any message (src/protocol/authorization.ts)
+    allowedPeers: config.allowedPeers ?? allowedCallers(role),
     ...(config.bodyLimitBytes ? { bodyLimitBytes: config.bodyLimitBytes } : {}),
     onInternalError: (err) => log('internal-error', { name: (err as Error)?.name ?? 'Error' }),
   });
@@ -109,34 +101,51 @@ async function listen(ctx: RoleContext, log: Log): Promise<RoleServer> {
   return ctx.server;
 }
 
-/** Server B: opens its sealed key (passphrase from the environment or a prompt) and serves. */
+/**
+ * Server B: opens its sealed key (passphrase from the environment or a prompt), checks the
+ * safe minimums a served B keeps (DESIGN §1.1: a 2048-bit key or more, scrypt cost 2^15 or
+ * more, the constant-time WASM backend), and serves with its policy (DP on unless the
+ * config turns it off), its state file and a local log of what it refuses and why.
+ */
 export async function startServerB(config: RoleConfig, log: Log, passphrase?: string): Promise<RoleContext> {
   if (!config.keyFile) throw new InvalidArgumentError('config: server-b needs keyFile');
+  if (config.engine.backend === 'bigint') {
+    throw new InvalidArgumentError(
+      'config: a served server-b runs the wasm backend only (the bigint reference is not constant time)',
+    );
+  }
+  const info = await readKeyInfo(config.keyFile);
   const secret = passphrase ?? (await obtainPassphrase(`passphrase for ${config.keyFile}: `));
   const keys = await loadKey(config.keyFile, secret);
-  let serverB: ServerB | undefined;
-  const ctx = await context(ROLES.serverB, config, log, (message) => {
-    if (!config.logFeatureSetDigests || message.type !== 'query-close' || !serverB) return;
-    const set = serverB.featureSets.get(message.queryId);
-    if (set) {
-      log('feature-set', {
-        queryId: message.queryId,
-        rows: set.rows.length,
-        columns: set.columns.map((c) => c.name),
-        digest: rowsDigest(set.rows),
-      });
-    }
-  });
+  const bits = bitLength(keys.publicKey.n);
+  if (config.insecureForTests) log('insecure-for-tests', { keyBits: bits, scryptN: info.kdf.N });
+  else if (bits < SERVED_MIN_KEY_BITS || info.kdf.N < SERVED_MIN_SCRYPT_N) {
+    throw new KeystoreError(
+      `${config.keyFile}: a served server-b needs a key of ${SERVED_MIN_KEY_BITS} bits or more (this one has ${bits}) ` +
+        `sealed with scrypt N >= 2^15 (this one: N = ${info.kdf.N}); make one with fedjoin keygen`,
+    );
+  }
+  const ctx = await context(ROLES.serverB, config, log);
   ctx.engine = await engineFor(config);
-  serverB = new ServerB({
+  const policy = servedPolicy(config.policy);
+  new ServerB({
     engine: ctx.engine,
     transport: ctx.transport,
     keys,
-    policy: { ...(config.policy.minGroupSize ? { minGroupSize: config.policy.minGroupSize } : {}) },
+    policy,
+    stateFile: config.stateFile ?? `${config.keyFile}.state.json`,
+    log: (event, fields) => log(`b-${event}`, fields),
   });
   log('key', { fingerprint: fingerprint(keys.publicKey.n) });
+  log('policy', { ...policy, privacy: policy.privacy ?? false });
   await listen(ctx, log);
   return ctx;
+}
+
+/** A served B's policy: the config over the defaults, with DP on unless turned off. */
+export function servedPolicy(p: RoleConfig['policy']): Partial<ServerBPolicy> {
+  const { privacy, ...rest } = p;
+  return { ...rest, privacy: privacy === false ? null : { ...DEFAULT_PRIVACY, ...privacy } };
 }
 
 export async function startServerA(config: RoleConfig, log: Log): Promise<RoleContext> {
@@ -201,7 +210,7 @@ export interface OwnerContext extends RoleContext {
   lastMessage?: MessageOf<'encrypted-table'>;
 }
 
-export function loadTable(table: TableConfig): Table {
+export function loadTable(table: Pick<TableConfig, 'csv' | 'name' | 'schema'>): Table {
   return loadCsv(table.csv, {
     ...(table.name ? { name: table.name } : {}),
     ...(table.schema ? { schema: table.schema } : {}),
@@ -240,14 +249,17 @@ export async function openOwner(role: string, config: RoleConfig, log: Log): Pro
     owner,
     share: async (tableConfig) => {
       const table = loadTable(tableConfig);
-      const joinKeys = tableConfig.joinKeys;
-      const keyColumns = new Set(joinKeys.flat());
-      const columns = tableConfig.columns ?? table.columnNames.filter((c) => !keyColumns.has(c));
+      const { joinKeys, identifiers, bounds, coOwners } = tableConfig;
+      const notValues = new Set([...joinKeys.flat(), ...identifiers]);
+      const columns = tableConfig.columns ?? table.columnNames.filter((c) => !notValues.has(c));
       const joinModes = tableConfig.joinModes ?? ['hashed', 'nested'];
+      const options = { columns, joinKeys, joinModes, identifiers, bounds, coOwners };
       const start = performance.now();
-      const message = await owner.encryptTable(table, { columns, joinKeys, joinModes });
+      const message = await owner.encryptTable(table, options);
       const encryptMs = performance.now() - start;
       ctx.lastMessage = message;
+      // B learns the table's shape (signed) before A gets its ciphertexts
+      await owner.register(owner.registration(table, message, options));
       return send(message, {
         owner: name,
         table: table.name,

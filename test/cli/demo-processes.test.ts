@@ -40,13 +40,11 @@ it('fedjoin demo --processes --json: answers over HTTP equal the in-process ones
     expect(code, stderr).toBe(0);
     const result = JSON.parse(stdout);
     expect(result.ok).toBe(true);
-    expect(
-      result.queries.map((q: { mode: string; kind: string; match: boolean }) => [q.mode, q.kind, q.match]),
-    ).toEqual([
-      ['hashed', 'aggregate', true],
-      ['hashed', 'features', true],
-      ['nested', 'aggregate', true],
-      ['nested', 'features', true],
+    expect(result.queries.map((q: { mode: string; match: boolean }) => [q.mode, q.match])).toEqual([
+      ['hashed', true],
+      ['hashed', true],
+      ['nested', true],
+      ['nested', true],
     ]);
     expect(result.queries[0].values['COUNT(*)']).toBe(250);
     // no training here (--training-rounds 0): processes.test.ts trains over HTTP

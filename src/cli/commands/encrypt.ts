@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { InvalidArgumentError } from '../../errors.js';
-import { loadRoleConfig, type TableConfig } from '../../serve/config.js';
+import { loadRoleConfig, type TableConfig, tableConfig } from '../../serve/config.js';
 import { silentLog } from '../../serve/log.js';
 import { openOwner, type ShareRecord } from '../../serve/start-role.js';
 import { guarded, listOption, toJson } from './util.js';
@@ -56,13 +56,13 @@ export function registerEncrypt(program: Command): void {
         let tables: TableConfig[];
         if (flags.csv) {
           tables = [
-            {
+            tableConfig({
               csv: flags.csv,
               ...(flags.table ? { name: flags.table } : {}),
               ...(flags.columns ? { columns: flags.columns } : {}),
               joinKeys: (flags.joinKey ?? []).map((k) => listOption(k)),
               ...(flags.mode === 'both' ? {} : { joinModes: [flags.mode] }),
-            },
+            }),
           ];
         } else tables = config.tables;
         if (tables.length === 0)

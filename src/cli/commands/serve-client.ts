@@ -45,9 +45,7 @@ export function answerStdin(ctx: ClientContext, log: Log): void {
       const start = performance.now();
       try {
         if (isTrainingSql(request.sql)) {
-          const evaluation = request.evaluation
-            ? loadTable({ joinKeys: [], ...request.evaluation })
-            : undefined;
+          const evaluation = request.evaluation ? loadTable(request.evaluation) : undefined;
           const report = await ctx.client.train(request.sql, {
             mode: request.mode ?? 'hashed',
             ...(evaluation ? { evaluation } : {}),

@@ -1,6 +1,8 @@
 // Helpers shared by the deployment commands (init, keygen, serve, encrypt, query): option
 // parsers and the one way they turn an error into a message and an exit code.
+
 import { type Command, CommanderError, InvalidArgumentError } from 'commander';
+import { exactJson } from '../../data/exact-json.js';
 import { FedjoinError } from '../../errors.js';
 import { exitCodeForError } from '../exit-codes.js';
 
@@ -36,16 +38,7 @@ function errorLine(err: unknown): string {
   return (err as Error)?.message ?? String(err);
 }
 
-const BIGINT_MARK = '__fedjoin_bigint__';
-
-/**
- * JSON in which bigints (COUNT, integer SUM) are exact JSON integers of any size: each
- * becomes a marked string first and loses its quotes after (Node 20's JSON.stringify has
- * no raw numbers). Readers that parse numbers as doubles must use a bigint-aware parser.
- */
+/** Indented JSON with exact bigints (src/data/exact-json.ts). */
 export function toJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? `${BIGINT_MARK}${v}` : v), 2).replace(
-    new RegExp(`"${BIGINT_MARK}(-?\\d+)"`, 'g'),
-    '$1',
-  );
+  return exactJson(value, 2);
 }
