@@ -11,7 +11,7 @@ import { cp, readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXIT_AUTH, EXIT_KEY, EXIT_UNREACHABLE } from '../../src/cli/exit-codes.js';
+import { EXIT_AUTH, EXIT_KEY, EXIT_UNREACHABLE, EXIT_USAGE } from '../../src/cli/exit-codes.js';
 import { type Cell, type ColumnSchema, Table } from '../../src/data/table.js';
 import { cliMainPath, RoleChild } from '../../src/demo/children.js';
 import { type LoopbackDeployment, prepareDeployment } from '../../src/demo/deployment.js';
@@ -79,8 +79,8 @@ function cli(
   });
 }
 
-function serve(role: string, env: NodeJS.ProcessEnv = {}, stdin = false): RoleChild {
-  const child = new RoleChild(role, ['serve', role, '--config', configs[role]], {
+function serve(role: string, env: NodeJS.ProcessEnv = {}, stdin = false, config = configs[role]): RoleChild {
+  const child = new RoleChild(role, ['serve', role, '--config', config], {
     env: { FEDJOIN_PASSPHRASE: '', ...env },
     stdin,
   });
@@ -282,6 +282,37 @@ describe('fedjoin serve: roles as processes over HTTPS', () => {
     client.send({ id: 2, sql: AGGREGATE, mode: 'hashed' });
     const second = await client.waitFor((e) => e.event === 'answer' && e.id === 2, 60_000);
     expect(values(second)).toEqual(expected);
+  });
+
+  it('serves B only with its safe minimums: the wasm backend, a 2048-bit key, scrypt 2^15 (issue 9 item 8)', async () => {
+    const env = { FEDJOIN_PASSPHRASE: d.passphrase };
+    const bigint = await d.writeConfig(
+      'server-b',
+      { engine: { backend: 'bigint' }, insecureForTests: true },
+      'b-bigint',
+    );
+    const refusedBackend = await cli(['serve', 'server-b', '--config', bigint], env);
+    expect(refusedBackend.code).toBe(EXIT_USAGE);
+    expect(refusedBackend.stderr).toMatch(/wasm backend only/);
+    // this deployment's key has 1024 bits and scrypt N = 2^14: refused unless marked for tests
+    const plain = await d.writeConfig('server-b', { engine: ENGINE }, 'b-plain');
+    const refusedKey = await cli(['serve', 'server-b', '--config', plain], env);
+    expect(refusedKey.code).toBe(EXIT_KEY);
+    expect(refusedKey.stderr).toMatch(/2048 bits or more .* scrypt N >= 2\^15/);
+  });
+
+  it('has DP on by default when served (its start-up policy line says so)', async () => {
+    // a second B on its own port, with no policy in its config: aggregate-privacy.test.ts and
+    // test/attacks/privacy-budget.test.ts check what the policy does to answers
+    const config = await d.writeConfig(
+      'server-b',
+      { engine: ENGINE, insecureForTests: true, listen: { port: 0 } },
+      'b-default',
+    );
+    const b = serve('server-b', { FEDJOIN_PASSPHRASE: d.passphrase }, false, config);
+    const policy = await b.waitFor((e) => e.event === 'policy', 30_000);
+    await b.stop();
+    expect(policy.privacy).toMatchObject({ epsilonCap: 10, aggregateEpsilon: 1, delta: 1e-6 });
   });
 
   it('refuses a wrong passphrase in keygen --rotate and in serve server-b, without echoing it', async () => {
