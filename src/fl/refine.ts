@@ -2,7 +2,7 @@
 // shuffled feature vectors are standardised with the pooled statistics, and B minimises the
 // client's objective, L2-regularised logistic regression with lambda = 1 / n (scikit-learn's
 // C = 1), from the global model: to a tolerance by Newton's method without DP, by DP-SGD
-// under a budget that composes across rounds (RDP accountant) with DP. docs/decisions/training.md.
+// under a budget that composes across rounds (RDP accountant) with DP. docs/DECISIONS.md "Federated learning".
 import { InvalidArgumentError, MalformedMessageError } from '../errors.js';
 import type { FeatureSet } from '../protocol/feature-set.js';
 import type { GlobalWeights, LocalWeights } from './contribution.js';
@@ -20,7 +20,7 @@ export const GLOBAL_SCORE_FRACTION_BITS = 48;
  * DP-SGD per round: expected rows per step, passes over the rows, clip norm, step size, and
  * the fraction of the last steps whose iterates are averaged. Tuned on the bundled data (300
  * joined rows, 12 features, epsilon 3 over 1-2 rounds, 1000 runs each): mean accuracy 1.1 to
- * 1.5 points below the exact optimum, the worst run 2.9 below (docs/decisions/training.md).
+ * 1.5 points below the exact optimum, the worst run 2.9 below (docs/DECISIONS.md "Federated learning").
  */
 const DP_BATCH = 128;
 const DP_EPOCHS = 16;

@@ -2,7 +2,7 @@
 //   TRAIN LOGISTIC LABEL t.col [ROUNDS r] [EPSILON e DELTA d] [TOPK k]
 // The SELECT list names the features (the label may be listed or not); the clause is not
 // SQL, so it is split off here and the rest goes to the SQL parser. TOPK needs 3 rounds:
-// round 1 ranks every feature, a later one refits on the k selected (docs/decisions/training.md).
+// round 1 ranks every feature, a later one refits on the k selected (docs/DECISIONS.md "Federated learning").
 import { QueryError } from '../errors.js';
 import { parseQuery, type Query } from '../query/sql.js';
 

@@ -3,7 +3,7 @@
 // Round 0: the enrolled owners' local models, FedAvg-ed under encryption (a warm start).
 // Each later round: A extracts the joined rows' features (all of them, then B's top-k), B
 // fits the model on them and contributes alone. B chooses the participants, verifies every
-// signed contribution and decrypts only aggregates (docs/decisions/training.md).
+// signed contribution and decrypts only aggregates (docs/DECISIONS.md "Federated learning").
 import type { PublicKey } from 'paillier-bigint';
 import { sumRows } from '../engine/aggregate.js';
 import type { Engine } from '../engine/engine.js';
@@ -75,7 +75,7 @@ export class Coordinator {
     const lossPerRound: (number | null)[] = [];
     const withheldPerRound: string[][] = [];
     for (let round = 0; round < rounds; round++) {
-      // B admits exactly these: the owners in round 0, itself afterwards (docs/decisions/training.md)
+      // B admits exactly these: the owners in round 0, itself afterwards (docs/DECISIONS.md "Federated learning")
       const participants = round === 0 ? this.owners.map(ROLES.owner) : [ROLES.serverB];
       const { nonce } = expectType(
         await this.request(ROLES.serverB, { type: 'round-open', trainingId, round, participants, rounds }),

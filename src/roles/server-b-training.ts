@@ -1,4 +1,4 @@
-// Server B's part in federated learning (DESIGN §1.1, §4 steps 2, 5, 6; docs/decisions/training.md):
+// Server B's part in federated learning (DESIGN §1.1, §4 steps 2, 5, 6; docs/DECISIONS.md "Federated learning"):
 // owners enrol with B for a training, and B, not the coordinator, fixes each round's
 // participants (round 0: every enrolled owner, at least policy.minOwners; later rounds: B
 // alone). B verifies every signed contribution, recomputes the homomorphic aggregate and
@@ -36,7 +36,7 @@ import type { Message, MessageOf } from '../protocol/messages.js';
 import { ROLES } from './names.js';
 import { type AuthorizedQuery, qualified } from './server-b-gate.js';
 
-/** B's rules for trainings (DESIGN §1.1; docs/decisions/training.md). */
+/** B's rules for trainings (DESIGN §1.1; docs/DECISIONS.md "Federated learning"). */
 export interface TrainingPolicy {
   /** a round in which owners contribute needs this many enrolled owners */
   minOwners: number;
