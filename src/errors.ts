@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'POLICY_REFUSED'
   | 'MALFORMED_CSV'
   | 'NULL_VALUE'
+  | 'MISSING_COLUMN'
   | 'UNSUPPORTED_QUERY'
   | 'TRANSPORT'
   | 'PEER_AUTH'
@@ -147,6 +148,12 @@ export class NullValueError extends FedjoinError {
     super('NULL_VALUE', message, details);
   }
 }
+/** A table lacks a column that an option, a config or a join key names (the owner's data, not a query). */
+export class MissingColumnError extends FedjoinError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('MISSING_COLUMN', message, details);
+  }
+}
 /** SQL outside fedjoin's subset, or naming a table or column that does not exist. */
 export class QueryError extends FedjoinError {
   constructor(message: string, details: ErrorDetails = {}) {
@@ -219,6 +226,7 @@ const classes: Record<ErrorCode, new (message: string, details?: ErrorDetails) =
   POLICY_REFUSED: PolicyRefusedError,
   MALFORMED_CSV: CsvError,
   NULL_VALUE: NullValueError,
+  MISSING_COLUMN: MissingColumnError,
   UNSUPPORTED_QUERY: QueryError,
   TRANSPORT: TransportError,
   PEER_AUTH: PeerAuthError,

@@ -1,11 +1,13 @@
 // The command line's exit codes, the one home for program.ts and every subcommand: 0 ok,
 // 1 failure, 2 usage, and for the deployment commands (init, keygen, serve, encrypt, query)
 // one code per failure a script may handle: a refused key or passphrase, a refused peer,
-// an unreachable peer, a refused query, unreadable data.
+// an unreachable peer, a refused query, an owner's data that cannot be read or encrypted.
 import {
   CsvError,
+  EncodingOverflowError,
   InvalidArgumentError,
   KeystoreError,
+  MissingColumnError,
   NullValueError,
   PeerAuthError,
   PolicyRefusedError,
@@ -25,7 +27,11 @@ export const EXIT_AUTH = 4;
 export const EXIT_UNREACHABLE = 5;
 /** A query was refused: unsupported SQL, unknown table or column, or server B's policy. */
 export const EXIT_QUERY = 6;
-/** The owner's data could not be read (CSV format, NULL cells). */
+/**
+ * The owner's data could not be read or encrypted: an unreadable file, a CSV format error,
+ * a NULL cell, a cell not of its column's type, a column the config or options name that
+ * the table lacks, a cell too large to encode (a long string, a huge number).
+ */
 export const EXIT_DATA = 7;
 
 export function exitCodeForError(err: unknown): number {
@@ -33,7 +39,14 @@ export function exitCodeForError(err: unknown): number {
   if (err instanceof PeerAuthError) return EXIT_AUTH;
   if (err instanceof TransportError) return EXIT_UNREACHABLE;
   if (err instanceof QueryError || err instanceof PolicyRefusedError) return EXIT_QUERY;
-  if (err instanceof CsvError || err instanceof NullValueError) return EXIT_DATA;
+  if (
+    err instanceof CsvError ||
+    err instanceof NullValueError ||
+    err instanceof MissingColumnError ||
+    err instanceof EncodingOverflowError
+  ) {
+    return EXIT_DATA;
+  }
   if (err instanceof InvalidArgumentError) return EXIT_USAGE;
   return EXIT_FAILURE;
 }

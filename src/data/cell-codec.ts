@@ -1,13 +1,13 @@
-// One cell <-> one plaintext in Z_n, for every column type, so B can decrypt any column a
-// query delivers: integers exactly and decimals in fixed point (fixed-point.ts, DESIGN
-// §2), strings as their UTF-8 bytes behind a 0x01 marker byte (so leading zero bytes
-// survive), below n/2 like every other encoding. Equal cells give equal plaintexts, which
-// is what the nested-loop join compares.
+// One cell <-> one plaintext in Z_n, for every column type: integers exactly and decimals
+// in fixed point (fixed-point.ts, DESIGN §2), strings as their UTF-8 bytes behind a 0x01
+// marker byte (so leading zero bytes survive), below n/2 like every other encoding, hence
+// at most maxStringBytes(bits of n) bytes. Equal cells give equal plaintexts. A cell that
+// does not fit is an EncodingOverflowError naming its column and row, never its value.
 
 import { bitLength } from '../engine/limbs.js';
 import { EncodingOverflowError, MalformedMessageError } from '../errors.js';
 import { decodeInteger, decodeValue, encodeValue } from './fixed-point.js';
-import type { Cell, ColumnType } from './table.js';
+import type { Cell, Column, ColumnType } from './table.js';
 
 export interface CellEncoding {
   type: ColumnType;
@@ -24,9 +24,43 @@ export function encodingFor(type: ColumnType): CellEncoding {
   return { type, fractionBits: type === 'decimal' ? DECIMAL_FRACTION_BITS : 0 };
 }
 
+/**
+ * The longest string cell, in UTF-8 bytes, under a modulus of `nBits` bits: marker and
+ * bytes (8 * bytes + 1 bits) must stay below n/2 (nBits - 2 bits). 255 at 2048 bits, 383 at
+ * 3072, 511 at 4096. Strings are only ever stored at A (B never decrypts one: they are
+ * neither summed nor features), so one plaintext per cell is all they need.
+ */
+export function maxStringBytes(nBits: number): number {
+  return Math.floor((nBits - 3) / 8);
+}
+
 export function encodeCell(value: Cell, encoding: CellEncoding, n: bigint, terms = DEFAULT_TERMS): bigint {
   if (encoding.type === 'string') return encodeString(value as string, n);
   return encodeValue(value as number | bigint, n, { fractionBits: encoding.fractionBits, terms });
+}
+
+/** Every cell of `column`; a cell that does not fit names the column and its 1-based row. */
+export function encodeCells(
+  column: Column,
+  encoding: CellEncoding,
+  n: bigint,
+  terms = DEFAULT_TERMS,
+): bigint[] {
+  return column.values.map((value, i) => {
+    try {
+      return encodeCell(value, encoding, n, terms);
+    } catch (err) {
+      if (!(err instanceof EncodingOverflowError)) throw err;
+      const where = { column: column.name, row: i + 1 };
+      throw new EncodingOverflowError(
+        `column ${JSON.stringify(column.name)}, row ${where.row}: ${err.message}`,
+        {
+          ...err.details,
+          ...where,
+        },
+      );
+    }
+  });
 }
 
 /** The cell a plaintext decodes to: bigint for integers, number for decimals, string. */
@@ -38,13 +72,15 @@ export function decodeCell(x: bigint, encoding: CellEncoding, n: bigint): Cell {
 
 function encodeString(value: string, n: bigint): bigint {
   const bytes = Buffer.from(value, 'utf8');
-  const x = BigInt(`0x01${bytes.toString('hex')}`);
-  if (bitLength(x) >= bitLength(n) - 1) {
+  const limit = maxStringBytes(bitLength(n));
+  if (bytes.length > limit) {
     throw new EncodingOverflowError(
-      `string of ${bytes.length} UTF-8 bytes does not fit below n/2 (${bitLength(n)}-bit n)`,
+      `string cell of ${bytes.length} UTF-8 bytes: at most ${limit} fit one plaintext under a ` +
+        `${bitLength(n)}-bit key (shorten the cells, or leave the column out of the shared columns)`,
+      { bytes: bytes.length, limit },
     );
   }
-  return x;
+  return BigInt(`0x01${bytes.toString('hex')}`);
 }
 
 function decodeString(x: bigint): string {

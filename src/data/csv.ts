@@ -1,7 +1,7 @@
 // CSV -> Table with csv-parse's sync API: a header row, then typed cells, each column's
-// type given by a schema or inferred (integer, else decimal, else string). Tables are
-// NULL-free: an empty or NULL cell is a NullValueError. Errors name line, row and
-// column but never quote a cell, since cells are a data owner's plaintext (STYLE G4).
+// type given by a schema or inferred (numeric-looking: integer or decimal, else string).
+// Tables are NULL-free: an empty or NULL cell is a NullValueError. Errors name line, row
+// and column but never quote a cell, since cells are a data owner's plaintext (STYLE G4).
 import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { CsvError as CsvParseError, parse } from 'csv-parse/sync';
@@ -29,11 +29,18 @@ function asDecimal(cell: string): number | undefined {
   return Number.isFinite(value) ? value : undefined;
 }
 
-/** integer if every cell matches /^-?\d+$/, decimal if every cell is a finite number, else string. */
+/**
+ * A column is numeric-looking when more than half of its cells are finite numbers (no cell
+ * is empty: NULLs are refused first). Such a column is integer if each of its number cells
+ * matches /^-?\d+$/, else decimal, and parseCsv refuses any cell of it that is not a
+ * number: a typo must not silently turn a numeric column into text, while a text column
+ * with a few number-like cells (codes, 'N/A') stays string. The schema overrides this.
+ * An empty column is integer.
+ */
 export function inferColumnType(cells: readonly string[]): ColumnType {
-  if (cells.every((c) => INTEGER.test(c))) return 'integer';
-  if (cells.every((c) => asDecimal(c) !== undefined)) return 'decimal';
-  return 'string';
+  const numbers = cells.filter((c) => asDecimal(c) !== undefined);
+  if (2 * numbers.length <= cells.length && cells.length > 0) return 'string';
+  return numbers.every((c) => INTEGER.test(c)) ? 'integer' : 'decimal';
 }
 
 /** One cell as `type`, or undefined when it is not a value of that type. */
@@ -136,15 +143,20 @@ export function parseCsv(name: string, text: string | Buffer, options: CsvOption
 
   const columns = header.map((columnName, j): Column => {
     const cells = body.map((b) => b.record[j]);
+    const inferred = schema[columnName] === undefined;
     const type = schema[columnName] ?? inferColumnType(cells);
     const values = cells.map((cell, i) => {
       const value = parseCell(type, cell);
       if (value === undefined) {
         const where = { line: body[i].info.lines, row: i + 1, column: columnName };
+        const hint = inferred
+          ? `; most of the column's cells are numbers, so it was inferred ${type}: give it type ` +
+            'string in the schema if it is text'
+          : '';
         throw new CsvError(
           `line ${where.line} (row ${where.row}), column ${JSON.stringify(columnName)}: expected ` +
-            `${describeType(type)}, got a ${cell.length}-character value`,
-          { ...where, reason: 'type' },
+            `${describeType(type)}, got a ${cell.length}-character value${hint}`,
+          { ...where, reason: 'type', inferred },
         );
       }
       return value;
@@ -157,5 +169,16 @@ export function parseCsv(name: string, text: string | Buffer, options: CsvOption
 /** Reads a CSV file; the table is named after the file (no extension) unless `name` is given. */
 export function loadCsv(path: string, options: CsvOptions & { name?: string } = {}): Table {
   const name = options.name ?? basename(path, extname(path));
-  return parseCsv(name, readFileSync(path), options);
+  return parseCsv(name, readCsvFile(path), options);
+}
+
+/** The file's bytes; a file that cannot be read (missing, a folder, no permission) is a CsvError. */
+function readCsvFile(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (typeof code !== 'string') throw err;
+    throw new CsvError(`${path}: cannot read the CSV file (${code})`, { path, reason: 'unreadable' });
+  }
 }

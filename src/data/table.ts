@@ -3,7 +3,7 @@
 // unique ignoring ASCII case (SQL identifiers are), values match their column's type
 // (integer: bigint, decimal: finite number, string: string), there is no NULL, and a
 // Table never changes after construction (its arrays are frozen copies).
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError, MissingColumnError } from '../errors.js';
 
 export type ColumnType = 'integer' | 'decimal' | 'string';
 
@@ -136,7 +136,7 @@ export class Table {
   column(name: string, type?: ColumnType): Column {
     const column = this.byName.get(name);
     if (!column) {
-      throw new InvalidArgumentError(`table ${this.name}: no column ${JSON.stringify(name)}`, {
+      throw new MissingColumnError(`table ${this.name}: no column ${JSON.stringify(name)}`, {
         column: name,
       });
     }

@@ -6,7 +6,7 @@
 // encrypted table to A.
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { PublicKey } from 'paillier-bigint';
-import { encodeCell, encodingFor } from '../data/cell-codec.js';
+import { encodeCells, encodingFor } from '../data/cell-codec.js';
 import { joinTags, nestedKeyColumns } from '../data/join-key.js';
 import type { ColumnType, Table } from '../data/table.js';
 import type { Engine } from '../engine/engine.js';
@@ -122,7 +122,7 @@ export class DataOwner {
     const columns = names.map((name) => ({ name, ...encodingFor(table.column(name).type) }));
     const columnData: Uint32Array[] = [];
     for (const column of columns) {
-      columnData.push(await encrypt(table.column(column.name).values.map((v) => encodeCell(v, column, n))));
+      columnData.push(await encrypt(encodeCells(table.column(column.name), column, n)));
     }
     const tags: { columns: string[]; data: Uint32Array }[] = [];
     for (const key of hashedKeys)

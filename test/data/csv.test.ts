@@ -12,6 +12,9 @@ describe('inferColumnType', () => {
     [['1', '2.5'], 'decimal'],
     [['-1e3', '.5', '+4', '3.'], 'decimal'],
     [['1', 'x'], 'string'],
+    [['1', '2', 'x'], 'integer'],
+    [['1', '2.5', 'n/a'], 'decimal'],
+    [['a', 'b', '3'], 'string'],
     [['0x1F'], 'string'],
     [['Infinity'], 'string'],
     [['NaN'], 'string'],
@@ -128,12 +131,48 @@ describe('parseCsv', () => {
     expect(err.details).toMatchObject(details);
   });
 
+  describe('a numeric-looking column with a bad cell (issue 14 item 7)', () => {
+    const text = 'id,dose,note\n1,10,a\n2,12,b\n3,1O,c\n4,9,5\n';
+
+    test('is an error naming line, row and column, never the cell', () => {
+      const err = thrown(() => parseCsv('t', text));
+      expect(err).toBeInstanceOf(CsvError);
+      expect(err.code).toBe('MALFORMED_CSV');
+      expect(err.details).toEqual({ line: 4, row: 3, column: 'dose', reason: 'type', inferred: true });
+      expect(err.message).toContain('line 4 (row 3), column "dose"');
+      expect(err.message).toContain('give it type string in the schema');
+      expect(err.message).not.toContain('1O');
+    });
+
+    test('a decimal-looking column names its bad cell too', () => {
+      const err = thrown(() => parseCsv('t', 'x\n1.5\n2,5\n-3\n', { delimiter: ';' }));
+      expect(err).toBeInstanceOf(CsvError);
+      expect(err.details).toMatchObject({ line: 3, row: 2, column: 'x', inferred: true });
+    });
+
+    test('is read as text when the schema says string', () => {
+      const t = parseCsv('t', text, { schema: { dose: 'string' } });
+      expect(t.column('dose').values).toEqual(['10', '12', '1O', '9']);
+      // a text column with a minority of number-like cells stays text without a schema
+      expect(t.column('note', 'string').values).toEqual(['a', 'b', 'c', '5']);
+    });
+  });
+
   test('messages name row and column but never quote the cell', () => {
     const err = thrown(() => parseCsv('t', 'a,secret\n1,2\n2,hunter2\n', { schema: { secret: 'decimal' } }));
     expect(err.message).toContain('row 2');
     expect(err.message).toContain('"secret"');
     expect(err.message).not.toContain('hunter2');
   });
+});
+
+test('loadCsv refuses a file it cannot read with a CsvError', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fedjoin-csv-'));
+  for (const path of [join(dir, 'missing.csv'), dir]) {
+    const err = thrown(() => loadCsv(path));
+    expect(err).toBeInstanceOf(CsvError);
+    expect(err.details).toMatchObject({ path, reason: 'unreadable' });
+  }
 });
 
 test('loadCsv names the table after the file', () => {

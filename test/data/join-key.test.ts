@@ -12,7 +12,7 @@ import {
   nestedKeyPlaintext,
 } from '../../src/data/join-key.js';
 import { Table } from '../../src/data/table.js';
-import { EncodingOverflowError, InvalidArgumentError } from '../../src/errors.js';
+import { EncodingOverflowError, InvalidArgumentError, MissingColumnError } from '../../src/errors.js';
 import { thrown } from '../helpers/thrown.js';
 
 const N = (1n << 1023n) + 2n * 77777n + 1n;
@@ -54,13 +54,18 @@ describe('canonical keys', () => {
     ['a string secret', () => joinTag(['a'], 'secret' as unknown as Uint8Array)],
     ['a decimal key column', () => keyParts(visits(), ['w'])],
     ['no key columns', () => keyParts(visits(), [])],
-    ['an unknown key column', () => keyParts(visits(), ['nope'])],
     ['a string key under a small n', () => nestedKeyPlaintext('a', 1000003n)],
   ];
   test.each(bad)('rejects %s with InvalidArgumentError', (_, fn) => {
     const err = thrown(fn);
     expect(err).toBeInstanceOf(InvalidArgumentError);
     expect(err.code).toBe('INVALID_ARGUMENT');
+  });
+
+  test('rejects an unknown key column with MissingColumnError', () => {
+    const err = thrown(() => keyParts(visits(), ['nope']));
+    expect(err).toBeInstanceOf(MissingColumnError);
+    expect(err.code).toBe('MISSING_COLUMN');
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { type Column, isCellOf, Table } from '../../src/data/table.js';
-import { InvalidArgumentError } from '../../src/errors.js';
+import { InvalidArgumentError, MissingColumnError } from '../../src/errors.js';
 import { thrown } from '../helpers/thrown.js';
 
 const people = () =>
@@ -103,7 +103,6 @@ describe('Table', () => {
     ],
     ['row out of range', () => people().row(3)],
     ['negative row', () => people().takeRows([-1])],
-    ['unknown column', () => people().column('nope')],
     ['column of another type', () => people().column('id', 'string')],
     ['fromRows with a short row', () => Table.fromRows('t', people().schema, [[1n, 2]])],
   ];
@@ -111,5 +110,11 @@ describe('Table', () => {
     const err = thrown(fn);
     expect(err).toBeInstanceOf(InvalidArgumentError);
     expect(err).toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
+  test('an unknown column is a MissingColumnError that names it', () => {
+    const err = thrown(() => people().column('nope'));
+    expect(err).toBeInstanceOf(MissingColumnError);
+    expect(err).toMatchObject({ code: 'MISSING_COLUMN', details: { column: 'nope' } });
   });
 });
