@@ -7,8 +7,9 @@
 // point with WEIGHT_FRACTION_BITS, budgeted for MAX_CONTRIBUTIONS terms. Contributions are
 // signed with Ed25519 over (round, nonce, owner, key fingerprint, features, the plaintext
 // presence mask B counts contributors with, ciphertexts).
-import { createHash, type KeyObject, sign, verify } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { decodeInteger, decodeValue, encodeValue } from '../data/fixed-point.js';
+import { signDigest, signedDigest, verifyDigest } from '../protocol/signature.js';
 
 export const WEIGHT_FRACTION_BITS = 32;
 /** Overflow budget: how many contributions one aggregate may sum. */
@@ -102,33 +103,18 @@ export interface SignedFields {
   data: Uint32Array;
 }
 
-/** The bytes an owner signs: a SHA-256 digest binding every field to the ciphertexts. */
-export function contributionDigest(fields: SignedFields): Buffer {
-  const header = JSON.stringify([
-    'fedjoin/contribution/v2',
-    fields.round,
-    fields.nonce,
-    fields.owner,
-    fields.fingerprint,
-    fields.features,
-    fields.present,
-  ]);
-  return createHash('sha256')
-    .update(header)
-    .update(new Uint8Array(fields.data.buffer, fields.data.byteOffset, fields.data.byteLength))
-    .digest();
+/** The digest an owner signs: every field, bound to the ciphertexts. */
+export function contributionDigest(f: SignedFields): Buffer {
+  const fields = [f.round, f.nonce, f.owner, f.fingerprint, f.features, f.present];
+  return signedDigest('fedjoin/contribution/v2', fields, f.data);
 }
 
 export function signContribution(fields: SignedFields, privateKey: KeyObject): string {
-  return sign(null, contributionDigest(fields), privateKey).toString('base64');
+  return signDigest(contributionDigest(fields), privateKey);
 }
 
 export function verifyContribution(fields: SignedFields, signature: string, publicKey: KeyObject): boolean {
-  try {
-    return verify(null, contributionDigest(fields), publicKey, Buffer.from(signature, 'base64'));
-  } catch {
-    return false;
-  }
+  return verifyDigest(contributionDigest(fields), signature, publicKey);
 }
 
 /** What an owner signs to enrol in one training at the B whose key has `fingerprint` (issue 9 item 5). */
@@ -139,19 +125,13 @@ export interface Enrolment {
 }
 
 function enrolmentDigest(e: Enrolment): Buffer {
-  return createHash('sha256')
-    .update(JSON.stringify(['fedjoin/enrol/v1', e.trainingId, e.owner, e.fingerprint]))
-    .digest();
+  return signedDigest('fedjoin/enrol/v1', [e.trainingId, e.owner, e.fingerprint]);
 }
 
 export function signEnrolment(enrolment: Enrolment, privateKey: KeyObject): string {
-  return sign(null, enrolmentDigest(enrolment), privateKey).toString('base64');
+  return signDigest(enrolmentDigest(enrolment), privateKey);
 }
 
 export function verifyEnrolment(enrolment: Enrolment, signature: string, publicKey: KeyObject): boolean {
-  try {
-    return verify(null, enrolmentDigest(enrolment), publicKey, Buffer.from(signature, 'base64'));
-  } catch {
-    return false;
-  }
+  return verifyDigest(enrolmentDigest(enrolment), signature, publicKey);
 }
