@@ -138,8 +138,11 @@ export class QueryGate {
       if (!this.ledger.charge(from, names, curve))
         this.refuse('privacy budget spent', { client: from, tables: names });
     }
+    // B's policy is no secret: say what the client must add (the budget, below, stays opaque)
     if (training && !training.dp && (privacy || this.policy.requireDp)) {
-      this.refuse('training without differential privacy', { client: from });
+      throw new QueryError("server B's policy requires differential privacy: add EPSILON e DELTA d to TRAIN", {
+        part: 'TRAIN clause',
+      });
     }
     if (privacy && training?.dp) {
       if (!this.ledger.reserve(from, names, message.queryId, training.dp.epsilon)) {

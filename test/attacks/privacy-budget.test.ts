@@ -125,11 +125,14 @@ describe('a client probing counts and differencing answers', () => {
     ).resolves.toBeDefined();
   });
 
-  it('cannot train without DP while the policy has it on', async () => {
+  it('cannot train without DP while the policy has it on (told so: the policy is no secret)', async () => {
     const { client } = await deploy({ minGroupSize: 1, privacy: PRIVACY }, join(dir, 'train.json'));
     const training = client.train(
       'SELECT s.salary FROM staff s JOIN medium t ON s.pid = t.pid TRAIN LOGISTIC LABEL s.salary ROUNDS 1',
     );
-    await expect(training).rejects.toMatchObject({ code: 'POLICY_REFUSED', details: {} });
+    await expect(training).rejects.toMatchObject({
+      code: 'UNSUPPORTED_QUERY',
+      message: expect.stringMatching(/requires differential privacy/),
+    });
   });
 });
