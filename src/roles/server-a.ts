@@ -126,10 +126,7 @@ export class ServerA {
         const pairs =
           mode === 'hashed'
             ? await hashedJoin(run, ...tagsFor(plan, left, right))
-            : await nestedJoin(
-                run,
-                ...(nestedKeysFor(plan, left, right).map((key) => [key]) as [PackedBatch[], PackedBatch[]]),
-              );
+            : await nestedJoin(run, ...nestedKeysFor(plan, left, right));
         timingsMs[`join (${mode})`] = performance.now() - start;
         await then({ run, pairs, left, right, plan });
         return pairs.length;
