@@ -4,6 +4,8 @@
 // the calling thread byte for byte, rho drawn where the kernel runs, and the protocol
 // property through the Engine: an indicator decrypts to zero exactly where the keys match.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canonicalKey, type KeyPart } from '../../src/data/join-key.js';
+import { foldKey } from '../../src/data/nested-key.js';
 import { BigintBackend } from '../../src/engine/bigint-backend.js';
 import { createEngine, type Engine } from '../../src/engine/engine.js';
 import { generateKeys, type KeyMaterial, type KeyPair, publicMaterial } from '../../src/engine/keys.js';
@@ -295,6 +297,59 @@ describe('Engine.inverse and Engine.joinIndicators', () => {
     b[0] = [...a[0]];
     b[1] = [a[0][0] + 1n];
     await checkProperty(engine, big, a, b);
+  });
+
+  it('indicators of folded keys are zero exactly where the canonical keys match (1-3 columns)', async () => {
+    const { publicKey, privateKey } = keys;
+    const secret = Buffer.alloc(32, 9);
+    const n2Words = wordsFor(key.n * key.n);
+    for (const [a, b] of [
+      [
+        [[7n], [-3n], [7n]],
+        [[7n], [8n], [-3n]],
+      ],
+      [
+        [
+          [7n, 'Zürich'],
+          [7n, ' Basel'],
+          [-3n, 'x'],
+        ],
+        [
+          [7n, 'Zu\u0308rich '],
+          [7n, 'Basel '],
+          [7n, 'x'],
+          [-3n, 'x'],
+        ],
+      ],
+      [
+        [
+          ['a', 1n, 'b'],
+          ['ab', 1n, ''],
+          ['a', 2n, 'b'],
+        ],
+        [
+          ['a', 1n, 'b'],
+          ['a', 1n, 'b '],
+          ['a', 1n, 'c'],
+        ],
+      ],
+    ] as KeyPart[][][][]) {
+      const fold = (rows: KeyPart[][]) => rows.map((parts) => foldKey(parts, key.n, secret));
+      const left = await engine.encrypt(publicKey, fold(a));
+      const rightInverse = await engine.inverse(publicKey, await engine.encrypt(publicKey, fold(b)));
+      const tables = await engine.joinTablesPacked(publicKey, pack([...left, ...rightInverse], n2Words));
+      const half = a.length * tables.words;
+      const indicators = await engine.joinPairsPacked(
+        publicKey,
+        { words: tables.words, count: a.length, data: tables.data.subarray(0, half) },
+        { words: tables.words, count: b.length, data: tables.data.subarray(half) },
+      );
+      const expected = a.flatMap((x) => b.map((y) => canonicalKey(x) === canonicalKey(y)));
+      expect(await engine.zeroTest(privateKey, unpack(indicators)), `${a[0].length} column(s)`).toEqual(
+        expected,
+      );
+      expect(expected).toContain(true);
+    }
   });
 
   it('validates rows before any work', async () => {
