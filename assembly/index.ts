@@ -10,7 +10,6 @@ export {
   joinPairsBatch,
   joinTableBytes,
   joinTablesBatch,
-  joinTileBatch,
   joinWorkBytes,
 } from './join';
 // bench/kernel.ts's micro-benchmark loop (STYLE G6)

@@ -1,9 +1,10 @@
-// The nested-loop indicator join over a tile of rows (DESIGN §3.1): joinTileBatch (one
-// constant-time modPow per pair and key column) and the comb kernels joinTablesBatch /
-// joinPairsBatch (per-row tables, one key column). JS passes the inverses E(b)^-1 and draws
-// rho uniformly in [1, n); rho is secret, so every read of it is constant time.
-import { bitsAt, copyWords, zeroWords } from './limbs';
-import { ctSelectDigits, modPowConstTime } from './modpow';
+// The nested-loop indicator join by algorithm (DESIGN §3.1, issue 11 item 1): per-row comb
+// tables (joinTablesBatch, canonical powers of a public ciphertext, built once per row and
+// query) and the pair kernel (joinPairsBatch, one tile of indicators from those tables).
+// JS passes the inverses E(b)^-1 and rho uniform in [1, n); rho is secret, so every read of
+// it is constant time.
+import { bitsAt, zeroWords } from './limbs';
+import { ctSelectDigits } from './modpow';
 import {
   ctxDigitBits,
   ctxDigitFactor,
@@ -11,9 +12,9 @@ import {
   ctxDigitStride,
   ctxDigits,
   ctxOne,
+  ctxR2,
   DIGIT_PAD,
   finishFrom,
-  fromMont,
   montMul,
   mulCore,
   sqrCore,
@@ -27,67 +28,6 @@ import { PK_CTX_N2, PK_N2_WORDS, PK_WORK, STATUS_BAD_MODE, STATUS_OK } from './p
   return base + ((<usize>i * <usize>stride) << 2);
 }
 
-/**
- * out[i * cols + j] = prod_c (leftIn[i][c] * rightInvIn[j][c])^(rho[i][j][c]) mod n^2
- * = E(sum_c rho_ijc (a_ic - b_jc)), which decrypts to 0 exactly when every column matches
- * (but with probability about 1/n).
- * leftIn: rows x keyCols ciphertexts and rightInvIn: cols x keyCols inverses, n2Words
- * each, row-major; rhoIn: rows x cols x keyCols exponents of rhoWords words (the words of
- * n), in the same order; out: rows x cols ciphertexts.
- *
- * leftIn and rightInvIn are consumed: each ciphertext is converted into Montgomery form in
- * place, once per call rather than once per pair (JS copied them into this memory for the
- * call). montMul(aR, bR) = a b R is then already the Montgomery form of a * b^-1, so a pair
- * costs one montMul per column ahead of its exponentiation, and one fromMont at the end.
- *
- * Temporaries: work slots 0 (the base) and 1 (the product) of the key; modPowConstTime uses
- * the n^2 context's exponentiation scratch (ctxDigitScratch), which nothing here touches.
- */
-export function joinTileBatch(
-  pk: usize,
-  leftIn: usize,
-  rightInvIn: usize,
-  rhoIn: usize,
-  out: usize,
-  rows: i32,
-  cols: i32,
-  keyCols: i32,
-  rhoWords: i32,
-): i32 {
-  const ctx = load<usize>(pk + PK_CTX_N2);
-  const n2Words = load<i32>(pk + PK_N2_WORDS);
-  const work = load<usize>(pk + PK_WORK);
-  const slotWords = n2Words + 2;
-  const base = at(work, slotWords, 0);
-  const acc = at(work, slotWords, 1);
-  // into Montgomery form once per call (every row is used cols times, every column rows times)
-  const leftValues = cols > 0 ? rows * keyCols : 0;
-  const rightValues = rows > 0 ? cols * keyCols : 0;
-  for (let k = 0; k < leftValues; k++) toMont(ctx, at(leftIn, n2Words, k), at(leftIn, n2Words, k));
-  for (let k = 0; k < rightValues; k++) toMont(ctx, at(rightInvIn, n2Words, k), at(rightInvIn, n2Words, k));
-  for (let i = 0; i < rows; i++) {
-    const left = at(leftIn, keyCols * n2Words, i);
-    for (let j = 0; j < cols; j++) {
-      const right = at(rightInvIn, keyCols * n2Words, j);
-      const rho = at(rhoIn, keyCols * rhoWords, i * cols + j);
-      copyWords(acc, ctxOne(ctx), n2Words);
-      for (let c = 0; c < keyCols; c++) {
-        // (a R)(b^-1 R) R^-1 = (a b^-1) R: the base, already in Montgomery form
-        montMul(ctx, base, at(left, n2Words, c), at(right, n2Words, c));
-        // rho is secret: every one of its rhoWords * 32 bits is processed, masked look-ups
-        modPowConstTime(ctx, base, base, at(rho, rhoWords, c), rhoWords);
-        montMul(ctx, acc, acc, base);
-      }
-      fromMont(ctx, at(out, n2Words, i * cols + j), acc);
-    }
-  }
-  // the temporaries held powers by secret exponents
-  zeroWords(base, slotWords);
-  zeroWords(acc, slotWords);
-  return STATUS_OK;
-}
-
-// ---- the join by algorithm (issue 11 item 1): per-row comb tables, one per-pair table ----
 // I_ij = (A_i B_j)^rho with A_i = E(a_i), B_j = E(b_j)^-1 and rho uniform in [1, n) (t =
 // 32 rhoWords bits). A Lim-Lee comb with h teeth and v blocks: with a = ceil(t / h) and
 // b = ceil(a / v), rho = sum over tooth r, block k, column c < b (k b + c < a) of
@@ -99,10 +39,12 @@ export function joinTileBatch(
 // its h v powers (the "row table", built once per row with t - b squarings, used by every pair),
 // and the pair builds its v 2^h entries from them (v (2^h - 1) products) before the b steps.
 // h = 5, v = 3 at t = 2048 (a = 410, b = 137): 504 multiplies + 136 squarings a pair against
-// about 2045 squarings + 441 multiplies for joinTileBatch's 5-bit window over (A_i B_j).
-// docs/decisions/kernel.md has the measured geometries, the losers and the sizing rules.
+// about 2045 squarings + 441 multiplies for one constant-time 5-bit window over (A_i B_j).
+// Row tables cross the boundary as canonical values mod n^2 (the BigInt reference computes
+// the same words; docs/DECISIONS.md, "Nested-loop join by algorithm", has the measurements,
+// the losers and the sizing rules).
 
-/** Recommended comb geometry for 2048-bit rho (measured, docs/decisions/kernel.md). */
+/** Recommended comb geometry for 2048-bit rho (measured; src/engine/tasks.ts JOIN_COMB matches it). */
 export const JOIN_TEETH: i32 = 5;
 export const JOIN_BLOCKS: i32 = 3;
 const MAX_TEETH: i32 = 8;
@@ -118,24 +60,27 @@ const MAX_TEETH: i32 = 8;
   return teeth < 1 || teeth > MAX_TEETH || blocks < 1 || rhoWords < 1 || blocks > ceilDiv(32 * rhoWords, teeth);
 }
 
-/** Bytes of one row table: teeth * blocks digit vectors of the n^2 context. */
+/** Bytes of one row table: teeth * blocks canonical values of n2Words words. */
 export function joinTableBytes(pk: usize, teeth: i32, blocks: i32): usize {
-  const ctx = load<usize>(pk + PK_CTX_N2);
-  return <usize>(teeth * blocks * ctxDigitStride(ctx)) << 2;
+  return <usize>(teeth * blocks * load<i32>(pk + PK_N2_WORDS)) << 2;
 }
 
-/** Bytes of joinPairsBatch's work region: the pair's blocks * 2^teeth entries and 4 vectors. */
+/**
+ * Bytes of joinPairsBatch's work region, in digit vectors: the pair's blocks * 2^teeth
+ * entries, the left row's teeth * blocks powers in digit form, and 6 more (accumulator,
+ * selection, the integer 1, a temporary, R'^3 and the right power being read).
+ */
 export function joinWorkBytes(pk: usize, teeth: i32, blocks: i32): usize {
   const ctx = load<usize>(pk + PK_CTX_N2);
-  return <usize>((blocks << teeth) + 4) * (<usize>ctxDigitStride(ctx) << 2);
+  return <usize>((blocks << teeth) + teeth * blocks + 6) * (<usize>ctxDigitStride(ctx) << 2);
 }
 
 /**
  * Row tables for `count` ciphertexts (n2Words words each, canonical, in [1, n^2)): table i
- * holds x_i^(2^(r a + k b)) for block k and tooth r at vector k * teeth + r, in the n^2
- * context's digit form (x R', below 2N, pads zero). The exponents are public, so this is
- * ordinary variable-base squaring; the same function serves left rows and right inverses.
- * Uses the context's exponentiation scratch (vectors 0..1) and work slot 0.
+ * holds x_i^(2^(r a + k b)) mod n^2 for block k and tooth r at value k * teeth + r, canonical
+ * n2Words-word values (value 0 is x_i itself). The exponents are public, so this is ordinary
+ * variable-base squaring; the same function serves left rows and right inverses.
+ * Uses the context's exponentiation scratch (vectors 0..3) and work slot 0.
  */
 export function joinTablesBatch(
   pk: usize,
@@ -157,11 +102,14 @@ export function joinTablesBatch(
   const reg = ctxDigitScratch(ctx);
   const x = dvec(reg, S, 0);
   const K = dvec(reg, S, 1);
+  const unit = dvec(reg, S, 2);
+  const tmp = dvec(reg, S, 3);
   const mont = at(load<usize>(pk + PK_WORK), n2Words + 2, 0);
-  memory.fill(reg, 0, <usize>(2 * S) << 2);
+  memory.fill(reg, 0, <usize>(4 * S) << 2);
   toDigits(K, ctxDigitFactor(ctx), n2Words, M, 0, bits);
-  const rowBytes = <usize>(teeth * blocks * S) << 2;
-  memory.fill(out, 0, rowBytes * <usize>count); // every pad reads as zero
+  // the integer 1: x R' times 1 over R' is x, out of digit form
+  store<u32>(unit, 1);
+  const rowBytes = joinTableBytes(pk, teeth, blocks);
   for (let i = 0; i < count; i++) {
     // c -> c R (toMont) -> c R' (times K over R')
     toMont(ctx, mont, at(cIn, n2Words, i));
@@ -178,11 +126,14 @@ export function joinTablesBatch(
           trace(2, x, x, x);
           sqrCore(ctx, x, x);
         }
-        memory.copy(dvec(row, S, k * teeth + r), x, <usize>M << 2);
+        trace(1, tmp, x, unit);
+        mulCore(ctx, x, unit, tmp);
+        finishFrom(ctx, at(row, n2Words, k * teeth + r), tmp);
       }
     }
   }
-  zeroWords(mont, n2Words + 2);
+  memory.fill(reg, 0, <usize>(4 * S) << 2);
+  memory.fill(mont, 0, <usize>(n2Words + 2) << 2);
   return STATUS_OK;
 }
 
@@ -200,6 +151,10 @@ export function joinTablesBatch(
  * `cols` right inverses (joinTablesBatch, same teeth, blocks and rhoWords), rho_ij at
  * rhoIn + (i * cols + j) * rhoWords words; out holds canonical n2Words-word values.
  * work: joinWorkBytes(pk, teeth, blocks) bytes, 16-byte aligned; wiped before returning.
+ * Tables come in canonical (below n^2): a left row's powers go into digit form once per row
+ * as L R'^2 (one product by R'^3 each), a right power is read as its plain digits, so one
+ * product L R'^2 * R / R' = (L R) R' gives the pair's basis in digit form with no
+ * conversion product per pair.
  * Constant time in rho: every pair runs the same products on the same addresses (b - 1
  * squarings, v b + h v + v (2^h - 1 - h) + 1 products), and each table read is a masked scan
  * of a whole block (ctSelectDigits).
@@ -224,6 +179,7 @@ export function joinPairsBatch(
   const S = ctxDigitStride(ctx);
   const bits = ctxDigitBits(ctx);
   const size = 1 << teeth;
+  const powers = teeth * blocks;
   const a = ceilDiv(32 * rhoWords, teeth);
   const b = ceilDiv(a, blocks);
   const entries = blocks * size;
@@ -231,8 +187,11 @@ export function joinPairsBatch(
   const sel = dvec(work, S, entries + 1);
   const unit = dvec(work, S, entries + 2);
   const tmp = dvec(work, S, entries + 3);
-  const workBytes = <usize>((entries + 4) * S) << 2;
-  const rowBytes = <usize>(teeth * blocks * S) << 2;
+  const cube = dvec(work, S, entries + 4);
+  const rightPower = dvec(work, S, entries + 5);
+  const leftPowers = work + (<usize>((entries + 6) * S) << 2);
+  const workBytes = joinWorkBytes(pk, teeth, blocks);
+  const rowBytes = joinTableBytes(pk, teeth, blocks);
   const blockBytes = <usize>(size * S) << 2;
   memory.fill(work, 0, workBytes); // every pad reads as zero
   // entry 0 of every block: 1' = R' (R times K over R'); unit: the integer 1, which takes
@@ -242,21 +201,36 @@ export function joinPairsBatch(
   trace(1, tmp, tmp, unit);
   mulCore(ctx, tmp, unit, tmp);
   for (let k = 0; k < blocks; k++) memory.copy(dvec(work, S, k * size), tmp, <usize>M << 2);
+  // cube = R'^3: K R^2 / R = R'^2 (canonical, in work slot 0), squared over R'
+  const mont = at(load<usize>(pk + PK_WORK), n2Words + 2, 0);
+  montMul(ctx, mont, ctxDigitFactor(ctx), ctxR2(ctx));
+  toDigits(cube, mont, n2Words, M, 0, bits);
+  trace(1, cube, cube, cube);
+  mulCore(ctx, cube, cube, cube);
+  memory.fill(mont, 0, <usize>(n2Words + 2) << 2);
   zeroWords(unit, M);
   store<u32>(unit, 1);
   for (let i = 0; i < rows; i++) {
+    // left row i's powers into digit form, L R'^3 / R' = L R'^2, once for all its pairs
     const left = leftTables + rowBytes * <usize>i;
+    for (let p = 0; p < powers; p++) {
+      const power = dvec(leftPowers, S, p);
+      toDigits(power, at(left, n2Words, p), n2Words, M, 0, bits);
+      trace(1, power, power, cube);
+      mulCore(ctx, power, cube, power);
+    }
     for (let j = 0; j < cols; j++) {
       const right = rightTables + rowBytes * <usize>j;
       const rho = at(rhoIn, rhoWords, i * cols + j);
-      // the pair's table: powers of two from the row tables, then every other entry as
-      // (entry without its top bit) times (its top bit)
+      // the pair's table: powers of two as L R'^2 * R / R' = (L R) R', then every other
+      // entry as (entry without its top bit) times (its top bit)
       for (let k = 0; k < blocks; k++) {
         const block = work + blockBytes * <usize>k;
         for (let r = 0; r < teeth; r++) {
           const e = dvec(block, S, 1 << r);
-          trace(1, e, dvec(left, S, k * teeth + r), dvec(right, S, k * teeth + r));
-          mulCore(ctx, dvec(left, S, k * teeth + r), dvec(right, S, k * teeth + r), e);
+          toDigits(rightPower, at(right, n2Words, k * teeth + r), n2Words, M, 0, bits);
+          trace(1, e, dvec(leftPowers, S, k * teeth + r), rightPower);
+          mulCore(ctx, dvec(leftPowers, S, k * teeth + r), rightPower, e);
         }
         for (let d = 3; d < size; d++) {
           const top = 1 << (31 - clz(d));

@@ -1,11 +1,10 @@
 // Join keys: one canonical string per (possibly multi-column) key, so equal keys give
 // equal bytes; the hashed-mode tag t = HMAC-SHA256_K(canonical key) cut to 224 bits
-// (DESIGN §3.2); and the nested-mode plaintexts, one per key column (DESIGN §3.1).
+// (DESIGN §3.2). The nested mode folds the same canonical key (nested-key.ts, §3.1).
 // Invariants: integer and string parts never collide (type-tagged), multi-column keys
 // are length-prefixed so no concatenation is ambiguous, decimal keys are refused.
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { InvalidArgumentError } from '../errors.js';
-import { encodeValue } from './fixed-point.js';
 import type { Table } from './table.js';
 
 export type KeyPart = bigint | string;
@@ -82,32 +81,4 @@ export function keyParts(table: Table, columns: readonly string[]): KeyPart[][] 
 /** §3.2: one tag per row of `table`. */
 export function joinTags(table: Table, columns: readonly string[], secret: Uint8Array): bigint[] {
   return keyParts(table, columns).map((parts) => joinTag(parts, secret));
-}
-
-/**
- * §3.1: one key part as a plaintext < n whose equality is the key's equality: an integer
- * encoded exactly (F = 0), a string as the 224-bit SHA-256 (or, given the join secret,
- * HMAC) of its canonical form. One column's parts are all of one type, so the two
- * ranges cannot collide within a column.
- */
-export function nestedKeyPlaintext(value: KeyPart, n: bigint, secret?: Uint8Array): bigint {
-  if (typeof value === 'bigint') return encodeValue(value, n, { fractionBits: 0 });
-  const canonical = canonicalKeyPart(value);
-  const hashed =
-    secret === undefined
-      ? truncatedToBigint(createHash('sha256').update(canonical, 'utf8').digest())
-      : joinTag([value], secret);
-  if (hashed >= n) throw new InvalidArgumentError(`n: must exceed 2^${JOIN_TAG_BITS} to hold string keys`);
-  return hashed;
-}
-
-/** §3.1: the nested-mode plaintexts of `table`, one array per key column (each gets its own rho). */
-export function nestedKeyColumns(
-  table: Table,
-  columns: readonly string[],
-  n: bigint,
-  secret?: Uint8Array,
-): bigint[][] {
-  const rows = keyParts(table, columns);
-  return columns.map((_, j) => rows.map((parts) => nestedKeyPlaintext(parts[j], n, secret)));
 }

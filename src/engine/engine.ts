@@ -10,12 +10,13 @@ import { BigintBackend } from './bigint-backend.js';
 import { djnExponentBits, type KeyMaterial, privateMaterial, publicMaterial } from './keys.js';
 import { type PackedBatch, pack, unpack, wordsFor } from './limbs.js';
 import { modInverse } from './modular.js';
+import { joinTableWords } from './ops.js';
 import { PoolRunner } from './pool.js';
 import { drawBelow, drawBits } from './randomness.js';
 import { RandomnessPool } from './randomness-pool.js';
 import { InThreadRunner, type TaskRunner } from './runner.js';
 import { mapInChunks, type StreamOptions } from './stream.js';
-import { type KernelTask, keyWords, type RandomMode } from './tasks.js';
+import { JOIN_COMB, type KernelTask, keyWords, type RandomMode } from './tasks.js';
 import {
   checkBases,
   checkCiphertexts,
@@ -367,8 +368,8 @@ export class Engine {
    * decrypts to 0 exactly where every key column matches (a mismatch passes the zero test
    * with probability about 1/p). `left` holds the ciphertexts of each left row's key columns, `rightInverse`
    * the inverses (see inverse()) of each right row's; every row has the same keyCols >= 1.
-   * Returns rows x cols indicators, row-major. Each rho_ijc is drawn here, uniform in
-   * [1, n), from node:crypto, and goes only into the constant-time exponentiation.
+   * Returns rows x cols indicators, row-major. Built on joinTablesPacked and joinPairsPacked,
+   * one pass per key column (the protocol folds a key into one column: src/data/nested-key.ts).
    */
   async joinIndicators(
     publicKey: PublicKey,
@@ -379,70 +380,101 @@ export class Engine {
     const key = publicMaterial(publicKey);
     const keyCols = checkKeyRows(left, rightInverse);
     const words = keyWords(key).n2;
-    const leftBatch = packRows(left, key.n, keyCols, words, 'left');
-    const rightBatch = packRows(rightInverse, key.n, keyCols, words, 'rightInverse');
-    return unpack(await this.joinUnder(key, leftBatch, rightBatch, keyCols, options));
+    checkRows(left, key.n, 'left');
+    checkRows(rightInverse, key.n, 'rightInverse');
+    const rows = left.length;
+    const cols = rightInverse.length;
+    if (rows * cols === 0) {
+      if (this.closed) throw new EngineClosedError();
+      return [];
+    }
+    // column c's tables and indicators; the product of the columns' indicators adds the exponents up
+    let product: PackedBatch | undefined;
+    for (let c = 0; c < keyCols; c++) {
+      const both = pack([...left.map((row) => row[c]), ...rightInverse.map((row) => row[c])], words);
+      const tables = await this.tablesUnder(key, both, options);
+      const indicators = await this.pairsUnder(
+        key,
+        sliceRows(tables, 0, rows),
+        sliceRows(tables, rows, rows + cols),
+        options,
+      );
+      product = product === undefined ? indicators : await this.addUnder(key, product, indicators, options);
+    }
+    return unpack(product!);
   }
 
   /**
-   * Packed form of joinIndicators: `left` holds rows x keyCols ciphertexts and
-   * `rightInverse` cols x keyCols inverses, row-major.
+   * The nested-loop join's row tables (DESIGN §3.1), packed: for each ciphertext x (a left
+   * row's E(a) or a right row's inverse E(b)^-1), the comb's powers x^(2^p) mod n^2 at the
+   * JOIN_COMB positions, `joinTableWords` words a row, x itself first. They are powers of
+   * public ciphertexts, so a row's table is built once per query and shipped with every tile.
    */
-  async joinIndicatorsPacked(
+  async joinTablesPacked(
     publicKey: PublicKey,
-    left: PackedBatch,
-    rightInverse: PackedBatch,
-    keyCols = 1,
+    ciphertexts: PackedBatch,
     options: CallOptions = {},
   ): Promise<PackedBatch> {
     const key = publicMaterial(publicKey);
-    for (const [name, batch] of [
-      ['left', left],
-      ['rightInverse', rightInverse],
-    ] as const) {
-      if (!Number.isInteger(keyCols) || keyCols < 1 || batch.count % keyCols !== 0) {
-        throw new BatchLengthError(`${name}: ${batch.count} values are not rows of ${keyCols} key columns`, {
-          keyCols,
-        });
-      }
-      this.checkedPacked(key, batch, name);
-    }
-    return this.joinUnder(key, left, rightInverse, keyCols, options);
+    return this.tablesUnder(key, this.checkedPacked(key, ciphertexts), options);
   }
 
-  private async joinUnder(
+  private async tablesUnder(key: KeyMaterial, cs: PackedBatch, options: CallOptions): Promise<PackedBatch> {
+    const task = { op: 'joinTables', key, ...JOIN_COMB, count: cs.count, input: cs.data } as const;
+    return { words: joinTableWords(task), count: cs.count, data: await this.run(task, options.signal) };
+  }
+
+  /**
+   * One tile of the nested-loop join (DESIGN §3.1), packed: (x_i * y_j)^rho_ij mod n^2 for
+   * the row tables x_i of `left` and y_j of `right` (joinTablesPacked of E(a_i) and of
+   * E(b_j)^-1), rows x cols indicators, row-major. Each rho_ij is drawn uniform in [1, n)
+   * from node:crypto by the thread that runs the kernel, goes only into its constant-time
+   * pair kernel, and is wiped there; no caller ever holds it.
+   */
+  async joinPairsPacked(
+    publicKey: PublicKey,
+    left: PackedBatch,
+    right: PackedBatch,
+    options: CallOptions = {},
+  ): Promise<PackedBatch> {
+    const key = publicMaterial(publicKey);
+    for (const [name, tables] of [
+      ['left', left],
+      ['right', right],
+    ] as const) {
+      checkPacked(tables, joinTableWords({ key, ...JOIN_COMB }), name);
+      // every power of every table is a ciphertext-sized value: range (and coprimality) first
+      this.checkedPacked(
+        key,
+        { words: keyWords(key).n2, count: tables.count * JOIN_POWERS, data: tables.data },
+        name,
+      );
+    }
+    return this.pairsUnder(key, left, right, options);
+  }
+
+  private async pairsUnder(
     key: KeyMaterial,
     left: PackedBatch,
-    rightInverse: PackedBatch,
-    keyCols: number,
+    right: PackedBatch,
     options: CallOptions,
   ): Promise<PackedBatch> {
     const words = keyWords(key);
-    const rows = left.count / keyCols;
-    const cols = rightInverse.count / keyCols;
-    if (rows * cols === 0) {
+    const task = {
+      op: 'joinPairs',
+      key,
+      ...JOIN_COMB,
+      count: left.count,
+      input: left.data,
+      tile: right.data,
+      cols: right.count,
+      randWords: right.count * words.n,
+    } as const;
+    if (task.count * task.cols === 0) {
       if (this.closed) throw new EngineClosedError();
       return { words: words.n2, count: 0, data: new Uint32Array(0) };
     }
-    const rho = drawBelow(key.n, rows * cols * keyCols);
-    try {
-      const task = {
-        op: 'joinTile',
-        key,
-        count: rows,
-        input: left.data,
-        tile: rightInverse.data,
-        cols,
-        keyCols,
-        rand: rho.data,
-        randWords: cols * keyCols * rho.words,
-      } as const;
-      const data = await this.run(task, options.signal);
-      return { words: words.n2, count: rows * cols, data };
-    } finally {
-      // the randomisers are secret (they hide a - b): wipe this thread's copy
-      rho.data.fill(0);
-    }
+    return { words: words.n2, count: left.count * right.count, data: await this.run(task, options.signal) };
   }
 
   /** Checked bigint ciphertexts under `key`, packed at n^2 words. */
@@ -594,19 +626,21 @@ function checkKeyRows(left: unknown, right: unknown): number {
   return keyCols;
 }
 
-/** Rows of keyCols ciphertexts each, checked (range, coprime to n) and packed row-major. */
-function packRows(
-  rows: readonly (readonly bigint[])[],
-  n: bigint,
-  keyCols: number,
-  words: number,
-  name: string,
-): PackedBatch {
-  const data = new Uint32Array(rows.length * keyCols * words);
-  for (let i = 0; i < rows.length; i++) {
-    data.set(pack(checkCiphertexts(rows[i], n, `${name}[${i}]`), words).data, i * keyCols * words);
-  }
-  return { words, count: rows.length * keyCols, data };
+/** Rows of ciphertexts, each checked (range, coprime to n); errors name row and column. */
+function checkRows(rows: readonly (readonly bigint[])[], n: bigint, name: string): void {
+  for (const [i, row] of rows.entries()) checkCiphertexts(row, n, `${name}[${i}]`);
+}
+
+/** Values of one row table: the comb's teeth x blocks powers. */
+const JOIN_POWERS = JOIN_COMB.teeth * JOIN_COMB.blocks;
+
+/** Rows [start, end) of a packed batch (a view, no copy). */
+function sliceRows(batch: PackedBatch, start: number, end: number): PackedBatch {
+  return {
+    words: batch.words,
+    count: end - start,
+    data: batch.data.subarray(start * batch.words, end * batch.words),
+  };
 }
 
 /** Exponents packed at a common width; a single exponent is broadcast (stride 0). */

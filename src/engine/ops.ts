@@ -8,7 +8,8 @@ import type { KeyContexts } from './key-context.js';
 import { gcd, type KeyMaterial } from './keys.js';
 import { bitLength, readWords, wordsFor } from './limbs.js';
 import { modInverse, modPowBig } from './modular.js';
-import { type KernelOp, type KernelTask, keyWords, type RandomMode } from './tasks.js';
+import { drawBelow } from './randomness.js';
+import { joinCombPositions, type KernelOp, type KernelTask, keyWords, type RandomMode } from './tasks.js';
 import type { KernelExports, KernelLayout } from './wasm.js';
 
 export interface Strides {
@@ -30,6 +31,8 @@ export interface WasmCall {
   batch(): { input: number; out: number };
   /** Copies one more of the task's buffers into the batch area. */
   copyIn(data: Uint32Array): number;
+  /** Reserves `bytes` of kernel scratch in the batch area (wiped and released with it). */
+  reserve(bytes: number): number;
 }
 
 /** What the BigInt reference needs beyond the task: cached per-key constants. */
@@ -119,22 +122,46 @@ function privateOp(
   };
 }
 
-/** Checks the join task's buffers against its shape: a short one would let the kernel read past it. */
-function checkJoinShape(task: TaskOf<'joinTile'>): void {
-  const w = keyWords(task.key);
-  const pair = task.cols * task.keyCols;
-  if (task.tile.length !== pair * w.n2 || task.randWords !== pair * w.n) {
-    throw new BatchLengthError('joinTile: tile or rho does not match cols x keyCols', {
-      tileWords: task.tile.length,
+/** Words of one row table of the join kernels: teeth * blocks values mod n^2. */
+export function joinTableWords(task: { key: KeyMaterial; teeth: number; blocks: number }): number {
+  return task.teeth * task.blocks * keyWords(task.key).n2;
+}
+
+/**
+ * Products mod n^2 of one pair in joinPairsBatch: the pair's table (v (2^h - 1)), the comb
+ * (b - 1 squarings, v b - 1 products) and the conversion out.
+ */
+function pairProducts(task: { key: KeyMaterial; teeth: number; blocks: number }): number {
+  const a = Math.ceil((32 * keyWords(task.key).n) / task.teeth);
+  const b = Math.ceil(a / task.blocks);
+  return task.blocks * (2 ** task.teeth - 1) + b * (task.blocks + 1);
+}
+
+/** Checks a joinPairs task's buffers against its shape: a short one would let the kernel read past it. */
+function checkPairsShape(task: TaskOf<'joinPairs'>): void {
+  const table = joinTableWords(task);
+  if (task.tile.length !== task.cols * table || task.input.length !== task.count * table) {
+    throw new BatchLengthError('joinPairs: row tables do not match rows, cols and the comb geometry', {
+      count: task.count,
+      cols: task.cols,
+    });
+  }
+  if (task.randWords !== task.cols * keyWords(task.key).n) {
+    throw new BatchLengthError('joinPairs: randWords is not cols x (words of n)', {
       randWords: task.randWords,
     });
   }
-  if (
-    task.rand.length !== task.count * task.randWords ||
-    task.input.length !== task.count * task.keyCols * w.n2
-  ) {
-    throw new BatchLengthError('joinTile: input or rho does not match the row count', { count: task.count });
+  if (task.rand !== undefined && task.rand.length !== task.count * task.randWords) {
+    throw new BatchLengthError('joinPairs: rho does not match the row count', { count: task.count });
   }
+}
+
+/**
+ * rho_ij of left row i, j < cols, n words each: the task's pinned values or fresh draws
+ * uniform in [1, n) (node:crypto), which the caller wipes after use.
+ */
+function pairRho(task: TaskOf<'joinPairs'>, rows: number): Uint32Array {
+  return task.rand ?? drawBelow(task.key.n, rows * task.cols).data;
 }
 
 export const OPS: { [K in KernelOp]: OpSpec<TaskOf<K>> } = {
@@ -237,50 +264,75 @@ export const OPS: { [K in KernelOp]: OpSpec<TaskOf<K>> } = {
     (k) => k.zeroTestBatch,
     (_key, m) => (m === 0n ? 1n : 0n),
   ),
-  /**
-   * Left row i of a join tile against every right row j: prod_c (a_ic * binv_jc)^rho_ijc
-   * mod n^2 (the task carries the inverses E(b)^-1; DESIGN §3.1).
-   */
-  joinTile: {
-    strides: (task) => ({
-      inWords: task.keyCols * keyWords(task.key).n2,
-      outWords: task.cols * keyWords(task.key).n2,
-    }),
-    cost: (task) => task.cols * task.keyCols * 1.2 * nBits(task.key) * n2Cost(task.key),
+  // the nested-loop join (DESIGN §3.1): row tables once per row and query, then tiles of pairs
+  joinTables: {
+    strides: (task) => ({ inWords: keyWords(task.key).n2, outWords: joinTableWords(task) }),
+    cost: (task) => 32 * keyWords(task.key).n * n2Cost(task.key),
     wasm: (task, call) => {
-      checkJoinShape(task);
       const pk = call.contexts.publicKey(task.key);
-      // the kernel turns input and tile into Montgomery form in place: they are this call's copies
+      const { input, out } = call.batch();
+      const { count, teeth, blocks } = task;
+      return call.exports.joinTablesBatch(pk, input, out, count, teeth, blocks, keyWords(task.key).n);
+    },
+    reference: (task, i) => {
+      const w = keyWords(task.key);
+      const n2 = task.key.n * task.key.n;
+      const positions = joinCombPositions(task.teeth, task.blocks, w.n);
+      // powers[p] = x^(2^p) by repeated squaring, up to the highest position
+      const powers = [input(task, i, w.n2)];
+      for (let p = 1; p <= Math.max(...positions); p++) powers.push(powers[p - 1] ** 2n % n2);
+      return positions.map((p) => powers[p]);
+    },
+  },
+  joinPairs: {
+    strides: (task) => ({ inWords: joinTableWords(task), outWords: task.cols * keyWords(task.key).n2 }),
+    cost: (task) => task.cols * pairProducts(task) * n2Cost(task.key),
+    wasm: (task, call) => {
+      checkPairsShape(task);
+      const pk = call.contexts.publicKey(task.key);
       const { input, out } = call.batch();
       const tile = call.copyIn(task.tile);
-      const rho = call.copyIn(task.rand);
-      const { count, cols, keyCols } = task;
-      return call.exports.joinTileBatch(
+      const rho = pairRho(task, task.count);
+      let rhoPtr: number;
+      try {
+        rhoPtr = call.copyIn(rho);
+      } finally {
+        // drawn here: this thread's copy goes now, the batch area's with the batch
+        if (rho !== task.rand) rho.fill(0);
+      }
+      const { count, cols, teeth, blocks } = task;
+      const work = call.reserve(call.exports.joinWorkBytes(pk, teeth, blocks));
+      const rhoWords = keyWords(task.key).n;
+      return call.exports.joinPairsBatch(
         pk,
         input,
         tile,
-        rho,
+        rhoPtr,
         out,
         count,
         cols,
-        keyCols,
-        keyWords(task.key).n,
+        teeth,
+        blocks,
+        rhoWords,
+        work,
       );
     },
     reference: (task, i) => {
-      const n2 = task.key.n * task.key.n;
+      checkPairsShape(task);
       const w = keyWords(task.key);
-      const { cols, keyCols } = task;
-      return Array.from({ length: cols }, (_, j) => {
-        let indicator = 1n;
-        for (let c = 0; c < keyCols; c++) {
-          const a = readWords(task.input, (i * keyCols + c) * w.n2, w.n2);
-          const bInv = readWords(task.tile, (j * keyCols + c) * w.n2, w.n2);
-          const rho = readWords(task.rand, ((i * cols + j) * keyCols + c) * w.n, w.n);
-          indicator = (indicator * modPowBig((a * bInv) % n2, rho, n2)) % n2;
-        }
-        return indicator;
-      });
+      const n2 = task.key.n * task.key.n;
+      const table = joinTableWords(task);
+      // value 0 of a row table is x^(2^0) = x itself: the textbook formula needs only that
+      const x = readWords(task.input, i * table, w.n2);
+      const rho = task.rand?.subarray(i * task.randWords, (i + 1) * task.randWords) ?? pairRho(task, 1);
+      try {
+        return Array.from({ length: task.cols }, (_, j) => {
+          const y = readWords(task.tile, j * table, w.n2);
+          return modPowBig((x * y) % n2, readWords(rho, j * w.n, w.n), n2);
+        });
+      } finally {
+        if (task.rand === undefined) rho.fill(0);
+      }
     },
   },
   modPow: {

@@ -1,7 +1,8 @@
-// Per-value randomness for encryption, drawn on the calling thread from node:crypto
-// straight into packed words, one randomBytes call per batch: r uniform in [1, n) for
-// the standard mode, a uniform exponent of djnExponentBits(n) bits for DJN.
-import { randomBytes } from 'node:crypto';
+// Per-value randomness from node:crypto, drawn straight into packed words, one
+// randomFillSync per batch: r uniform in [1, n) for the standard mode and a uniform
+// exponent of djnExponentBits(n) bits for DJN (on the calling thread), and the join
+// randomisers rho uniform in [1, n) (where the join kernel runs).
+import { randomFillSync } from 'node:crypto';
 import { bitLength, lessThanWords, toWords, wordsForBits } from './limbs.js';
 
 /** count values of `words` words, each uniform in [1, bound), by rejection per value. */
@@ -34,6 +35,6 @@ export function drawBits(bits: number, count: number): { data: Uint32Array; word
 }
 
 function fill(view: Uint32Array): void {
-  // byte-wise copy: a pooled Buffer's offset need not be 4-aligned
-  new Uint8Array(view.buffer, view.byteOffset, view.byteLength).set(randomBytes(view.byteLength));
+  // straight into the caller's words: no intermediate buffer is left holding a secret
+  randomFillSync(view);
 }

@@ -11,10 +11,10 @@ export function sliceTask(task: KernelTask, start: number, end: number): KernelT
   const count = end - start;
   const cut = (data: Uint32Array, words: number) => data.slice(start * words, end * words);
   const shard = { ...task, count, input: cut(task.input, inWords) } as KernelTask;
-  if ('rand' in shard) shard.rand = cut(shard.rand, shard.randWords);
+  if ('rand' in shard && shard.rand !== undefined) shard.rand = cut(shard.rand, shard.randWords);
   if ('input2' in shard) shard.input2 = cut(shard.input2, inWords);
   if ('exp' in shard) shard.exp = shard.expStride > 0 ? cut(shard.exp, shard.expStride) : shard.exp.slice();
-  // the join's right-hand tile is broadcast: every shard pairs its rows with all of it
+  // the join's right-hand tables are broadcast: every shard pairs its rows with all of them
   if ('tile' in shard) shard.tile = shard.tile.slice();
   return shard;
 }
@@ -22,7 +22,7 @@ export function sliceTask(task: KernelTask, start: number, end: number): KernelT
 /** The buffers a shard owns outright (all of them are fresh copies). */
 export function transferList(task: KernelTask): ArrayBuffer[] {
   const list = [task.input.buffer as ArrayBuffer];
-  if ('rand' in task) list.push(task.rand.buffer as ArrayBuffer);
+  if ('rand' in task && task.rand !== undefined) list.push(task.rand.buffer as ArrayBuffer);
   if ('input2' in task) list.push(task.input2.buffer as ArrayBuffer);
   if ('exp' in task) list.push(task.exp.buffer as ArrayBuffer);
   if ('tile' in task) list.push(task.tile.buffer as ArrayBuffer);

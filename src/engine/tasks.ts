@@ -32,19 +32,35 @@ export type KernelTask =
     })
   | (Batch & {
       /**
-       * The nested-loop join (DESIGN §3.1) over a tile: count left rows (input: keyCols
-       * ciphertexts each) against cols right rows (tile: their inverses E(b)^-1, keyCols
-       * each), one indicator prod_c (E(a_ic) E(b_jc)^-1)^rho_ijc per pair, row-major.
+       * The nested-loop join's row tables (DESIGN §3.1): for each of count ciphertexts x
+       * (input, canonical, n2 words), the teeth * blocks powers x^(2^(r a + k b)) mod n^2
+       * of the comb (joinCombPositions), value k * teeth + r, n2 words each.
        */
-      op: 'joinTile';
+      op: 'joinTables';
       key: KeyMaterial;
-      /** cols x keyCols inverses of n2 words; every shard gets all of it. */
+      teeth: number;
+      blocks: number;
+    })
+  | (Batch & {
+      /**
+       * One tile of the nested-loop join (DESIGN §3.1): count left rows (input: their row
+       * tables) against cols right rows (tile: the tables of their inverses E(b)^-1), one
+       * indicator (x_i y_j)^rho_ij mod n^2 per pair, row-major.
+       */
+      op: 'joinPairs';
+      key: KeyMaterial;
+      teeth: number;
+      blocks: number;
+      /** cols right tables; every shard gets all of it. */
       tile: Uint32Array;
       cols: number;
-      keyCols: number;
-      /** The secret rho_ijc, each of n words, in [1, n): count x randWords words. */
-      rand: Uint32Array;
-      /** cols * keyCols * (words of n): the rhos of one left row. */
+      /**
+       * rho_ij pinned by a test, count x randWords words (n words per pair). Absent in
+       * production: the backend that runs the shard draws each rho_ij uniform in [1, n)
+       * from node:crypto and wipes it (DESIGN §7: A's workers draw rho themselves).
+       */
+      rand?: Uint32Array;
+      /** cols * (words of n): the rhos of one left row. */
       randWords: number;
     })
   | (Batch & {
@@ -57,6 +73,23 @@ export type KernelTask =
     });
 
 export type KernelOp = KernelTask['op'];
+
+/**
+ * The comb geometry of the join kernels (h teeth, v blocks): measured fastest for 2048-bit
+ * rho (docs/DECISIONS.md, "Nested-loop join by algorithm"); wasm.ts checks that the
+ * binary's JOIN_TEETH / JOIN_BLOCKS agree.
+ */
+export const JOIN_COMB = { teeth: 5, blocks: 3 } as const;
+
+/**
+ * The exponent positions of a row table for rhoWords-word exponents, value k * teeth + r
+ * at r a + k b with a = ceil(32 rhoWords / teeth), b = ceil(a / blocks) (assembly/join.ts).
+ */
+export function joinCombPositions(teeth: number, blocks: number, rhoWords: number): number[] {
+  const a = Math.ceil((32 * rhoWords) / teeth);
+  const b = Math.ceil(a / blocks);
+  return Array.from({ length: teeth * blocks }, (_, v) => (v % teeth) * a + Math.floor(v / teeth) * b);
+}
 
 /** Something that runs kernel tasks: the WASM host or the BigInt reference. */
 export interface KernelBackend {

@@ -40,6 +40,7 @@ export class WasmBackend implements KernelBackend {
         return { input, out };
       },
       copyIn: (data) => this.copyIn(data),
+      reserve: (bytes) => this.arena.alloc(bytes),
     };
     try {
       const status = op.wasm(task, call);

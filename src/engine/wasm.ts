@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { instantiate } from '@assemblyscript/loader';
 import { LIMB_BITS } from './limbs.js';
+import { JOIN_COMB } from './tasks.js';
 
 export interface KernelExports {
   memory: WebAssembly.Memory;
@@ -47,22 +48,11 @@ export interface KernelExports {
   decryptCrtBatch(sk: number, c: number, out: number, count: number): number;
   decryptModPBatch(sk: number, c: number, out: number, count: number): number;
   zeroTestBatch(sk: number, c: number, out: number, count: number): number;
-  joinTileBatch(
-    pk: number,
-    left: number,
-    rightInv: number,
-    rho: number,
-    out: number,
-    rows: number,
-    cols: number,
-    keyCols: number,
-    rhoWords: number,
-  ): number;
-  /** Bytes of one row table of the comb join (per left row or right inverse). */
+  /** Bytes of one row table of the comb join (per left row or right inverse): teeth x blocks values mod n^2. */
   joinTableBytes(pk: number, teeth: number, blocks: number): number;
   /** Bytes of joinPairsBatch's work region. */
   joinWorkBytes(pk: number, teeth: number, blocks: number): number;
-  /** Row tables (count x joinTableBytes) for count canonical ciphertexts mod n^2. */
+  /** Row tables (count x joinTableBytes, canonical powers) for count canonical ciphertexts mod n^2. */
   joinTablesBatch(
     pk: number,
     c: number,
@@ -147,6 +137,14 @@ export async function loadKernels(path?: string): Promise<Kernels> {
   const limbBits = globalValue(raw, 'LIMB_BITS');
   if (limbBits !== LIMB_BITS)
     throw new Error(`fedjoin.wasm has LIMB_BITS ${limbBits}, codec has ${LIMB_BITS}`);
+  // the engine sizes join tasks by JOIN_COMB on threads that never load the binary
+  if (path === undefined) {
+    const comb = [globalValue(raw, 'JOIN_TEETH'), globalValue(raw, 'JOIN_BLOCKS')];
+    if (comb[0] !== JOIN_COMB.teeth || comb[1] !== JOIN_COMB.blocks)
+      throw new Error(
+        `fedjoin.wasm recommends a ${comb.join(' x ')} join comb, tasks.ts has ${JOIN_COMB.teeth} x ${JOIN_COMB.blocks}`,
+      );
+  }
   const fields: Record<string, number> = {};
   for (const name of Object.keys(raw)) {
     if (/^(PK|SK)_/.test(name)) fields[name] = globalValue(raw, name);

@@ -19,11 +19,19 @@ export function pairsFromGroups(leftGroups: readonly number[], rightGroups: read
   return pairs;
 }
 
-/** §3.1: pairs from the indicator bits of left rows [rowStart, rowStart + rows) x all right rows. */
-export function pairsFromBits(bits: readonly boolean[], rowStart: number, cols: number): Pair[] {
+/**
+ * §3.1: pairs from the row-major indicator bits of one tile: left rows from rowStart,
+ * right rows [colStart, colStart + cols).
+ */
+export function pairsFromBits(
+  bits: readonly boolean[],
+  rowStart: number,
+  colStart: number,
+  cols: number,
+): Pair[] {
   const pairs: Pair[] = [];
   bits.forEach((match, k) => {
-    if (match) pairs.push([rowStart + Math.floor(k / cols), k % cols]);
+    if (match) pairs.push([rowStart + Math.floor(k / cols), colStart + (k % cols)]);
   });
   return pairs;
 }

@@ -44,12 +44,12 @@ export class StoredTable {
     return meta;
   }
 
-  /** The canonical nested-loop key ciphertexts its owner made for `column` (§3.1). */
-  nestedKey(column: string): PackedBatch {
-    const key = this.meta.nestedKeys.find((k) => k.column === column);
+  /** The folded nested-loop key its owner made for exactly these key columns, in this order (§3.1). */
+  nestedKey(columns: readonly string[]): PackedBatch {
+    const key = this.meta.nestedKeys.find((k) => k.columns.join('\u0000') === columns.join('\u0000'));
     if (!key) {
       throw new QueryError(
-        `table ${this.name} has no join key on ${column}: its owner must encrypt with that key`,
+        `table ${this.name} has no nested join key for (${columns.join(', ')}): its owner must encrypt with that key`,
         { part: 'join key' },
       );
     }
@@ -142,7 +142,7 @@ function concatenatePartitions(parts: [string, EncryptedTable][], sender: string
       p.columns,
       p.keyColumns,
       p.tags.map((t) => t.columns),
-      p.nestedKeys.map((k) => k.column),
+      p.nestedKeys.map((k) => k.columns),
       [...new Set([p.owner, ...p.coOwners])].sort(),
     ]);
   const incoming = parts.find(([owner]) => owner === sender)![1];

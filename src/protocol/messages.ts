@@ -78,8 +78,8 @@ export const messageSchemas = {
     columnData: z.array(packed),
     /** hashed-join tags: one per declared key (ordered column list) */
     tags: z.array(z.object({ columns: z.array(z.string().min(1)).min(1), data: packed })),
-    /** nested-loop keys: the canonical key plaintext of each declared key column */
-    nestedKeys: z.array(z.object({ column: z.string().min(1), type: columnType, data: packed })),
+    /** nested-loop keys: one per declared key (ordered column list), each row's folded canonical key */
+    nestedKeys: z.array(z.object({ columns: z.array(z.string().min(1)).min(1), data: packed })),
     /** the declared key columns and their types: joinable even when not encrypted as data */
     keyColumns: z.array(z.object({ name: z.string().min(1), type: columnType })),
     /** other owners that may send partitions of this table (a horizontal split); fixed by the first partition */

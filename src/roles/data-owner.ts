@@ -2,13 +2,14 @@
 // each column a query may need (cell-codec.ts: integers exact, decimals fixed point,
 // strings as UTF-8), encrypts them in batches through the engine, adds for each join key
 // it declares the hashed tag HMAC-SHA256_K(canonical key) (§3.2, K shared by the owners
-// only) and canonical per-column keys for the nested loop (§3.1), and hands the
-// encrypted table to A.
+// only) and the same canonical key folded into one plaintext for the nested loop (§3.1),
+// and hands the encrypted table to A.
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { PublicKey } from 'paillier-bigint';
 import { encodeCells, encodingFor } from '../data/cell-codec.js';
-import { joinTags, nestedKeyColumns } from '../data/join-key.js';
-import type { ColumnType, Table } from '../data/table.js';
+import { joinTags } from '../data/join-key.js';
+import { nestedKeyPlaintexts } from '../data/nested-key.js';
+import type { Table } from '../data/table.js';
 import type { Engine } from '../engine/engine.js';
 import { fingerprint } from '../engine/keys.js';
 import { MalformedMessageError } from '../errors.js';
@@ -43,8 +44,8 @@ export interface EncryptTableOptions {
   bounds?: Readonly<Record<string, number>>;
   /**
    * Join keys a query may use, each an ordered column list (default: none). Each gets a
-   * hashed tag (§3.2) and each of its columns a canonical nested-mode key column (§3.1),
-   * so both modes compare the same canonical keys (src/data/join-key.ts).
+   * hashed tag (§3.2) and one nested-mode plaintext per row folded from all its columns
+   * (§3.1), so both modes compare the same canonical keys (src/data/join-key.ts).
    */
   joinKeys?: readonly (readonly string[])[];
   /** Join modes to prepare the keys for (default both): a hashed-only table skips the nested keys. */
@@ -108,8 +109,8 @@ export class DataOwner {
     const modes = options.joinModes ?? ['hashed', 'nested'];
     const joinKeys = options.joinKeys ?? [];
     const hashedKeys = modes.includes('hashed') ? joinKeys : [];
-    const keyColumns = modes.includes('nested') ? [...new Set(joinKeys.flat())] : [];
-    const total = names.length + hashedKeys.length + keyColumns.length;
+    const nestedJoinKeys = modes.includes('nested') ? joinKeys : [];
+    const total = names.length + hashedKeys.length + nestedJoinKeys.length;
     const secret = this.options.joinSecret;
     if (joinKeys.length > 0 && !secret)
       throw new Error(`owner ${this.options.name}: join keys need the join secret`);
@@ -127,11 +128,12 @@ export class DataOwner {
     const tags: { columns: string[]; data: Uint32Array }[] = [];
     for (const key of hashedKeys)
       tags.push({ columns: [...key], data: await encrypt(joinTags(table, key, secret!)) });
-    const nestedKeys: { column: string; type: ColumnType; data: Uint32Array }[] = [];
-    for (const column of keyColumns) {
-      const [plaintexts] = nestedKeyColumns(table, [column], n, secret);
-      nestedKeys.push({ column, type: table.column(column).type, data: await encrypt(plaintexts) });
-    }
+    const nestedKeys: { columns: string[]; data: Uint32Array }[] = [];
+    for (const key of nestedJoinKeys)
+      nestedKeys.push({
+        columns: [...key],
+        data: await encrypt(nestedKeyPlaintexts(table, key, n, secret!)),
+      });
     // key columns are queryable by name even when their values are not encrypted as data
     const keyTypes = [...new Set(joinKeys.flat())].map((name) => ({ name, type: table.column(name).type }));
     return {

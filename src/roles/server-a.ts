@@ -126,11 +126,7 @@ export class ServerA {
         const pairs =
           mode === 'hashed'
             ? await hashedJoin(run, ...tagsFor(plan, left, right))
-            : await nestedJoin(
-                run,
-                plan.joinKeys.map((k) => left.nestedKey(k.left.column)),
-                plan.joinKeys.map((k) => right.nestedKey(k.right.column)),
-              );
+            : await nestedJoin(run, ...nestedKeysFor(plan, left, right));
         timingsMs[`join (${mode})`] = performance.now() - start;
         await then({ run, pairs, left, right, plan });
         return pairs.length;
@@ -169,5 +165,21 @@ function tagsFor(plan: Query, left: StoredTable, right: StoredTable): [PackedBat
   return [
     left.tag(oriented.joinKeys.map((k) => k.left.column)),
     right.tag(oriented.joinKeys.map((k) => k.right.column)),
+  ];
+}
+
+/** The folded nested-loop keys of both tables for the plan's join key, in the order their owners declared (§3.1). */
+function nestedKeysFor(plan: Query, left: StoredTable, right: StoredTable): [PackedBatch, PackedBatch] {
+  const declared = (t: StoredTable) => t.meta.nestedKeys.map((key) => key.columns);
+  const oriented = orientJoinKeys(plan, declared(left), declared(right));
+  if (!oriented) {
+    const keys = plan.joinKeys.map((k) => `${k.left.column} = ${k.right.column}`).join(' AND ');
+    throw new QueryError(`no nested join key for ${keys}: both owners must declare that key`, {
+      part: 'join key',
+    });
+  }
+  return [
+    left.nestedKey(oriented.joinKeys.map((k) => k.left.column)),
+    right.nestedKey(oriented.joinKeys.map((k) => k.right.column)),
   ];
 }

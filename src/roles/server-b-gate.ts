@@ -140,9 +140,12 @@ export class QueryGate {
     }
     // B's policy is no secret: say what the client must add (the budget, below, stays opaque)
     if (training && !training.dp && (privacy || this.policy.requireDp)) {
-      throw new QueryError("server B's policy requires differential privacy: add EPSILON e DELTA d to TRAIN", {
-        part: 'TRAIN clause',
-      });
+      throw new QueryError(
+        "server B's policy requires differential privacy: add EPSILON e DELTA d to TRAIN",
+        {
+          part: 'TRAIN clause',
+        },
+      );
     }
     if (privacy && training?.dp) {
       if (!this.ledger.reserve(from, names, message.queryId, training.dp.epsilon)) {

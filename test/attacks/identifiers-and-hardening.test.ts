@@ -1,13 +1,14 @@
 // Attacks 5 and 6 of issue 9. Identifiers: join keys and the columns an owner marks as
 // identifiers are never aggregated, never features, so B never decrypts them, even when an
-// owner encrypted them as values. Hardening: the nested join's tiles are cut from rows in
-// a secret order (a tile is no run of the owner's rows, so per-tile match counts say
-// nothing about row positions); only the client that submitted a query, or A for its own
-// run, may close it at B.
+// owner encrypted them as values. Hardening: the nested join's tiles are cut from both
+// tables' rows in a secret order (a tile is no run of the owner's rows, so per-tile match
+// counts say nothing about row positions); only the client that submitted a query, or A
+// for its own run, may close it at B.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Cell, Table } from '../../src/data/table.js';
 import { createEngine, type Engine } from '../../src/engine/engine.js';
-import type { PackedBatch } from '../../src/engine/limbs.js';
+import { type PackedBatch, unpack } from '../../src/engine/limbs.js';
+import { modInverse } from '../../src/engine/modular.js';
 import { createFederation, type Federation } from '../../src/roles/federation.js';
 import { ROLES } from '../../src/roles/names.js';
 
@@ -76,41 +77,54 @@ describe('identifiers', () => {
 
 describe('hardening', () => {
   it("cuts the nested join's tiles from rows in a secret order", async () => {
-    // a 512-bit key keeps the 26 x 40 indicators quick: two tiles of 25 and 1 left rows
+    // a 512-bit key keeps the 26 x 40 indicators quick: two tiles of 26 left x 20 right rows
     const small = await createFederation({ engine, bits: 512, policy: { minGroupSize: 1 } });
     const left = PATIENTS.takeRows(Array.from({ length: 26 }, (_, i) => i));
-    const stored = await small
-      .owner('clinic')
-      .shareTable(left, { joinKeys: [['pid']], joinModes: ['nested'] });
-    await small.owner('insurer').shareTable(VISITS, { joinKeys: [['pid']], joinModes: ['nested'] });
-    const tiles: PackedBatch[] = [];
-    const real = engine.joinIndicatorsPacked.bind(engine);
-    engine.joinIndicatorsPacked = async (key, rows, right, keyCols, options) => {
-      tiles.push(rows);
-      return real(key, rows, right, keyCols, options);
+    const share = { joinKeys: [['pid']], joinModes: ['nested' as const] };
+    const stored = await small.owner('clinic').shareTable(left, share);
+    const storedRight = await small.owner('insurer').shareTable(VISITS, share);
+    const tiles: { left: PackedBatch; right: PackedBatch }[] = [];
+    const real = engine.joinPairsPacked.bind(engine);
+    engine.joinPairsPacked = async (key, leftTables, rightTables, options) => {
+      tiles.push({ left: leftTables, right: rightTables });
+      return real(key, leftTables, rightTables, options);
     };
     try {
       await small.client.query('SELECT COUNT(*) FROM patients p JOIN visits v ON p.pid = v.pid', {
         mode: 'nested',
       });
     } finally {
-      engine.joinIndicatorsPacked = real;
+      engine.joinPairsPacked = real;
     }
-    expect(tiles.map((t) => t.count)).toEqual([25, 1]);
-    // which stored rows the first tile holds, by their ciphertexts
-    const keys = stored.nestedKeys[0].data;
+    expect(tiles.map((t) => [t.left.count, t.right.count])).toEqual([
+      [26, 20],
+      [26, 20],
+    ]);
+    // which stored rows a tile holds: value 0 of a row table is the row's own ciphertext,
+    // E(a) on the left and E(b)^-1 on the right
     const w = stored.words;
-    const rowOf = (k: number) => {
-      const value = tiles[0].data.subarray(k * w, (k + 1) * w);
-      for (let r = 0; r < left.rowCount; r++) {
-        if (keys.subarray(r * w, (r + 1) * w).every((x, j) => x === value[j])) return r;
-      }
-      return -1;
-    };
-    const rows = Array.from({ length: 25 }, (_, k) => rowOf(k));
-    expect(rows.every((r) => r >= 0)).toBe(true);
-    // in order, rows 0..24 are the unshuffled tile; as a set, 1 in 26 shuffles would give it
-    expect(rows).not.toEqual(Array.from({ length: 25 }, (_, i) => i));
+    const n2 = small.publicKey.n * small.publicKey.n;
+    const ciphertexts = (data: Uint32Array, count: number) =>
+      unpack({ words: w, count, data }).map((c) => c.toString());
+    const leftRows = ciphertexts(stored.nestedKeys[0].data, left.rowCount);
+    const rightRows = ciphertexts(storedRight.nestedKeys[0].data, VISITS.rowCount);
+    const rowsOf = (tables: PackedBatch, known: string[], invert: boolean) =>
+      Array.from({ length: tables.count }, (_, k) => {
+        const c = unpack({
+          words: w,
+          count: 1,
+          data: tables.data.subarray(k * tables.words, k * tables.words + w),
+        })[0];
+        return known.indexOf((invert ? modInverse(c, n2) : c).toString());
+      });
+    const rows = rowsOf(tiles[0].left, leftRows, false);
+    expect([...rows].sort((a, b) => a - b)).toEqual(Array.from({ length: 26 }, (_, i) => i));
+    // in order, rows 0..25 are the unshuffled table: 1 in 26! shuffles would give it
+    expect(rows).not.toEqual(Array.from({ length: 26 }, (_, i) => i));
+    const cols = tiles.map((t) => rowsOf(t.right, rightRows, true));
+    expect([...cols[0], ...cols[1]].sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    // as a set, 1 in C(40, 20) shuffles would put visits 0..19 in the first tile
+    expect([...cols[0]].sort((a, b) => a - b)).not.toEqual(Array.from({ length: 20 }, (_, i) => i));
   });
 
   it('lets only the submitting client close its query at B', async () => {

@@ -57,7 +57,7 @@ async function probeTable(
     columns: [],
     columnData: [],
     tags: [],
-    nestedKeys: [{ column: 'pid', type: 'integer', data: pack(keys, words).data }],
+    nestedKeys: [{ columns: ['pid'], data: pack(keys, words).data }],
     keyColumns: [{ name: 'pid', type: 'integer' }],
     coOwners: [],
   };

@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import {
   canonicalKey,
@@ -8,14 +8,11 @@ import {
   joinTag,
   joinTags,
   keyParts,
-  nestedKeyColumns,
-  nestedKeyPlaintext,
 } from '../../src/data/join-key.js';
 import { Table } from '../../src/data/table.js';
-import { EncodingOverflowError, InvalidArgumentError, MissingColumnError } from '../../src/errors.js';
+import { InvalidArgumentError, MissingColumnError } from '../../src/errors.js';
 import { thrown } from '../helpers/thrown.js';
 
-const N = (1n << 1023n) + 2n * 77777n + 1n;
 const SECRET = Buffer.alloc(32, 7);
 
 const visits = () =>
@@ -54,7 +51,6 @@ describe('canonical keys', () => {
     ['a string secret', () => joinTag(['a'], 'secret' as unknown as Uint8Array)],
     ['a decimal key column', () => keyParts(visits(), ['w'])],
     ['no key columns', () => keyParts(visits(), [])],
-    ['a string key under a small n', () => nestedKeyPlaintext('a', 1000003n)],
   ];
   test.each(bad)('rejects %s with InvalidArgumentError', (_, fn) => {
     const err = thrown(fn);
@@ -92,31 +88,5 @@ describe('hashed-mode tags', () => {
 
   test('keyParts reads rows in order', () => {
     expect(keyParts(visits(), ['site', 'pid'])[1]).toEqual([' Basel', -3n]);
-  });
-});
-
-describe('nested-mode plaintexts', () => {
-  test('integers are encoded directly, negatives as n - |k|', () => {
-    expect(nestedKeyPlaintext(42n, N)).toBe(42n);
-    expect(nestedKeyPlaintext(-3n, N)).toBe(N - 3n);
-  });
-
-  test('strings are the 224-bit hash of their canonical form', () => {
-    const digest = createHash('sha256').update('s5:Alice').digest();
-    expect(nestedKeyPlaintext(' Alice', N)).toBe(BigInt(`0x${digest.subarray(0, 28).toString('hex')}`));
-    expect(nestedKeyPlaintext('Alice', N, SECRET)).toBe(joinTag(['Alice'], SECRET));
-  });
-
-  test('one array per key column, equal where the keys are equal', () => {
-    const [pids, sites] = nestedKeyColumns(visits(), ['pid', 'site'], N);
-    expect(pids).toEqual([7n, N - 3n, 7n]);
-    expect(sites[0]).toBe(sites[2]);
-    expect(sites[0]).not.toBe(sites[1]);
-  });
-
-  test('an integer key past n/2 is EncodingOverflowError', () => {
-    const err = thrown(() => nestedKeyPlaintext(N, N));
-    expect(err).toBeInstanceOf(EncodingOverflowError);
-    expect(err.code).toBe('ENCODING_OVERFLOW');
   });
 });

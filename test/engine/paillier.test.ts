@@ -809,15 +809,19 @@ describe('batch boundaries and the packed form', () => {
         unpack(await eng.inversePacked(k.publicKey, packed)),
         await eng.inverse(k.publicKey, cs),
       );
-      // rows of one key column: indicators zero exactly on the diagonal of equal plaintexts
-      const indicators = await eng.joinIndicatorsPacked(
+      // row tables of E(m) and of fresh E(m)^-1, then every pair: zero exactly where the plaintexts are equal
+      const inverses = await eng.inverse(k.publicKey, await eng.encrypt(k.publicKey, ms));
+      const tables = await eng.joinTablesPacked(k.publicKey, pack([...cs, ...inverses], n2Words));
+      const half = (tables.count / 2) * tables.words;
+      const indicators = await eng.joinPairsPacked(
         k.publicKey,
-        packed,
-        await eng.inversePacked(k.publicKey, packed),
+        { words: tables.words, count: ms.length, data: tables.data.subarray(0, half) },
+        { words: tables.words, count: ms.length, data: tables.data.subarray(half) },
       );
-      expect(await eng.zeroTest(k.privateKey, unpack(indicators)), 'joinIndicatorsPacked').toEqual(
-        ms.flatMap((a) => ms.map((b) => a === b)),
-      );
+      expect(
+        await eng.zeroTest(k.privateKey, unpack(indicators)),
+        'joinTablesPacked + joinPairsPacked',
+      ).toEqual(ms.flatMap((a) => ms.map((b) => a === b)));
     }
   });
 

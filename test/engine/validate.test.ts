@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, Engine } from '../../src/engine/engine.js';
 import { generateKeys, type KeyPair } from '../../src/engine/keys.js';
 import { pack, wordsFor } from '../../src/engine/limbs.js';
+import { JOIN_COMB } from '../../src/engine/tasks.js';
 import {
   BatchLengthError,
   CiphertextRangeError,
@@ -159,16 +160,30 @@ const TABLE: Row[] = [
     code: 'BATCH_LENGTH',
   },
   {
-    input: 'join rows that are not whole rows of key columns (joinIndicatorsPacked)',
+    input: 'join tables at the stride of a ciphertext (joinPairsPacked)',
     run: (x) =>
-      x.engine.joinIndicatorsPacked(
-        pk(x),
-        pack([x.c, x.c, x.c], wordsFor(n(x) ** 2n)),
-        pack([x.c, x.c], wordsFor(n(x) ** 2n)),
-        2,
-      ),
+      x.engine.joinPairsPacked(pk(x), pack([x.c], wordsFor(n(x) ** 2n)), pack([x.c], wordsFor(n(x) ** 2n))),
     cls: BatchLengthError,
     code: 'BATCH_LENGTH',
+  },
+  {
+    input: 'a join table holding a power = n^2 (joinPairsPacked)',
+    run: (x) => {
+      const words = wordsFor(n(x) ** 2n);
+      const powers = JOIN_COMB.teeth * JOIN_COMB.blocks;
+      const table = (bad: number) => ({
+        words: powers * words,
+        count: 1,
+        data: pack(
+          Array.from({ length: powers }, (_, i) => (i === bad ? n(x) ** 2n : x.c)),
+          words,
+        ).data,
+      });
+      return x.engine.joinPairsPacked(pk(x), table(-1), table(3));
+    },
+    cls: CiphertextRangeError,
+    code: 'CIPHERTEXT_RANGE',
+    index: 3,
   },
 
   // ciphertexts
@@ -439,6 +454,7 @@ const TABLE: Row[] = [
       ['rerandomize', (x: Ctx) => x.closed.rerandomize(pk(x), [x.c])],
       ['modPow', (x: Ctx) => x.closed.modPow([2n], 3n, 101n)],
       ['fillRandomnessPool', (x: Ctx) => x.closed.fillRandomnessPool(pk(x), 2)],
+      ['joinTablesPacked', (x: Ctx) => x.closed.joinTablesPacked(pk(x), pack([x.c], wordsFor(n(x) ** 2n)))],
     ] as const
   ).map(
     ([op, run]): Row => ({

@@ -1,7 +1,7 @@
 // The join by algorithm (DESIGN §3.1, issue 11 item 1): joinTablesBatch + joinPairsBatch
 // called directly through loadKernels() and the Arena, against the BigInt formula
-// (a * binv)^rho mod n^2, against the per-pair kernel joinTileBatch, as a zero test on real
-// ciphertexts, and for the constant-time trace property in rho.
+// (a * binv)^rho mod n^2 at several comb geometries, as a zero test on real ciphertexts,
+// and for the constant-time trace property in rho (the ops around them: tile.test.ts).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { KeyContexts } from '../../src/engine/key-context.js';
 import type { KeyMaterial } from '../../src/engine/keys.js';
@@ -148,32 +148,6 @@ describe('joinTablesBatch + joinPairsBatch', () => {
     const run = runPairs(k2048.pub, left, rightInv, rho);
     expect(run.status).toEqual([0, 0, 0]);
     expectIndicators('2048 bits', run.out, reference(n, left, rightInv, rho));
-  });
-
-  it('return the bytes joinTileBatch returns for the same rho (one key column)', () => {
-    const key = k1024.pub;
-    const { n } = key;
-    const n2 = n * n;
-    const n2Words = wordsFor(n2);
-    const rhoWords = wordsFor(n);
-    const left = [randomBelow(n2 - 2n) + 2n, randomBelow(n2 - 2n) + 2n];
-    const rightInv = [randomBelow(n2 - 2n) + 2n, randomBelow(n2 - 2n) + 2n, randomBelow(n2 - 2n) + 2n];
-    const rho = drawRho(n, 6);
-    const k = kernels.exports;
-    const pk = contexts.publicKey(key);
-    const mark = arena.mark();
-    const l = arena.alloc(2 * n2Words * 4);
-    const r = arena.alloc(3 * n2Words * 4);
-    const p = arena.alloc(6 * rhoWords * 4);
-    const out = arena.alloc(6 * n2Words * 4);
-    writeAll(l, left, n2Words);
-    writeAll(r, rightInv, n2Words);
-    writeAll(p, rho, rhoWords);
-    expect(k.joinTileBatch(pk, l, r, p, out, 2, 3, 1, rhoWords)).toBe(0);
-    const words = arena.read(out, 6 * n2Words);
-    arena.release(mark);
-    const tile = Array.from({ length: 6 }, (_, i) => readWords(words, i * n2Words, n2Words));
-    expectIndicators('joinTileBatch', runPairs(key, left, rightInv, rho).out, tile);
   });
 
   it('give indicators that decrypt to zero exactly where the keys match (ciphertexts (1 + m n) r^n)', () => {

@@ -1,22 +1,25 @@
-// The nested-loop join's tile kernel (DESIGN §3.1, issue 4 item 1): the WASM kernel
-// against the BigInt reference on pinned tasks of ragged shapes and 1-3 key columns, the
-// worker pool against the calling thread byte for byte, and the protocol property
-// through the Engine: an indicator decrypts to zero exactly where every key column of the
-// two rows is equal.
+// The nested-loop join's ops (DESIGN §3.1, issue 11 item 1): 'joinTables' (per-row comb
+// tables) and 'joinPairs' (a tile of indicators from them) in WASM against the BigInt
+// reference on pinned tasks of ragged shapes at 1024 and 2048 bits, the worker pool against
+// the calling thread byte for byte, rho drawn where the kernel runs, and the protocol
+// property through the Engine: an indicator decrypts to zero exactly where the keys match.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canonicalKey, type KeyPart } from '../../src/data/join-key.js';
+import { foldKey } from '../../src/data/nested-key.js';
 import { BigintBackend } from '../../src/engine/bigint-backend.js';
 import { createEngine, type Engine } from '../../src/engine/engine.js';
 import { generateKeys, type KeyMaterial, type KeyPair, publicMaterial } from '../../src/engine/keys.js';
-import { pack, wordsFor } from '../../src/engine/limbs.js';
-import { modInverse } from '../../src/engine/modular.js';
+import { pack, unpack, wordsFor } from '../../src/engine/limbs.js';
+import { modInverse, modPowBig } from '../../src/engine/modular.js';
 import { PoolRunner } from '../../src/engine/pool.js';
 import { drawBelow } from '../../src/engine/randomness.js';
-import type { KernelTask } from '../../src/engine/tasks.js';
+import { JOIN_COMB, joinCombPositions, type KernelTask } from '../../src/engine/tasks.js';
 import { WasmBackend } from '../../src/engine/wasm-backend.js';
 import { BatchLengthError, CiphertextRangeError, InvalidArgumentError } from '../../src/errors.js';
 
 let keys: KeyPair;
 let key: KeyMaterial;
+let key2048: KeyMaterial;
 let local: WasmBackend;
 let pool: PoolRunner;
 let engine: Engine;
@@ -24,6 +27,7 @@ let engine: Engine;
 beforeAll(async () => {
   keys = await generateKeys(1024);
   key = publicMaterial(keys.publicKey);
+  key2048 = publicMaterial((await generateKeys(2048)).publicKey);
   local = await WasmBackend.create();
   pool = new PoolRunner({ workers: 2 });
   engine = await createEngine({ workers: 0 });
@@ -42,85 +46,165 @@ function lcg(seed: number): () => number {
   };
 }
 
-/**
- * A pinned joinTile task: rows x keyCols left ciphertexts, cols x keyCols right inverses,
- * rho drawn once (with the extremes 1 and n - 1 in the first two places when present).
- */
-function joinTask(rows: number, cols: number, keyCols: number, seed: number): KernelTask {
+type TablesTask = Extract<KernelTask, { op: 'joinTables' }>;
+type PairsTask = Extract<KernelTask, { op: 'joinPairs' }>;
+
+/** A joinTables task over `count` ciphertexts of small plaintexts (some inverted, as right rows are). */
+function tablesTask(k: KeyMaterial, count: number, seed: number): TablesTask {
   const rand = lcg(seed);
-  const n2 = key.n * key.n;
-  const n2Words = wordsFor(n2);
-  const plain = () => BigInt(Math.floor(rand() * 4));
-  const left = Array.from({ length: rows * keyCols }, () => keys.publicKey.encrypt(plain()));
-  const rightInv = Array.from({ length: cols * keyCols }, () =>
-    modInverse(keys.publicKey.encrypt(plain()), n2),
-  );
-  const rho = drawBelow(key.n, rows * cols * keyCols);
-  const rhoValues = pack([1n, key.n - 1n], rho.words).data;
-  rho.data.set(rhoValues.subarray(0, Math.min(rhoValues.length, rho.data.length)));
+  const n2 = k.n * k.n;
+  const cs = Array.from({ length: count }, (_, i) => {
+    const c = (1n + BigInt(Math.floor(rand() * 4)) * k.n) * modPowBig(BigInt(2 + i), k.n, n2);
+    return i % 2 === 0 ? c % n2 : modInverse(c % n2, n2);
+  });
+  return { op: 'joinTables', key: k, ...JOIN_COMB, count, input: pack(cs, wordsFor(n2)).data };
+}
+
+/**
+ * A pinned joinPairs task: the tables of `rows` and `cols` ciphertexts (built by the
+ * reference) and rho drawn once, with the extremes 1 and n - 1 in the first two places.
+ */
+function pairsTask(k: KeyMaterial, rows: number, cols: number, seed: number): PairsTask {
+  const reference = new BigintBackend();
+  const left = reference.run(tablesTask(k, rows, seed));
+  const right = reference.run(tablesTask(k, cols, seed + 1));
+  const rho = drawBelow(k.n, rows * cols);
+  const extremes = pack([1n, k.n - 1n], rho.words).data;
+  rho.data.set(extremes.subarray(0, Math.min(extremes.length, rho.data.length)));
   return {
-    op: 'joinTile',
-    key,
+    op: 'joinPairs',
+    key: k,
+    ...JOIN_COMB,
     count: rows,
-    input: pack(left, n2Words).data,
-    tile: pack(rightInv, n2Words).data,
+    input: left,
+    tile: right,
     cols,
-    keyCols,
     rand: rho.data,
-    randWords: cols * keyCols * rho.words,
+    randWords: cols * rho.words,
   };
 }
 
-describe('joinTile kernel', () => {
-  const shapes: [number, number, number][] = [
-    [3, 5, 1],
-    [1, 1, 1],
-    [0, 4, 1],
-    [2, 3, 2],
-    [3, 2, 3],
-    [4, 0, 2],
+describe("the join ops 'joinTables' and 'joinPairs'", () => {
+  it('joinTables equals the BigInt reference: canonical x^(2^p) mod n^2, x itself first (1024 and 2048 bits)', () => {
+    for (const [k, count] of [
+      [key, 5],
+      [key, 0],
+      [key2048, 2],
+    ] as const) {
+      const task = tablesTask(k, count, 3);
+      const got = local.run(task);
+      const n2Words = wordsFor(k.n * k.n);
+      expect(got.length).toBe(count * JOIN_COMB.teeth * JOIN_COMB.blocks * n2Words);
+      expect(got).toEqual(new BigintBackend().run(task));
+      if (count > 0) expect(got.subarray(0, n2Words)).toEqual(task.input.subarray(0, n2Words));
+    }
+    // the positions of the 5 x 3 comb at a 2048-bit n (a = 410, b = 137)
+    expect(joinCombPositions(5, 3, 64).slice(0, 6)).toEqual([0, 410, 820, 1230, 1640, 137]);
+  });
+
+  const shapes: [number, number][] = [
+    [3, 5],
+    [1, 1],
+    [0, 4],
+    [4, 0],
+    [2, 3],
   ];
-  for (const [rows, cols, keyCols] of shapes) {
-    it(`WASM equals the BigInt reference, ${rows}x${cols}, ${keyCols} key column(s)`, () => {
-      const task = joinTask(rows, cols, keyCols, rows * 100 + cols * 10 + keyCols);
-      const before = [task.input.slice(), (task as { tile: Uint32Array }).tile.slice()];
+  for (const [rows, cols] of shapes) {
+    it(`joinPairs equals the BigInt reference (x_i y_j)^rho_ij mod n^2, ${rows}x${cols}, 1024 bits`, () => {
+      const task = pairsTask(key, rows, cols, rows * 10 + cols);
+      const before = [task.input.slice(), task.tile.slice()];
       const got = local.run(task);
       expect(got.length).toBe(rows * cols * wordsFor(key.n * key.n));
       expect(got).toEqual(new BigintBackend().run(task));
-      // the kernel converts its own copies in place, never the caller's arrays
-      expect([task.input, (task as { tile: Uint32Array }).tile]).toEqual(before);
+      // the kernel reads its own copies, never the caller's arrays
+      expect([task.input, task.tile]).toEqual(before);
     });
   }
 
+  it('joinPairs equals the BigInt reference at 2048 bits', () => {
+    const task = pairsTask(key2048, 2, 2, 41);
+    expect(local.run(task)).toEqual(new BigintBackend().run(task));
+  });
+
   it('a 2-worker pool returns the in-thread bytes', async () => {
-    for (const [rows, cols, keyCols] of [
-      [7, 3, 2],
-      [1, 4, 1],
-      [9, 2, 1],
-      [0, 3, 1],
+    for (const [rows, cols] of [
+      [7, 3],
+      [1, 4],
+      [9, 2],
+      [0, 3],
     ]) {
-      const task = joinTask(rows, cols, keyCols, 7 + rows);
-      expect(await pool.run(task), `${rows}x${cols}x${keyCols}`).toEqual(local.run(task));
+      const task = pairsTask(key, rows, cols, 7 + rows);
+      expect(await pool.run(task), `joinPairs ${rows}x${cols}`).toEqual(local.run(task));
+    }
+    const tables = tablesTask(key, 9, 5);
+    expect(await pool.run(tables), 'joinTables x9').toEqual(local.run(tables));
+  });
+
+  it('draws rho where the kernel runs when the task pins none: fresh each call, zero exactly on equal keys', async () => {
+    const { publicKey, privateKey } = keys;
+    const n2 = key.n * key.n;
+    const ms = [5n, 7n, 5n];
+    // both sides encrypted apart: E(m) times its own inverse would be 1, whatever rho is
+    const left = ms.map((m) => publicKey.encrypt(m));
+    const rightInverse = ms.map((m) => modInverse(publicKey.encrypt(m), n2));
+    const input = pack([...left, ...rightInverse], wordsFor(n2)).data;
+    const tables = local.run({ op: 'joinTables', key, ...JOIN_COMB, count: 6, input });
+    const half = tables.length / 2;
+    const task: PairsTask = {
+      op: 'joinPairs',
+      key,
+      ...JOIN_COMB,
+      count: 3,
+      input: tables.slice(0, half),
+      tile: tables.slice(half),
+      cols: 3,
+      randWords: 3 * wordsFor(key.n),
+    };
+    const words = wordsFor(n2);
+    for (const [label, run] of [
+      ['in thread', () => local.run(task)],
+      ['2-worker pool', () => pool.run(task)],
+      ['BigInt reference', () => new BigintBackend().run(task)],
+    ] as const) {
+      const first = unpack({ words, count: 9, data: await run() });
+      const second = unpack({ words, count: 9, data: await run() });
+      expect(
+        first.some((c, i) => c === second[i]),
+        `${label}: rho is fresh`,
+      ).toBe(false);
+      expect(
+        first.map((c) => privateKey.decrypt(c) === 0n),
+        label,
+      ).toEqual(ms.flatMap((a) => ms.map((b) => a === b)));
     }
   });
 
-  it('runs the same operation sequence whatever rho and the plaintexts are', () => {
+  it('runs the same operation sequence whatever rho is', () => {
     const k = local.kernels.exports;
-    const trace = (seed: number) => {
-      const task = joinTask(2, 2, 2, seed);
+    const task = pairsTask(key, 2, 2, 1);
+    const trace = (rho: bigint[]) => {
       k.traceReset();
-      local.run(task);
+      local.run({ ...task, rand: pack(rho, wordsFor(key.n)).data });
       return [k.traceOps(), k.traceHashLow()];
     };
-    const first = trace(1);
+    const first = trace([1n, key.n - 1n, 2n, 3n]);
     expect(first[0]).toBeGreaterThan(0);
-    expect(trace(2)).toEqual(first);
+    expect(trace([(1n << 1000n) - 1n, 1n << 1000n, key.n - 2n, 1n])).toEqual(first);
   });
 
-  it('refuses a tile whose shape does not match cols x keyCols', () => {
-    const task = joinTask(2, 3, 1, 5) as Extract<KernelTask, { op: 'joinTile' }>;
-    expect(() => local.run({ ...task, tile: task.tile.subarray(0, 10) })).toThrow(BatchLengthError);
-    expect(() => local.run({ ...task, cols: 4 })).toThrow(BatchLengthError);
+  it('refuses tables or rho that do not match the shape', () => {
+    const task = pairsTask(key, 2, 3, 5);
+    const bad: [string, PairsTask][] = [
+      ['short tile', { ...task, tile: task.tile.subarray(0, 10) }],
+      ['cols past the tile', { ...task, cols: 4 }],
+      ['short input', { ...task, input: task.input.subarray(1) }],
+      ['short rho', { ...task, rand: task.rand!.subarray(1) }],
+      ['other geometry', { ...task, teeth: 4 }],
+    ];
+    for (const [label, t] of bad) {
+      expect(() => local.run(t), label).toThrow(BatchLengthError);
+      expect(() => new BigintBackend().run(t), label).toThrow(BatchLengthError);
+    }
   });
 });
 
@@ -213,6 +297,59 @@ describe('Engine.inverse and Engine.joinIndicators', () => {
     b[0] = [...a[0]];
     b[1] = [a[0][0] + 1n];
     await checkProperty(engine, big, a, b);
+  });
+
+  it('indicators of folded keys are zero exactly where the canonical keys match (1-3 columns)', async () => {
+    const { publicKey, privateKey } = keys;
+    const secret = Buffer.alloc(32, 9);
+    const n2Words = wordsFor(key.n * key.n);
+    for (const [a, b] of [
+      [
+        [[7n], [-3n], [7n]],
+        [[7n], [8n], [-3n]],
+      ],
+      [
+        [
+          [7n, 'Zürich'],
+          [7n, ' Basel'],
+          [-3n, 'x'],
+        ],
+        [
+          [7n, 'Zu\u0308rich '],
+          [7n, 'Basel '],
+          [7n, 'x'],
+          [-3n, 'x'],
+        ],
+      ],
+      [
+        [
+          ['a', 1n, 'b'],
+          ['ab', 1n, ''],
+          ['a', 2n, 'b'],
+        ],
+        [
+          ['a', 1n, 'b'],
+          ['a', 1n, 'b '],
+          ['a', 1n, 'c'],
+        ],
+      ],
+    ] as KeyPart[][][][]) {
+      const fold = (rows: KeyPart[][]) => rows.map((parts) => foldKey(parts, key.n, secret));
+      const left = await engine.encrypt(publicKey, fold(a));
+      const rightInverse = await engine.inverse(publicKey, await engine.encrypt(publicKey, fold(b)));
+      const tables = await engine.joinTablesPacked(publicKey, pack([...left, ...rightInverse], n2Words));
+      const half = a.length * tables.words;
+      const indicators = await engine.joinPairsPacked(
+        publicKey,
+        { words: tables.words, count: a.length, data: tables.data.subarray(0, half) },
+        { words: tables.words, count: b.length, data: tables.data.subarray(half) },
+      );
+      const expected = a.flatMap((x) => b.map((y) => canonicalKey(x) === canonicalKey(y)));
+      expect(await engine.zeroTest(privateKey, unpack(indicators)), `${a[0].length} column(s)`).toEqual(
+        expected,
+      );
+      expect(expected).toContain(true);
+    }
   });
 
   it('validates rows before any work', async () => {

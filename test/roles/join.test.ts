@@ -25,10 +25,16 @@ function lcg(seed: number): () => number {
 
 function randomTable(name: string, rows: number, seed: number, extra: ColumnSchema): Table {
   const rand = lcg(seed);
-  const schema: ColumnSchema[] = [{ name: 'k', type: 'integer' }, { name: 'g', type: 'string' }, extra];
-  const data: Cell[][] = Array.from({ length: rows }, () => [
+  const schema: ColumnSchema[] = [
+    { name: 'k', type: 'integer' },
+    { name: 'g', type: 'string' },
+    { name: 'h', type: 'integer' },
+    extra,
+  ];
+  const data: Cell[][] = Array.from({ length: rows }, (_, i) => [
     BigInt(Math.floor(rand() * 5) - 1), // keys in [-1, 3]: many duplicates on both sides
     ['x', 'y', 'zé'][Math.floor(rand() * 3)],
+    BigInt(i % 2), // a third key column: 3 of the 6 pairs that match on (k, g) match on h too
     extra.type === 'decimal'
       ? Math.round((rand() * 200 - 100) * 1000) / 1000
       : BigInt(Math.floor(rand() * 1000)),
@@ -44,8 +50,9 @@ const right = randomTable('rt', 8, 11, { name: 'y', type: 'integer' });
 beforeAll(async () => {
   engine = await createEngine({ workers: 2, encryption: 'djn' });
   fed = await createFederation({ engine, bits: 1024, policy: { minGroupSize: 3 }, recordViews: true });
-  await fed.owner('left-owner').shareTable(left, { joinKeys: [['k'], ['k', 'g']] });
-  await fed.owner('right-owner').shareTable(right, { joinKeys: [['k'], ['k', 'g']] });
+  const joinKeys = [['k'], ['k', 'g'], ['k', 'g', 'h']];
+  await fed.owner('left-owner').shareTable(left, { joinKeys });
+  await fed.owner('right-owner').shareTable(right, { joinKeys });
 });
 afterAll(async () => engine.close());
 
@@ -63,6 +70,14 @@ describe.each(modes)('%s join equals SQLite', (mode) => {
   it('aggregates over a two-column key', async () => {
     const sql = 'SELECT COUNT(*), SUM(b.y), AVG(a.x) FROM lt a JOIN rt b ON a.k = b.k AND a.g = b.g';
     expectSqliteAnswer(await fed.client.query(sql, { mode }), runSqlite([left, right], sql)[0], 7);
+  });
+
+  it('aggregates over a three-column key named in another order than declared', async () => {
+    const sql =
+      'SELECT COUNT(*), SUM(b.y), SUM(a.x) FROM lt a JOIN rt b ON b.h = a.h AND a.g = b.g AND a.k = b.k';
+    const [row] = runSqlite([left, right], sql);
+    expect(row[0]).toBe(3n);
+    expectSqliteAnswer(await fed.client.query(sql, { mode }), row, 7);
   });
 });
 
