@@ -5,7 +5,13 @@
 
 import { availableParallelism } from 'node:os';
 import type { PrivateKey, PublicKey } from 'paillier-bigint';
-import { BatchLengthError, EngineClosedError, InvalidArgumentError, KeyMismatchError } from '../errors.js';
+import {
+  BatchLengthError,
+  EncodingOverflowError,
+  EngineClosedError,
+  InvalidArgumentError,
+  KeyMismatchError,
+} from '../errors.js';
 import { BigintBackend } from './bigint-backend.js';
 import { djnExponentBits, type KeyMaterial, privateMaterial, publicMaterial } from './keys.js';
 import { type PackedBatch, pack, unpack, wordsFor } from './limbs.js';
@@ -14,6 +20,7 @@ import { PoolRunner } from './pool.js';
 import { drawBelow, drawBits } from './randomness.js';
 import { RandomnessPool } from './randomness-pool.js';
 import { InThreadRunner, type TaskRunner } from './runner.js';
+import { type SlotLayout, slotBias, slotCapacityBits } from './slots.js';
 import { mapInChunks, type StreamOptions } from './stream.js';
 import { type KernelTask, keyWords, type RandomMode } from './tasks.js';
 import {
@@ -343,6 +350,94 @@ export class Engine {
     const data = await this.run(task, options.signal);
     if (mode === 'pool') this.keepPoolFull(key);
     return { words: cs.words, count: cs.count, data };
+  }
+
+  /**
+   * Packs each row's ciphertexts into one (DESIGN §2 "Packing"; layout in slots.ts):
+   * E(sum_i (x_i + 2^v_i) 2^o_i) under fresh randomness, where row r holds E(x_0) ... E(x_k-1),
+   * x_i a signed plaintext (n - |x| when negative) that the caller guarantees is below
+   * 2^valueBits[i] in magnitude (the engine cannot see it). Decrypt and unpackSlots to read it.
+   */
+  async packEncrypted(
+    publicKey: PublicKey,
+    rows: readonly (readonly bigint[])[],
+    layout: SlotLayout,
+    options: EncryptOptions = {},
+  ): Promise<bigint[]> {
+    const key = publicMaterial(publicKey);
+    if (!Array.isArray(rows)) throw new InvalidArgumentError('rows: expected an array of rows');
+    const width = layout.valueBits.length;
+    const slots = Array.from({ length: width }, (_, i) =>
+      this.packCiphertexts(
+        key,
+        rows.map((row, r) => {
+          if (!Array.isArray(row) || row.length !== width) {
+            throw new BatchLengthError(`rows[${r}]: expected ${width} ciphertexts, one per slot`, {
+              index: r,
+            });
+          }
+          return row[i];
+        }),
+        `slot ${i} of rows`,
+      ),
+    );
+    return unpack(await this.packUnder(key, slots, layout, options));
+  }
+
+  /** Packed form of packEncrypted, slot-major: slots[i] holds slot i's ciphertext of every row. */
+  async packEncryptedPacked(
+    publicKey: PublicKey,
+    slots: readonly PackedBatch[],
+    layout: SlotLayout,
+    options: EncryptOptions = {},
+  ): Promise<PackedBatch> {
+    const key = publicMaterial(publicKey);
+    if (!Array.isArray(slots) || slots.length !== layout.valueBits.length) {
+      throw new BatchLengthError(`slots: expected ${layout.valueBits.length} batches, one per slot`);
+    }
+    for (const [i, batch] of slots.entries()) {
+      if (batch.count !== slots[0].count) {
+        throw new BatchLengthError(`slots[${i}] has ${batch.count} values, slots[0] ${slots[0].count}`, {
+          index: i,
+        });
+      }
+      this.checkedPacked(key, batch, `slots[${i}]`);
+    }
+    return this.packUnder(key, slots, layout, options);
+  }
+
+  /**
+   * Horner from the top slot: acc = acc^(2^w_i) * E(x_i), short public exponents (w_i
+   * squarings each, so a plaintext of W bits costs about W squarings mod n^2), then one
+   * multiplication by E(bias) under fresh randomness: the bias makes every slot non-negative
+   * and its randomness re-randomises the whole vector at the price of one encryption.
+   */
+  private async packUnder(
+    key: KeyMaterial,
+    slots: readonly PackedBatch[],
+    layout: SlotLayout,
+    options: EncryptOptions,
+  ): Promise<PackedBatch> {
+    const capacity = slotCapacityBits(key.n);
+    if (layout.bits > capacity) {
+      throw new EncodingOverflowError(
+        `the layout needs ${layout.bits} bits; a plaintext under this key holds ${capacity}`,
+        { bits: layout.bits, capacity },
+      );
+    }
+    if (layout.valueBits.length === 0) throw new InvalidArgumentError('layout: expected at least one slot');
+    const words = keyWords(key);
+    const rows = slots[0].count;
+    if (this.closed) throw new EngineClosedError();
+    if (rows === 0) return { words: words.n2, count: 0, data: new Uint32Array(0) };
+    const exponent = { signal: options.signal };
+    let acc = slots[slots.length - 1];
+    for (let i = slots.length - 2; i >= 0; i--) {
+      acc = await this.multiplyUnder(key, acc, 1n << BigInt(layout.widths[i]), exponent);
+      acc = await this.addUnder(key, acc, slots[i], options);
+    }
+    const bias = pack(new Array<bigint>(rows).fill(slotBias(layout)), words.n);
+    return this.addUnder(key, acc, await this.encryptUnder(key, bias, options), options);
   }
 
   /**
