@@ -4,7 +4,7 @@
 // a layout from A. Every numeric cell's encoded magnitude is below 2^CELL_MAGNITUDE_BITS.
 import { CELL_MAGNITUDE_BITS } from '../data/cell-codec.js';
 import { bitLength } from '../engine/limbs.js';
-import { planSlots, type SlotLayout } from '../engine/slots.js';
+import { planSlots, type SlotLayout, slotCapacityBits, slotLayout } from '../engine/slots.js';
 import { EncodingOverflowError } from '../errors.js';
 import { GLOBAL_SCORE } from '../fl/refine.js';
 import type { ColumnMeta } from '../protocol/messages.js';
@@ -15,15 +15,44 @@ import type { ColumnMeta } from '../protocol/messages.js';
  */
 export const SCORE_MAGNITUDE_BITS = 160;
 
+/** How a batch of joined rows is packed: blocks of `rowsPerBlock` rows in `layouts.length` plaintexts each. */
+export interface FeaturePacking {
+  rowsPerBlock: number;
+  layouts: SlotLayout[];
+  /** cells[j][s]: the row of the block and the column that slot s of layout j holds */
+  cells: { row: number; column: number }[][];
+}
+
 /**
- * A joined row's values (features, label, A's global score, in the batch's column order)
- * over as few plaintexts as fit: one slot per cell, the score's wider.
+ * A joined row's values (features, label, A's global score, in the batch's column order),
+ * one slot per cell, the score's wider. A row that fits one plaintext shares it with as many
+ * further rows as fit (a block): one decryption then serves several rows; a wider row is one
+ * block over as few plaintexts as fit.
  */
-export function featureLayouts(n: bigint, columns: readonly ColumnMeta[]): SlotLayout[] {
-  return planSlots(
-    n,
-    columns.map((c) => (c.name === GLOBAL_SCORE ? SCORE_MAGNITUDE_BITS : CELL_MAGNITUDE_BITS)),
-  );
+export function featurePacking(n: bigint, columns: readonly ColumnMeta[]): FeaturePacking {
+  const bits = columns.map((c) => (c.name === GLOBAL_SCORE ? SCORE_MAGNITUDE_BITS : CELL_MAGNITUDE_BITS));
+  const perRow = planSlots(n, bits);
+  if (perRow.length !== 1) {
+    let first = 0;
+    const cells = perRow.map((layout) => {
+      const slots = layout.valueBits.map((_, s) => ({ row: 0, column: first + s }));
+      first += layout.valueBits.length;
+      return slots;
+    });
+    return { rowsPerBlock: 1, layouts: perRow, cells };
+  }
+  const rowsPerBlock = Math.floor(slotCapacityBits(n) / perRow[0].bits);
+  const layout = slotLayout(n, new Array<number[]>(rowsPerBlock).fill(bits).flat());
+  const cells = layout.valueBits.map((_, s) => ({
+    row: Math.floor(s / bits.length),
+    column: s % bits.length,
+  }));
+  return { rowsPerBlock, layouts: [layout], cells: [cells] };
+}
+
+/** The packed ciphertexts of a batch of `rows` joined rows: whole blocks, the last one padded. */
+export function featureCiphertexts(packing: FeaturePacking, rows: number): number {
+  return Math.ceil(rows / packing.rowsPerBlock) * packing.layouts.length;
 }
 
 /** One total per SUM / AVG item, each the sum of `joined` cells: below 2^(64 + bits(joined)). */

@@ -9,7 +9,7 @@
 import type { SlotLayout } from '../engine/slots.js';
 import { MalformedMessageError, PeerAuthError, PolicyRefusedError, QueryError } from '../errors.js';
 import { DEFAULT_ORDERS } from '../fl/rdp-accountant.js';
-import { featureLayouts, totalLayouts } from '../join/packing.js';
+import { type FeaturePacking, featureCiphertexts, featurePacking, totalLayouts } from '../join/packing.js';
 import { QUERY_NOT_OPEN } from '../join/query-run.js';
 import type { PrivacyLedger } from '../privacy/ledger.js';
 import { addNoise, noiseScale, rhoFor, zcdpCurve } from '../privacy/release.js';
@@ -306,18 +306,20 @@ export class QueryGate {
   }
 
   /**
-   * A training's feature batch of `ciphertexts` packed ciphertexts under n: after the join,
-   * columns the training asked for (plus the label and A's global score), the same in every
-   * batch, whole rows of the layouts B derives itself (featureLayouts), at most one row per
-   * pair. Returns the owners' registered encodings and those layouts to decode with.
+   * A training's feature batch of `rows` rows in `ciphertexts` packed ciphertexts under n:
+   * after the join, columns the training asked for (plus the label and A's global score), the
+   * same in every batch, exactly the blocks B's own packing of those rows needs
+   * (featurePacking), at most one row per pair. Returns the owners' registered encodings and
+   * that packing to decode with.
    */
   features(
     run: Run,
     columns: readonly string[],
+    rows: number,
     ciphertexts: number,
     extra: ColumnMeta[],
     n: bigint,
-  ): { encodings: ColumnMeta[]; layouts: SlotLayout[] } {
+  ): { encodings: ColumnMeta[]; packing: FeaturePacking } {
     const { query } = run;
     const training = query.training;
     if (!training || run.joined === null) this.refuse('features outside a training', {}, query);
@@ -338,12 +340,13 @@ export class QueryGate {
       return { ...encoding, name };
     });
     // rows, not ciphertexts, are what the join bounds
-    const layouts = featureLayouts(n, encodings);
-    if (ciphertexts % layouts.length !== 0) this.refuse('feature batch is not whole rows', {}, query);
-    const rows = ciphertexts / layouts.length;
+    const packing = featurePacking(n, encodings);
+    if (ciphertexts !== featureCiphertexts(packing, rows)) {
+      this.refuse('feature batch is not the blocks of its rows', {}, query);
+    }
     if (run.featureRows + rows > run.joined) this.refuse('more feature rows than joined pairs', {}, query);
     run.featureRows += rows;
-    return { encodings, layouts };
+    return { encodings, packing };
   }
 
   /**

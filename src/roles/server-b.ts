@@ -208,9 +208,10 @@ export class ServerB {
     const values = this.batch(message, 'feature-batch');
     const run = this.gate.batch(message);
     const score = { name: GLOBAL_SCORE, type: 'decimal' as const, fractionBits: GLOBAL_SCORE_FRACTION_BITS };
-    const { encodings, layouts } = this.gate.features(
+    const { encodings, packing } = this.gate.features(
       run,
       message.columns,
+      message.rowCount,
       values.count,
       [score],
       this.publicKey.n,
@@ -226,7 +227,8 @@ export class ServerB {
         keys.privateKey,
         this.publicKey.n,
         encodings,
-        layouts,
+        packing,
+        message.rowCount,
         values,
         this.featureSets.get(id),
       ),

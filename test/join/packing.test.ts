@@ -13,7 +13,8 @@ import { contributionLayouts, packContribution, unpackContribution } from '../..
 import { GLOBAL_SCORE } from '../../src/fl/refine.js';
 import {
   checkScoreScales,
-  featureLayouts,
+  featureCiphertexts,
+  featurePacking,
   SCORE_MAGNITUDE_BITS,
   totalLayouts,
 } from '../../src/join/packing.js';
@@ -39,10 +40,24 @@ describe('the layout rules A and B share', () => {
       { name: 't.label', type: 'integer' as const, fractionBits: 0 },
       decimal(GLOBAL_SCORE),
     ];
-    const layouts = featureLayouts(n2048, columns);
-    expect(layouts.map((l) => l.valueBits.length)).toEqual([31, 1]);
-    expect(layouts[0].widths.every((w) => w === CELL_MAGNITUDE_BITS + 1)).toBe(true);
-    expect(layouts[1].valueBits).toEqual([SCORE_MAGNITUDE_BITS]);
+    const packing = featurePacking(n2048, columns);
+    expect(packing.rowsPerBlock).toBe(1);
+    expect(packing.layouts.map((l) => l.valueBits.length)).toEqual([31, 1]);
+    expect(packing.layouts[0].widths.every((w) => w === CELL_MAGNITUDE_BITS + 1)).toBe(true);
+    expect(packing.layouts[1].valueBits).toEqual([SCORE_MAGNITUDE_BITS]);
+    expect(packing.cells[1]).toEqual([{ row: 0, column: 31 }]);
+    expect(featureCiphertexts(packing, 5)).toBe(10);
+  });
+
+  it("the demo's row (12 features, label, score: 1006 bits) shares a 2048-bit plaintext with another", () => {
+    const columns = [...Array.from({ length: 13 }, (_, k) => decimal(`t.f${k}`)), decimal(GLOBAL_SCORE)];
+    const packing = featurePacking(n2048, columns);
+    expect(packing.rowsPerBlock).toBe(2);
+    expect(packing.layouts).toHaveLength(1);
+    expect(packing.layouts[0].bits).toBe(2012);
+    expect(packing.cells[0][14]).toEqual({ row: 1, column: 0 });
+    // 5 rows: three blocks, the last one half empty
+    expect(featureCiphertexts(packing, 5)).toBe(3);
   });
 
   it('a total of J cells gets 64 + bits(J) bits: ten totals of a 250-row join share one plaintext', () => {
@@ -142,20 +157,30 @@ describe('packed batches on the wire', () => {
   );
   const FEATURES = ['p.score', 'p.age', ...xs.map((x) => `p.${x}`), 'v.cost'];
   const TRAIN = `SELECT ${FEATURES.join(', ')} FROM patients p JOIN visits v ON p.pid = v.pid TRAIN LOGISTIC LABEL p.flag ROUNDS 2`;
-  /** B's layouts of a row: 16 features and the label, then the score */
-  const perRow = () =>
-    featureLayouts(fed.publicKey.n, [
+  /** B's packing of this training's rows: 16 features and the label, then the score */
+  const packing = () =>
+    featurePacking(fed.publicKey.n, [
       ...Array.from({ length: 17 }, (_, k) => decimal(`c${k}`)),
       decimal(GLOBAL_SCORE),
-    ]).length;
+    ]);
   let engine: Engine;
   let fed: Federation;
   let transport: Interposer;
+  /** the reasons B logs for its refusals (they never reach A) */
+  const refusals: string[] = [];
 
   beforeAll(async () => {
     engine = await createEngine({ workers: 0, encryption: 'djn' });
     transport = new Interposer(true);
-    fed = await createFederation({ engine, bits: 1024, transport, policy: { minGroupSize: 1 } });
+    fed = await createFederation({
+      engine,
+      bits: 1024,
+      transport,
+      policy: { minGroupSize: 1 },
+      log: (event, details) => {
+        if (event === 'refused') refusals.push(String(details.reason));
+      },
+    });
     transport.onFeatures = (id) => fed.serverB.featureSets.get(id);
     for (const [name, table] of [
       ['clinic', patients],
@@ -191,9 +216,9 @@ describe('packed batches on the wire', () => {
     const before = transport.featureCounts.length;
     await fed.client.train(TRAIN);
     const counts = transport.featureCounts.slice(before);
-    // 10 joined rows, one batch
-    expect(perRow()).toBe(2);
-    expect(counts).toEqual([10 * perRow()]);
+    // 10 joined rows, one batch, each row over two plaintexts
+    expect(packing()).toMatchObject({ rowsPerBlock: 1, layouts: [{}, {}] });
+    expect(counts).toEqual([20]);
     const [set] = transport.featureSets.slice(-1);
     const cost = set.columns.findIndex((c) => c.name === 'visits.cost');
     const costs = set.rows.map((r) => r[cost] as number).sort((a, b) => a - b);
@@ -205,23 +230,40 @@ describe('packed batches on the wire', () => {
     );
   });
 
+  it('packs two small rows per plaintext, and B decodes exactly the rows sent', async () => {
+    const before = transport.featureCounts.length;
+    await fed.client.train(
+      'SELECT p.score, v.cost FROM patients p JOIN visits v ON p.pid = v.pid TRAIN LOGISTIC LABEL p.flag ROUNDS 2',
+    );
+    // a 356-bit row: 2 rows per 1022-bit plaintext, 10 rows in 5
+    expect(transport.featureCounts.slice(before)).toEqual([5]);
+    const [set] = transport.featureSets.slice(-1);
+    expect(set.rows).toHaveLength(10);
+    const score = set.columns.findIndex((c) => c.name === 'patients.score');
+    expect(set.rows.map((r) => r[score] as number).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 10 }, (_, i) => -1000.25 * (9 - i) || 0),
+    );
+  });
+
   it.each([
-    ['one row more than the join has', (count: number, row: number) => count + row],
-    ['a batch that is not whole rows', (count: number) => count + 1],
-  ])('B counts rows, not ciphertexts: %s is refused', async (_what, stretch) => {
+    ['one row more than the join has', 1, 2, /more feature rows than joined pairs/],
+    ['a batch that is not the blocks of its rows', 0, 1, /not the blocks of its rows/],
+    ['rows the ciphertexts do not hold', 1, 0, /not the blocks of its rows/],
+  ])('B counts rows, not ciphertexts: %s is refused', async (_what, extraRows, extraCiphertexts, reason) => {
     const words = wordsFor(fed.publicKey.n ** 2n);
     transport.rewrite = (m) => {
       if (m.type !== 'feature-batch') return m;
-      const count = stretch(m.count, perRow());
+      const count = m.count + extraCiphertexts;
       const data = new Uint32Array(count * words);
       data.set(m.data);
-      data.set(m.data.subarray(0, (count - m.count) * words), m.data.length);
-      return { ...m, count, data };
+      data.set(m.data.subarray(0, extraCiphertexts * words), m.data.length);
+      return { ...m, rowCount: m.rowCount + extraRows, count, data };
     };
     try {
       const error = await fed.client.train(TRAIN).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(PolicyRefusedError);
       expect(error).toMatchObject({ code: 'POLICY_REFUSED', details: {} });
+      expect(refusals.at(-1)).toMatch(reason);
     } finally {
       transport.rewrite = undefined;
     }
