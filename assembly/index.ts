@@ -13,6 +13,7 @@ export {
   joinTileBatch,
   joinWorkBytes,
 } from './join';
+export { packSlotsBatch } from './slots';
 // bench/kernel.ts's micro-benchmark loop (STYLE G6)
 export { benchCore } from './bench';
 

@@ -367,21 +367,13 @@ export class Engine {
     const key = publicMaterial(publicKey);
     if (!Array.isArray(rows)) throw new InvalidArgumentError('rows: expected an array of rows');
     const width = layout.valueBits.length;
-    const slots = Array.from({ length: width }, (_, i) =>
-      this.packCiphertexts(
-        key,
-        rows.map((row, r) => {
-          if (!Array.isArray(row) || row.length !== width) {
-            throw new BatchLengthError(`rows[${r}]: expected ${width} ciphertexts, one per slot`, {
-              index: r,
-            });
-          }
-          return row[i];
-        }),
-        `slot ${i} of rows`,
-      ),
-    );
-    return unpack(await this.packUnder(key, slots, layout, options));
+    const cells = rows.flatMap((row, r) => {
+      if (!Array.isArray(row) || row.length !== width) {
+        throw new BatchLengthError(`rows[${r}]: expected ${width} ciphertexts, one per slot`, { index: r });
+      }
+      return row;
+    });
+    return unpack(await this.packUnder(key, this.packCiphertexts(key, cells, 'rows'), layout, options));
   }
 
   /** Packed form of packEncrypted, slot-major: slots[i] holds slot i's ciphertext of every row. */
@@ -395,26 +387,31 @@ export class Engine {
     if (!Array.isArray(slots) || slots.length !== layout.valueBits.length) {
       throw new BatchLengthError(`slots: expected ${layout.valueBits.length} batches, one per slot`);
     }
+    const words = keyWords(key).n2;
+    const rows = slots[0]?.count ?? 0;
+    const data = new Uint32Array(rows * slots.length * words);
     for (const [i, batch] of slots.entries()) {
-      if (batch.count !== slots[0].count) {
-        throw new BatchLengthError(`slots[${i}] has ${batch.count} values, slots[0] ${slots[0].count}`, {
-          index: i,
-        });
+      if (batch.count !== rows) {
+        throw new BatchLengthError(`slots[${i}] has ${batch.count} values, slots[0] ${rows}`, { index: i });
       }
       this.checkedPacked(key, batch, `slots[${i}]`);
+      // row-major for the kernel: row r's slot i at r * slots + i
+      for (let r = 0; r < rows; r++) {
+        data.set(batch.data.subarray(r * words, (r + 1) * words), (r * slots.length + i) * words);
+      }
     }
-    return this.packUnder(key, slots, layout, options);
+    return this.packUnder(key, { words, count: rows * slots.length, data }, layout, options);
   }
 
   /**
-   * Horner from the top slot: acc = acc^(2^w_i) * E(x_i), short public exponents (w_i
-   * squarings each, so a plaintext of W bits costs about W squarings mod n^2), then one
-   * multiplication by E(bias) under fresh randomness: the bias makes every slot non-negative
-   * and its randomness re-randomises the whole vector at the price of one encryption.
+   * One kernel pass per row (assembly/slots.ts): Horner from the top slot, acc = acc^(2^w_i)
+   * * E(x_i), about W squarings mod n^2 for a plaintext of W bits; then one product with
+   * E(bias) under fresh randomness: the bias makes every slot non-negative and its
+   * randomness re-randomises the whole vector for the price of one encryption.
    */
   private async packUnder(
     key: KeyMaterial,
-    slots: readonly PackedBatch[],
+    cells: PackedBatch,
     layout: SlotLayout,
     options: EncryptOptions,
   ): Promise<PackedBatch> {
@@ -425,19 +422,17 @@ export class Engine {
         { bits: layout.bits, capacity },
       );
     }
-    if (layout.valueBits.length === 0) throw new InvalidArgumentError('layout: expected at least one slot');
+    const slots = layout.valueBits.length;
+    if (slots === 0) throw new InvalidArgumentError('layout: expected at least one slot');
     const words = keyWords(key);
-    const rows = slots[0].count;
+    const rows = cells.count / slots;
     if (this.closed) throw new EngineClosedError();
     if (rows === 0) return { words: words.n2, count: 0, data: new Uint32Array(0) };
-    const exponent = { signal: options.signal };
-    let acc = slots[slots.length - 1];
-    for (let i = slots.length - 2; i >= 0; i--) {
-      acc = await this.multiplyUnder(key, acc, 1n << BigInt(layout.widths[i]), exponent);
-      acc = await this.addUnder(key, acc, slots[i], options);
-    }
+    const widths = Uint32Array.from(layout.widths.slice(0, slots - 1));
+    const task = { op: 'packSlots', key, count: rows, input: cells.data, slots, widths } as const;
+    const packed = { words: words.n2, count: rows, data: await this.run(task, options.signal) };
     const bias = pack(new Array<bigint>(rows).fill(slotBias(layout)), words.n);
-    return this.addUnder(key, acc, await this.encryptUnder(key, bias, options), options);
+    return this.addUnder(key, packed, await this.encryptUnder(key, bias, options), options);
   }
 
   /**

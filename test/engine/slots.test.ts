@@ -4,6 +4,7 @@
 // (pack in the clear = decrypt of the packed ciphertext). Properties at 1024 bits, one at 2048.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BigintBackend } from '../../src/engine/bigint-backend.js';
 import { createEngine, type Engine } from '../../src/engine/engine.js';
 import { pack, unpack, wordsFor } from '../../src/engine/limbs.js';
 import {
@@ -14,9 +15,12 @@ import {
   slotLayout,
   unpackSlots,
 } from '../../src/engine/slots.js';
+import { keyWords } from '../../src/engine/tasks.js';
+import { WasmBackend } from '../../src/engine/wasm-backend.js';
 import { BatchLengthError, EncodingOverflowError, InvalidArgumentError } from '../../src/errors.js';
-import { bigIntIn } from '../helpers/arbitraries.js';
+import { bigIntIn, ciphertext } from '../helpers/arbitraries.js';
 import { fedjoinKey, type KeyFixture, randomGKey } from '../helpers/keys.js';
+import { expectBackendsAgree } from '../helpers/tasks.js';
 import { rejection, thrown } from '../helpers/thrown.js';
 
 let small: KeyFixture;
@@ -157,6 +161,41 @@ describe('packSlots / unpackSlots (the BigInt reference)', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('the packSlots kernel (assembly/slots.ts) against its BigInt formula', () => {
+  it('hornerMatchesReference: rows of arbitrary ciphertexts, 1 to 6 slots, widths 0 to 200 bits', async () => {
+    const wasmBackend = await WasmBackend.create();
+    const ref = new BigintBackend();
+    for (const key of [small, randomG]) {
+      const n = key.publicKey.n;
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 1, max: 6 }).chain((slots) =>
+            fc.tuple(
+              fc.array(fc.array(ciphertext(n), { minLength: slots, maxLength: slots }), {
+                minLength: 1,
+                maxLength: 3,
+              }),
+              fc.array(fc.integer({ min: 0, max: 200 }), { minLength: slots - 1, maxLength: slots - 1 }),
+            ),
+          ),
+          ([rows, widths]) => {
+            const task = {
+              op: 'packSlots',
+              key: key.pub,
+              count: rows.length,
+              input: pack(rows.flat(), keyWords(key.pub).n2).data,
+              slots: rows[0].length,
+              widths: Uint32Array.from(widths),
+            } as const;
+            expectBackendsAgree(`packSlots ${key.label}`, wasmBackend, ref, task);
+          },
+        ),
+        { numRuns: 20 },
+      );
+    }
   });
 });
 
