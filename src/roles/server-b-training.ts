@@ -377,7 +377,7 @@ export class ServerBTraining {
       picked.forEach((i, j) => {
         sparse[i] = plain[j];
       });
-    } else if (round > 0) {
+    } else if (round > 0 && picked.length > 0) {
       const packed = unpack(await engine.decryptPacked(keys.privateKey, aggregate));
       const plain = unpackContribution(packed, n, d, message.contributions.length);
       for (const i of picked) sparse[i] = plain[i];
