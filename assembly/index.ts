@@ -12,6 +12,7 @@ export {
   joinTablesBatch,
   joinWorkBytes,
 } from './join';
+export { packSlotsBatch } from './slots';
 // bench/kernel.ts's micro-benchmark loop (STYLE G6)
 export { benchCore } from './bench';
 

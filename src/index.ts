@@ -15,5 +15,15 @@ export {
   keyPairFromPrimes,
 } from './engine/keys.js';
 export { type PackedBatch, pack, unpack } from './engine/limbs.js';
+export {
+  packSlots,
+  planSlots,
+  type SlotLayout,
+  type SlotOptions,
+  slotBias,
+  slotCapacityBits,
+  slotLayout,
+  unpackSlots,
+} from './engine/slots.js';
 export type { RandomMode } from './engine/tasks.js';
 export * from './errors.js';

@@ -10,6 +10,12 @@ export function ratioOf(all: readonly Measurement[], m: Measurement, baseline: B
   return base && base.p50OpMs / m.p50OpMs;
 }
 
+/** The same against another implementation's row of the same case and batch (by label). */
+export function ratioOfImpl(all: readonly Measurement[], m: Measurement, impl: string): number | undefined {
+  const base = all.find((x) => x.id === m.id && x.impl === impl);
+  return base && base.p50OpMs / m.p50OpMs;
+}
+
 export function ratios(all: readonly Measurement[], m: Measurement): Partial<Record<Baseline, number>> {
   const out: Partial<Record<Baseline, number>> = {};
   for (const b of BASELINES) {

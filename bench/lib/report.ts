@@ -97,7 +97,7 @@ export function textReport(
   }
   lines.push(
     '',
-    'Targets (issue 2; ratio = paillier-bigint / plain BigInt / gmp-wasm time over fedjoin time):',
+    'Targets (issues 2 and 11; ratio = paillier-bigint / plain BigInt / gmp-wasm / unpacked time over fedjoin time):',
   );
   for (const t of targets) lines.push(`  target ${targetLine(t)}`);
   return lines.join('\n');
@@ -117,7 +117,7 @@ export function markdownReport(
     for (const [impl, note] of notes) lines.push(`- ${impl}: ${note}`);
     lines.push('');
   }
-  lines.push('### Targets (issue 2)', '', '| target | measured | verdict |', '| --- | --- | --- |');
+  lines.push('### Targets (issues 2 and 11)', '', '| target | measured | verdict |', '| --- | --- | --- |');
   for (const t of targets) lines.push(`| ${t.text} | ${targetRatios(t)} | ${t.verdict} |`);
   return lines.join('\n');
 }

@@ -1,14 +1,15 @@
-// The targets of issue 2 (single thread, 2048-bit n, ratios from one run of this bench).
+// The targets of issues 2 and 11 (single thread, 2048-bit n, ratios from one run of this bench).
 // A target holds when its ratio meets the bar at every batch size measured.
 import type { Measurement } from './harness.js';
-import { ratioOf } from './ratios.js';
+import { ratioOf, ratioOfImpl } from './ratios.js';
 import type { Baseline } from './types.js';
 
 export interface Target {
   text: string;
   caseId: string;
   impl: string;
-  baseline: Baseline;
+  /** a peer family, or another row of the same case (packed against unpacked) */
+  baseline: Baseline | { impl: string };
   /** the ratio (baseline time / impl time) must be at least this, or above it when `strict` */
   atLeast: number;
   strict?: boolean;
@@ -48,6 +49,13 @@ export const TARGETS: readonly Target[] = [
     caseId: 'zeroTest.2048',
     impl: 'fedjoin-wasm',
     baseline: 'paillier-bigint',
+    atLeast: 10,
+  },
+  {
+    text: 'packed decrypt >= 10x more values per second than unpacked (issue 11)',
+    caseId: 'decryptPacked.2048',
+    impl: 'fedjoin-wasm packed',
+    baseline: { impl: 'fedjoin-wasm unpacked' },
     atLeast: 10,
   },
   {
@@ -96,7 +104,11 @@ export function evaluateTargets(measurements: readonly Measurement[]): TargetRes
     const ratios: { batch: number; ratio: number }[] = [];
     for (const m of measurements) {
       if (m.caseId !== t.caseId || m.impl !== t.impl) continue;
-      const ratio = ratioOf(measurements, m, t.baseline);
+      const { baseline } = t;
+      const ratio =
+        typeof baseline === 'string'
+          ? ratioOf(measurements, m, baseline)
+          : ratioOfImpl(measurements, m, baseline.impl);
       if (ratio !== undefined) ratios.push({ batch: m.batch, ratio });
     }
     const meets = (r: number) => (t.strict ? r > t.atLeast : r >= t.atLeast);

@@ -1,8 +1,10 @@
 // One cell <-> one plaintext in Z_n, for every column type: integers exactly and decimals
 // in fixed point (fixed-point.ts, DESIGN §2), strings as their UTF-8 bytes behind a 0x01
 // marker byte (so leading zero bytes survive), below n/2 like every other encoding, hence
-// at most maxStringBytes(bits of n) bytes. Equal cells give equal plaintexts. A cell that
-// does not fit is an EncodingOverflowError naming its column and row, never its value.
+// at most maxStringBytes(bits of n) bytes. Equal cells give equal plaintexts. A numeric
+// cell's encoded magnitude is below 2^CELL_MAGNITUDE_BITS, the slot every packed feature
+// and total is sized from (DESIGN §2). A cell that does not fit is an EncodingOverflowError
+// naming its column and row, never its value.
 
 import { bitLength } from '../engine/limbs.js';
 import { EncodingOverflowError, MalformedMessageError } from '../errors.js';
@@ -19,6 +21,12 @@ export interface CellEncoding {
 export const DECIMAL_FRACTION_BITS = 32;
 /** How many times a value may be summed or scaled: the encoding's overflow budget. */
 export const DEFAULT_TERMS = 2 ** 32;
+/**
+ * |round(v 2^F)| < 2^64 for every numeric cell: 64-bit integers, decimals below 2^32 at the
+ * default F = 32 (Q32.32). A and B size packed slots from it (src/join/packing.ts), so the
+ * owner refuses a cell past it at encryption rather than let it carry into a neighbour.
+ */
+export const CELL_MAGNITUDE_BITS = 64;
 
 export function encodingFor(type: ColumnType): CellEncoding {
   return { type, fractionBits: type === 'decimal' ? DECIMAL_FRACTION_BITS : 0 };
@@ -36,7 +44,16 @@ export function maxStringBytes(nBits: number): number {
 
 export function encodeCell(value: Cell, encoding: CellEncoding, n: bigint, terms = DEFAULT_TERMS): bigint {
   if (encoding.type === 'string') return encodeString(value as string, n);
-  return encodeValue(value as number | bigint, n, { fractionBits: encoding.fractionBits, terms });
+  const x = encodeValue(value as number | bigint, n, { fractionBits: encoding.fractionBits, terms });
+  const magnitude = x > n >> 1n ? n - x : x;
+  if (bitLength(magnitude) > CELL_MAGNITUDE_BITS) {
+    throw new EncodingOverflowError(
+      `${encoding.type} cell: an encoded magnitude of ${bitLength(magnitude)} bits passes the ` +
+        `${CELL_MAGNITUDE_BITS} bits of a numeric cell (F = ${encoding.fractionBits})`,
+      { bits: bitLength(magnitude), valueBits: CELL_MAGNITUDE_BITS },
+    );
+  }
+  return x;
 }
 
 /** Every cell of `column`; a cell that does not fit names the column and its 1-based row. */

@@ -431,6 +431,14 @@ async function runTraining(
     };
     runs.push(run);
     printTraining(out, run, baseline.accuracy);
+    // issue 11: A's extraction rate, over the plaintext join's rows (each lab row joins once):
+    // every feature, the label and A's global score per row
+    const cells = labRows.length * (report.model.features.length + 2);
+    const ms = report.timingsMs['A: join + feature extraction'] ?? 0;
+    out(
+      `      ${'A: cells extracted per second'.padEnd(44)} ${Math.round((1000 * cells) / ms).toLocaleString('en-US')} ` +
+        `(${labRows.length} rows x ${report.model.features.length + 2} cells)`,
+    );
   }
   const withinTargets = runs.every((r) => r.match);
   out(

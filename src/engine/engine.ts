@@ -5,7 +5,13 @@
 
 import { availableParallelism } from 'node:os';
 import type { PrivateKey, PublicKey } from 'paillier-bigint';
-import { BatchLengthError, EngineClosedError, InvalidArgumentError, KeyMismatchError } from '../errors.js';
+import {
+  BatchLengthError,
+  EncodingOverflowError,
+  EngineClosedError,
+  InvalidArgumentError,
+  KeyMismatchError,
+} from '../errors.js';
 import { BigintBackend } from './bigint-backend.js';
 import { djnExponentBits, type KeyMaterial, privateMaterial, publicMaterial } from './keys.js';
 import { type PackedBatch, pack, unpack, wordsFor } from './limbs.js';
@@ -15,6 +21,7 @@ import { PoolRunner } from './pool.js';
 import { drawBelow, drawBits } from './randomness.js';
 import { RandomnessPool } from './randomness-pool.js';
 import { InThreadRunner, type TaskRunner } from './runner.js';
+import { type SlotLayout, slotBias, slotCapacityBits } from './slots.js';
 import { mapInChunks, type StreamOptions } from './stream.js';
 import { JOIN_COMB, type KernelTask, keyWords, type RandomMode } from './tasks.js';
 import {
@@ -344,6 +351,89 @@ export class Engine {
     const data = await this.run(task, options.signal);
     if (mode === 'pool') this.keepPoolFull(key);
     return { words: cs.words, count: cs.count, data };
+  }
+
+  /**
+   * Packs each row's ciphertexts into one (DESIGN §2 "Packing"; layout in slots.ts):
+   * E(sum_i (x_i + 2^v_i) 2^o_i) under fresh randomness, where row r holds E(x_0) ... E(x_k-1),
+   * x_i a signed plaintext (n - |x| when negative) that the caller guarantees is below
+   * 2^valueBits[i] in magnitude (the engine cannot see it). Decrypt and unpackSlots to read it.
+   */
+  async packEncrypted(
+    publicKey: PublicKey,
+    rows: readonly (readonly bigint[])[],
+    layout: SlotLayout,
+    options: EncryptOptions = {},
+  ): Promise<bigint[]> {
+    const key = publicMaterial(publicKey);
+    if (!Array.isArray(rows)) throw new InvalidArgumentError('rows: expected an array of rows');
+    const width = layout.valueBits.length;
+    const cells = rows.flatMap((row, r) => {
+      if (!Array.isArray(row) || row.length !== width) {
+        throw new BatchLengthError(`rows[${r}]: expected ${width} ciphertexts, one per slot`, { index: r });
+      }
+      return row;
+    });
+    return unpack(await this.packUnder(key, this.packCiphertexts(key, cells, 'rows'), layout, options));
+  }
+
+  /** Packed form of packEncrypted, slot-major: slots[i] holds slot i's ciphertext of every row. */
+  async packEncryptedPacked(
+    publicKey: PublicKey,
+    slots: readonly PackedBatch[],
+    layout: SlotLayout,
+    options: EncryptOptions = {},
+  ): Promise<PackedBatch> {
+    const key = publicMaterial(publicKey);
+    if (!Array.isArray(slots) || slots.length !== layout.valueBits.length) {
+      throw new BatchLengthError(`slots: expected ${layout.valueBits.length} batches, one per slot`);
+    }
+    const words = keyWords(key).n2;
+    const rows = slots[0]?.count ?? 0;
+    const data = new Uint32Array(rows * slots.length * words);
+    for (const [i, batch] of slots.entries()) {
+      if (batch.count !== rows) {
+        throw new BatchLengthError(`slots[${i}] has ${batch.count} values, slots[0] ${rows}`, { index: i });
+      }
+      this.checkedPacked(key, batch, `slots[${i}]`);
+      // row-major for the kernel: row r's slot i at r * slots + i
+      for (let r = 0; r < rows; r++) {
+        data.set(batch.data.subarray(r * words, (r + 1) * words), (r * slots.length + i) * words);
+      }
+    }
+    return this.packUnder(key, { words, count: rows * slots.length, data }, layout, options);
+  }
+
+  /**
+   * One kernel pass per row (assembly/slots.ts): Horner from the top slot, acc = acc^(2^w_i)
+   * * E(x_i), about W squarings mod n^2 for a plaintext of W bits; then one product with
+   * E(bias) under fresh randomness: the bias makes every slot non-negative and its
+   * randomness re-randomises the whole vector for the price of one encryption.
+   */
+  private async packUnder(
+    key: KeyMaterial,
+    cells: PackedBatch,
+    layout: SlotLayout,
+    options: EncryptOptions,
+  ): Promise<PackedBatch> {
+    const capacity = slotCapacityBits(key.n);
+    if (layout.bits > capacity) {
+      throw new EncodingOverflowError(
+        `the layout needs ${layout.bits} bits; a plaintext under this key holds ${capacity}`,
+        { bits: layout.bits, capacity },
+      );
+    }
+    const slots = layout.valueBits.length;
+    if (slots === 0) throw new InvalidArgumentError('layout: expected at least one slot');
+    const words = keyWords(key);
+    const rows = cells.count / slots;
+    if (this.closed) throw new EngineClosedError();
+    if (rows === 0) return { words: words.n2, count: 0, data: new Uint32Array(0) };
+    const widths = Uint32Array.from(layout.widths.slice(0, slots - 1));
+    const task = { op: 'packSlots', key, count: rows, input: cells.data, slots, widths } as const;
+    const packed = { words: words.n2, count: rows, data: await this.run(task, options.signal) };
+    const bias = pack(new Array<bigint>(rows).fill(slotBias(layout)), words.n);
+    return this.addUnder(key, packed, await this.encryptUnder(key, bias, options), options);
   }
 
   /**

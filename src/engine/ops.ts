@@ -246,6 +246,26 @@ export const OPS: { [K in KernelOp]: OpSpec<TaskOf<K>> } = {
       return [modPowBig(input(task, i, keyWords(task.key).n2), exponent(task, i), n2)];
     },
   },
+  // Horner with shifts 2^w: sum(widths) squarings per row, plus a product per slot
+  packSlots: {
+    strides: (task) => ({ inWords: task.slots * keyWords(task.key).n2, outWords: keyWords(task.key).n2 }),
+    cost: (task) => (task.widths.reduce((a, w) => a + w, 0) + 3 * task.slots) * n2Cost(task.key),
+    wasm: (task, call) => {
+      const { ctx, work } = call.contexts.n2Modulus(task.key);
+      const { input, out } = call.batch();
+      const widths = call.copyIn(task.widths);
+      return call.exports.packSlotsBatch(ctx, work, input, widths, out, task.count, task.slots);
+    },
+    reference: (task, i) => {
+      const words = keyWords(task.key).n2;
+      const n2 = task.key.n * task.key.n;
+      const c = (s: number) => readWords(task.input, (i * task.slots + s) * words, words);
+      let acc = c(task.slots - 1);
+      for (let s = task.slots - 2; s >= 0; s--)
+        acc = (modPowBig(acc, 1n << BigInt(task.widths[s]), n2) * c(s)) % n2;
+      return [acc];
+    },
+  },
   decrypt: privateOp(
     (w) => w.n,
     (w) => 2 * w.p * 32,

@@ -22,6 +22,17 @@ export type KernelTask =
   | (Batch & { op: 'add'; key: KeyMaterial; input2: Uint32Array })
   | (Batch & { op: 'decrypt' | 'decryptModP' | 'zeroTest'; key: KeyMaterial })
   | (Batch & {
+      /**
+       * Slot packing (DESIGN §2): count rows of `slots` ciphertexts each (input, row-major),
+       * one per row out: Horner acc = acc^(2^widths[s]) * c_s from the top slot down.
+       */
+      op: 'packSlots';
+      key: KeyMaterial;
+      slots: number;
+      /** the widths of slots 0 .. slots - 2, in bits */
+      widths: Uint32Array;
+    })
+  | (Batch & {
       op: 'multiply';
       key: KeyMaterial;
       exp: Uint32Array;

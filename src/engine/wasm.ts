@@ -45,6 +45,16 @@ export interface KernelExports {
     eStride: number,
     secret: number,
   ): number;
+  /** Horner over rows of `slots` ciphertexts mod the context's N: src/engine/slots.ts's packing. */
+  packSlotsBatch(
+    ctx: number,
+    work: number,
+    c: number,
+    widths: number,
+    out: number,
+    count: number,
+    slots: number,
+  ): number;
   decryptCrtBatch(sk: number, c: number, out: number, count: number): number;
   decryptModPBatch(sk: number, c: number, out: number, count: number): number;
   zeroTestBatch(sk: number, c: number, out: number, count: number): number;

@@ -6,14 +6,19 @@
 // coordinate it lacks is absent (contributes to neither sum), not zero. Products are fixed
 // point with WEIGHT_FRACTION_BITS, budgeted for MAX_CONTRIBUTIONS terms. Contributions are
 // signed with Ed25519 over (round, nonce, owner, key fingerprint, features, the plaintext
-// presence mask B counts contributors with, ciphertexts).
+// presence mask B counts contributors with, ciphertexts). B's own contributions (rounds 1+)
+// are slot-packed (contributionLayouts); the owners' of round 0 keep one coordinate each.
 import type { KeyObject } from 'node:crypto';
-import { decodeInteger, decodeValue, encodeValue } from '../data/fixed-point.js';
+import { decodeInteger, decodeValue, encodeValue, toSigned } from '../data/fixed-point.js';
+import { packSlots, planSlots, type SlotLayout, unpackSlots } from '../engine/slots.js';
 import { signDigest, signedDigest, verifyDigest } from '../protocol/signature.js';
 
 export const WEIGHT_FRACTION_BITS = 32;
 /** Overflow budget: how many contributions one aggregate may sum. */
 export const MAX_CONTRIBUTIONS = 1024;
+/** A packed numerator |w s| 2^WEIGHT_FRACTION_BITS below 2^(32 + 64), a denominator s below 2^64. */
+const NUMERATOR_BITS = WEIGHT_FRACTION_BITS + 64;
+const DENOMINATOR_BITS = 64;
 
 export interface LocalWeights {
   /** weight per global feature; ignored where `present` is false */
@@ -37,6 +42,41 @@ export function encodeContribution(local: LocalWeights, n: bigint): bigint[] {
   const numerators = local.weights.map((w, k) => (local.present[k] ? encodeValue(w * s, n, opts) : 0n));
   const denominators = local.present.map((p) => (p ? BigInt(s) : 0n));
   return [...numerators, encodeValue(local.bias * s, n, opts), ...denominators, BigInt(s)];
+}
+
+/**
+ * The slot layouts of a packed contribution of d features: its 2(d + 1) coordinates in order,
+ * with headroom for MAX_CONTRIBUTIONS summed vectors; a fixed rule, so B needs no word from
+ * the coordinator to unpack an aggregate.
+ */
+export function contributionLayouts(n: bigint, d: number): SlotLayout[] {
+  const bits = [
+    ...new Array<number>(d + 1).fill(NUMERATOR_BITS),
+    ...new Array<number>(d + 1).fill(DENOMINATOR_BITS),
+  ];
+  return planSlots(n, bits, { terms: MAX_CONTRIBUTIONS });
+}
+
+/** A contribution's plaintext vector (encodeContribution) packed: one plaintext per layout. */
+export function packContribution(plain: readonly bigint[], n: bigint): bigint[] {
+  let first = 0;
+  return contributionLayouts(n, plain.length / 2 - 1).map((layout) => {
+    const values = plain.slice(first, first + layout.valueBits.length).map((x) => toSigned(x, n));
+    first += layout.valueBits.length;
+    return packSlots(values, layout);
+  });
+}
+
+/** The 2(d + 1) coordinates, as plaintexts in [0, n), of the sum of `summed` packed contributions. */
+export function unpackContribution(
+  packed: readonly bigint[],
+  n: bigint,
+  d: number,
+  summed: number,
+): bigint[] {
+  return contributionLayouts(n, d).flatMap((layout, j) =>
+    unpackSlots(packed[j], layout, summed).map((x) => (x < 0n ? n + x : x)),
+  );
 }
 
 /**

@@ -1,11 +1,12 @@
-// Aggregate answers over a join (DESIGN §4 step 7): A sums each SUM / AVG column of the
-// joined rows homomorphically and sends B only the totals, one per item in select order;
-// B decrypts totals, never a row, and answers the client directly with its own count of
-// the join (server-b-gate.ts). AVG = SUM / COUNT at the client.
+// Aggregate answers over a join (DESIGN §4 step 7, §2 "Packing"): A sums each SUM / AVG
+// column of the joined rows homomorphically and sends B only the totals, packed into as few
+// plaintexts as fit (packing.ts, headroom for the join's size); B decrypts totals, never a row,
+// and answers the client with its own count of the join (server-b-gate.ts). AVG = SUM / COUNT.
 import { sumRows } from '../engine/aggregate.js';
 import { QueryError } from '../errors.js';
-import { interleave, type PackedBatch, toWire } from '../protocol/batch.js';
+import { concat, interleave, type PackedBatch, slice, toWire } from '../protocol/batch.js';
 import type { ColumnMeta } from '../protocol/messages.js';
+import { totalLayouts } from './packing.js';
 import type { QueryRun } from './query-run.js';
 
 export interface JoinedColumn {
@@ -29,11 +30,22 @@ export async function sendTotals(run: QueryRun, items: readonly JoinedColumn[]):
     run.words,
   );
   const totals = await sumRows(run.engine, run.publicKey, rows, items.length);
+  // B derives the same layouts from its registrations and its own count of the join
+  const layouts = totalLayouts(run.publicKey.n, items.length, items[0]?.values.count ?? 0);
+  const packed: PackedBatch[] = [];
+  let first = 0;
+  for (const layout of layouts) {
+    const slots = Array.from({ length: layout.valueBits.length }, (_, i) =>
+      slice(totals, first + i, first + i + 1),
+    );
+    packed.push(await run.engine.packEncryptedPacked(run.publicKey, slots, layout));
+    first += layout.valueBits.length;
+  }
   run.onProgress?.('aggregate', items.length, items.length);
   await run.send({
     type: 'aggregate-request',
     queryId: run.queryId,
     seq: run.nextSeq(),
-    ...toWire(totals, run.fingerprint),
+    ...toWire(concat(packed, run.words), run.fingerprint),
   });
 }

@@ -164,14 +164,16 @@ export const messageSchemas = {
   /** B -> A: a group number per masked tag; equal tags share a group. */
   'tag-groups': z.object({ type: z.literal('tag-groups'), queryId: id, seq: count, groups: packed }),
   /**
-   * A -> B: re-randomised, shuffled feature vectors of joined rows, row-major (§4 step 4),
-   * columns named table.column; B decodes them with the owners' registered types.
+   * A -> B: `rowCount` shuffled joined rows, slot-packed (§4 step 4, §2 "Packing": blocks of
+   * rows in the layouts B derives itself, src/join/packing.ts), columns named table.column;
+   * B decodes them with the owners' registered types.
    */
   'feature-batch': z.object({
     type: z.literal('feature-batch'),
     queryId: id,
     seq: count,
     columns: z.array(z.string().min(1).max(260)).min(1).max(1024),
+    rowCount: count,
     ...batch,
   }),
   /** A -> B: the homomorphic total of each SUM / AVG item of the query, in select order. */

@@ -7,6 +7,7 @@ import type { Engine } from '../engine/engine.js';
 import { GLOBAL_SCORE, GLOBAL_SCORE_FRACTION_BITS } from '../fl/refine.js';
 import type { JoinedColumn } from '../join/aggregates.js';
 import { sendFeatures } from '../join/features.js';
+import { checkScoreScales } from '../join/packing.js';
 import type { JoinContext, Joined, JoinMode } from '../join/query-run.js';
 import { type PackedBatch, repeat } from '../protocol/batch.js';
 import type { ColumnMeta, MessageOf } from '../protocol/messages.js';
@@ -53,7 +54,7 @@ export async function extractFeatures(
 /**
  * E(sum_k v_k x_k) per row for real weights v: E(x)^round(|v| 2^(GLOBAL_SCORE_FRACTION_BITS - F_x)),
  * the positive and negative terms multiplied separately and the negatives inverted once
- * per row, so every exponent stays short.
+ * per row, so every exponent stays short; the scales must keep it in its slot (packing.ts).
  */
 async function weightedSums(
   engine: Engine,
@@ -67,9 +68,14 @@ async function weightedSums(
   let positive = repeat(1n, rows, words);
   let negative = repeat(1n, rows, words);
   if (rows === 0) return positive;
-  for (const [k, { meta, values }] of columns.entries()) {
-    // every term at the score's fraction bits, whatever the column's own scale
-    const scale = BigInt(Math.round(Math.abs(v[k]) * 2 ** (GLOBAL_SCORE_FRACTION_BITS - meta.fractionBits)));
+  // every term at the score's fraction bits, whatever the column's own scale
+  const scales = columns.map(({ meta }, k) =>
+    BigInt(Math.round(Math.abs(v[k]) * 2 ** (GLOBAL_SCORE_FRACTION_BITS - meta.fractionBits))),
+  );
+  // the score is packed in a slot of its own width: refuse a model it would not fit
+  checkScoreScales(scales);
+  for (const [k, { values }] of columns.entries()) {
+    const scale = scales[k];
     if (scale === 0n) continue;
     const term = await engine.multiplyPacked(publicKey, values, scale);
     if (v[k] > 0) positive = await engine.addPacked(publicKey, positive, term);

@@ -6,9 +6,10 @@
 // join itself (matches, or pairs of equal tags): the count it releases is its own, never
 // A's. Anything else aborts the query with one opaque refusal; the reason goes to B's
 // local log only, and the abort counts against the client.
-import { decodeInteger } from '../data/fixed-point.js';
+import type { SlotLayout } from '../engine/slots.js';
 import { MalformedMessageError, PeerAuthError, PolicyRefusedError, QueryError } from '../errors.js';
 import { DEFAULT_ORDERS } from '../fl/rdp-accountant.js';
+import { type FeaturePacking, featureCiphertexts, featurePacking, totalLayouts } from '../join/packing.js';
 import { QUERY_NOT_OPEN } from '../join/query-run.js';
 import type { PrivacyLedger } from '../privacy/ledger.js';
 import { addNoise, noiseScale, rhoFor, zcdpCurve } from '../privacy/release.js';
@@ -311,11 +312,20 @@ export class QueryGate {
   }
 
   /**
-   * A training's feature batch: after the join, columns the training asked for (plus
-   * the label and A's global score), the same in every batch, at most one row per pair.
-   * Returns the encodings to decode with: the owners' registered ones.
+   * A training's feature batch of `rows` rows in `ciphertexts` packed ciphertexts under n:
+   * after the join, columns the training asked for (plus the label and A's global score), the
+   * same in every batch, exactly the blocks B's own packing of those rows needs
+   * (featurePacking), at most one row per pair. Returns the owners' registered encodings and
+   * that packing to decode with.
    */
-  features(run: Run, columns: readonly string[], rows: number, extra: ColumnMeta[]): ColumnMeta[] {
+  features(
+    run: Run,
+    columns: readonly string[],
+    rows: number,
+    ciphertexts: number,
+    extra: ColumnMeta[],
+    n: bigint,
+  ): { encodings: ColumnMeta[]; packing: FeaturePacking } {
     const { query } = run;
     const training = query.training;
     if (!training || run.joined === null) this.refuse('features outside a training', {}, query);
@@ -323,8 +333,6 @@ export class QueryGate {
       this.refuse('feature columns changed within a run', {}, query);
     }
     run.featureColumns ??= [...columns];
-    if (run.featureRows + rows > run.joined) this.refuse('more feature rows than joined pairs', {}, query);
-    run.featureRows += rows;
     const allowed = new Map<string, ColumnMeta>();
     for (const s of query.plan.select) {
       if (s.kind === 'column') allowed.set(qualified(s), this.encoding({ table: s.table, column: s.column }));
@@ -332,36 +340,46 @@ export class QueryGate {
     allowed.set(qualified(training.label), this.encoding(training.label));
     for (const e of extra) allowed.set(e.name, e);
     if (new Set(columns).size !== columns.length) this.refuse('a feature column twice', {}, query);
-    return columns.map((name) => {
+    const encodings = columns.map((name) => {
       const encoding = allowed.get(name);
       if (!encoding) this.refuse('a column the training did not ask for', {}, query);
       return { ...encoding, name };
     });
+    // rows, not ciphertexts, are what the join bounds
+    const packing = featurePacking(n, encodings);
+    if (ciphertexts !== featureCiphertexts(packing, rows)) {
+      this.refuse('feature batch is not the blocks of its rows', {}, query);
+    }
+    if (run.featureRows + rows > run.joined) this.refuse('more feature rows than joined pairs', {}, query);
+    run.featureRows += rows;
+    return { encodings, packing };
   }
 
-  /** An aggregate request: after the join, once, one total per SUM / AVG item. */
-  aggregate(run: Run, totals: number): ColumnMeta[] {
+  /**
+   * An aggregate request: after the join, once, the totals of the SUM / AVG items packed in
+   * the layouts B derives from its own count of the join (totalLayouts).
+   */
+  aggregate(run: Run, ciphertexts: number, n: bigint): { encodings: ColumnMeta[]; layouts: SlotLayout[] } {
     const { query } = run;
     if (query.training || run.joined === null || run.answered)
       this.refuse('aggregate out of place', {}, query);
     const items = query.plan.select.flatMap((s) => (s.kind === 'sum' || s.kind === 'avg' ? [s] : []));
-    if (totals !== items.length) this.refuse('totals differ from the query', {}, query);
+    const layouts = totalLayouts(n, items.length, run.joined);
+    if (ciphertexts !== layouts.length) this.refuse('totals differ from the query', {}, query);
     run.answered = true;
-    return items.map((item) => this.encoding(item));
+    return { encodings: items.map((item) => this.encoding(item)), layouts };
   }
 
   /**
-   * The client's answer from the decrypted totals: B's own count, each total exact, both
-   * with discrete Gaussian noise while DP is on; refused below the minimum group size.
+   * The client's answer from the exact totals B unpacked: B's own count, each total exact,
+   * both with discrete Gaussian noise while DP is on; refused below the minimum group size.
    */
   answer(
     run: Run,
-    plain: readonly bigint[],
+    exact: readonly bigint[],
     encodings: readonly ColumnMeta[],
-    n: bigint,
   ): MessageOf<'aggregate-result'> {
     const { query } = run;
-    const exact = plain.map((x) => decodeInteger(x, n, 0));
     const privacy = this.policy.privacy;
     let count = BigInt(run.joined!);
     let totals = exact;

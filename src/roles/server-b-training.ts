@@ -12,13 +12,16 @@ import type { Engine } from '../engine/engine.js';
 import { fingerprint, type KeyPair } from '../engine/keys.js';
 import { FedjoinError, PeerAuthError, PolicyRefusedError } from '../errors.js';
 import {
+  contributionLayouts,
   decodeAggregate,
   encodeContribution,
   type GlobalWeights,
   type LocalWeights,
+  packContribution,
   presenceMask,
   releasableCoordinates,
   signContribution,
+  unpackContribution,
   verifyContribution,
   verifyEnrolment,
 } from '../fl/contribution.js';
@@ -305,7 +308,9 @@ export class ServerBTraining {
   ): Promise<MessageOf<'contribution'>> {
     const { engine, keys } = this.options;
     const { words, plaintextWords } = batchShape(keys.publicKey);
-    const plain = encodeContribution(local, keys.publicKey.n);
+    // B's own weights, slot-packed: B alone contributes after round 0, so every coordinate
+    // of the aggregate is B's and decrypting all of it reveals nothing B does not hold
+    const plain = packContribution(encodeContribution(local, keys.publicKey.n), keys.publicKey.n);
     const { data } = await engine.encryptPacked(keys.publicKey, pack(plain, plaintextWords));
     const present = presenceMask(local);
     const fields = {
@@ -343,7 +348,11 @@ export class ServerBTraining {
     const key = batchShape(keys.publicKey);
     const vectors = message.contributions.map((c) => fromWire(c, key, `contribution from ${c.owner}`));
     const aggregate = fromWire(message, key, 'aggregate');
-    const width = 2 * (features.length + 1);
+    const d = features.length;
+    const n = keys.publicKey.n;
+    // round 0: the owners' contributions, one coordinate per ciphertext, so that B decrypts
+    // exactly the released ones; later rounds: B's own, packed (docs/DECISIONS.md "Packing")
+    const width = round === 0 ? 2 * (d + 1) : contributionLayouts(n, d).length;
     if (aggregate.count !== width || vectors.some((v) => v.count !== width)) {
       throw new Refusal('a contribution or the aggregate has the wrong length');
     }
@@ -359,16 +368,21 @@ export class ServerBTraining {
       present: c.present,
     }));
     const { release, withheld } = releasableCoordinates(masks, this.policy.minContributors);
-    // numerator j and denominator d + 1 + j of each released coordinate; nothing else is decrypted
-    const d = features.length;
+    // numerator j and denominator d + 1 + j of each released coordinate; in round 0 nothing
+    // else is decrypted, in later rounds the rest of B's own packed vector is dropped unread
     const picked = release.flatMap((r, j) => (r ? [j, d + 1 + j] : []));
-    const plain =
-      picked.length > 0 ? unpack(await engine.decryptPacked(keys.privateKey, gather(aggregate, picked))) : [];
-    const sparse = new Array<bigint | undefined>(width);
-    picked.forEach((i, j) => {
-      sparse[i] = plain[j];
-    });
-    const global = decodeAggregate(sparse, keys.publicKey.n, training.global);
+    const sparse = new Array<bigint | undefined>(2 * (d + 1));
+    if (round === 0 && picked.length > 0) {
+      const plain = unpack(await engine.decryptPacked(keys.privateKey, gather(aggregate, picked)));
+      picked.forEach((i, j) => {
+        sparse[i] = plain[j];
+      });
+    } else if (round > 0 && picked.length > 0) {
+      const packed = unpack(await engine.decryptPacked(keys.privateKey, aggregate));
+      const plain = unpackContribution(packed, n, d, message.contributions.length);
+      for (const i of picked) sparse[i] = plain[i];
+    }
+    const global = decodeAggregate(sparse, n, training.global);
     training.global = global;
     const names = [...features, 'bias'];
     const dp = training.parameters?.dp ?? null;

@@ -8,6 +8,7 @@
 import type { PublicKey } from 'paillier-bigint';
 import type { Engine } from '../engine/engine.js';
 import { fingerprint, generateKeys, type KeyPair } from '../engine/keys.js';
+import { unpackSlots } from '../engine/slots.js';
 import { FedjoinError, PeerAuthError, PolicyRefusedError } from '../errors.js';
 import { GLOBAL_SCORE, GLOBAL_SCORE_FRACTION_BITS } from '../fl/refine.js';
 import { decodeFeatures } from '../join/features.js';
@@ -206,10 +207,15 @@ export class ServerB {
   private async features(message: MessageOf<'feature-batch'>): Promise<Message> {
     const values = this.batch(message, 'feature-batch');
     const run = this.gate.batch(message);
-    const width = message.columns.length;
-    if (values.count % width !== 0) this.gate.refuse('feature batch is not whole rows', {}, run.query);
     const score = { name: GLOBAL_SCORE, type: 'decimal' as const, fractionBits: GLOBAL_SCORE_FRACTION_BITS };
-    const encodings = this.gate.features(run, message.columns, values.count / width, [score]);
+    const { encodings, packing } = this.gate.features(
+      run,
+      message.columns,
+      message.rowCount,
+      values.count,
+      [score],
+      this.publicKey.n,
+    );
     const { engine, keys } = this.options;
     const id = run.query.queryId;
     // decoding numbers cannot fail: a value A tampered with becomes a number the training
@@ -221,6 +227,8 @@ export class ServerB {
         keys.privateKey,
         this.publicKey.n,
         encodings,
+        packing,
+        message.rowCount,
         values,
         this.featureSets.get(id),
       ),
@@ -232,9 +240,11 @@ export class ServerB {
   private async aggregate(message: MessageOf<'aggregate-request'>): Promise<Message> {
     const totals = this.batch(message, 'aggregate-request');
     const run = this.gate.batch(message);
-    const encodings = this.gate.aggregate(run, totals.count);
+    const { encodings, layouts } = this.gate.aggregate(run, totals.count, this.publicKey.n);
     const plain = unpack(await this.options.engine.decryptPacked(this.options.keys.privateKey, totals));
-    const answer = this.gate.answer(run, plain, encodings, this.publicKey.n);
+    // exact totals: each slot holds one, below n/2 by the layout's rule
+    const exact = layouts.flatMap((layout, j) => unpackSlots(plain[j], layout));
+    const answer = this.gate.answer(run, exact, encodings);
     await this.options.transport.request(ROLES.serverB, run.query.client, answer);
     return { type: 'ack' };
   }
