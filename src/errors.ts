@@ -26,7 +26,8 @@ export type ErrorCode =
   | 'TRANSPORT'
   | 'PEER_AUTH'
   | 'KEYSTORE'
-  | 'PRIVACY_BUDGET';
+  | 'PRIVACY_BUDGET'
+  | 'INVALID_POINT';
 
 export type ErrorDetails = Record<string, string | number | boolean | undefined>;
 
@@ -208,6 +209,18 @@ export class PrivacyBudgetError extends FedjoinError {
   }
 }
 
+// ---- EC ElGamal join tags (issue 10, DESIGN §3.2) ----
+
+/**
+ * Bytes that are not the canonical ristretto255 encoding of a group element, or the
+ * identity where a protocol value cannot be it (a key, a ciphertext component, a tag).
+ */
+export class InvalidPointError extends FedjoinError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('INVALID_POINT', message, details);
+  }
+}
+
 const classes: Record<ErrorCode, new (message: string, details?: ErrorDetails) => FedjoinError> = {
   INVALID_ARGUMENT: InvalidArgumentError,
   PLAINTEXT_RANGE: PlaintextRangeError,
@@ -232,6 +245,7 @@ const classes: Record<ErrorCode, new (message: string, details?: ErrorDetails) =
   PEER_AUTH: PeerAuthError,
   KEYSTORE: KeystoreError,
   PRIVACY_BUDGET: PrivacyBudgetError,
+  INVALID_POINT: InvalidPointError,
 };
 
 /** Rebuilds the typed error from a record that crossed a thread or process boundary. */
