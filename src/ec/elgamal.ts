@@ -1,0 +1,199 @@
+// EC ElGamal on ristretto255 for the hashed join's tags (DESIGN §3.2, issue 10): B's key
+// Y = xG; the owners' encryption (R, C) = (rG, T + rY); A's per-query blinding and
+// re-randomisation (alpha R + r'G, alpha C + r'Y); B's decryption C - xR.
+// Flat buffers: points and scalars count x 32 bytes, ciphertexts count x 64 (R || C). Each
+// batch is a pure function of its arguments; randomness is drawn before the call.
+import { createHash } from 'node:crypto';
+import { BatchLengthError, InvalidKeyError } from '../errors.js';
+import {
+  assertNoIdentity,
+  assertPoint,
+  assertScalar,
+  assertScalars,
+  countOf,
+  invalidPoint,
+  isScalar,
+  lib,
+  POINT_BYTES,
+  randomScalars,
+  SCALAR_BYTES,
+  withScratch,
+} from './ristretto.js';
+
+/** One ciphertext: R (32 bytes) then C (32 bytes). */
+export const CIPHERTEXT_BYTES = 2 * POINT_BYTES;
+
+export interface EcKeyPair {
+  /** x in [1, L), 32 bytes little-endian; B's alone. Its holder wipes it (fill(0)) when done. */
+  secretKey: Uint8Array;
+  /** Y = xG, 32 bytes. */
+  publicKey: Uint8Array;
+  /** ecFingerprint(publicKey). */
+  fingerprint: string;
+}
+
+/** SHA-256 of Y's 32-byte encoding, hex: what batches and registrations name B's EC key by. */
+export function ecFingerprint(publicKey: Uint8Array): string {
+  assertPoint('publicKey', publicKey);
+  return createHash('sha256').update(publicKey).digest('hex');
+}
+
+/** Y = xG, e.g. to check a stored key pair. */
+export function ecPublicKey(secretKey: Uint8Array): Uint8Array {
+  if (!isScalar(secretKey)) {
+    throw new InvalidKeyError('secretKey: expected a scalar in [1, L), 32 bytes little-endian');
+  }
+  return withScratch(2 * POINT_BYTES, (at) => {
+    lib.HEAPU8.set(secretKey, at);
+    expectOk(lib._crypto_scalarmult_ristretto255_base(at + POINT_BYTES, at), 'xG');
+    return lib.HEAPU8.slice(at + POINT_BYTES, at + 2 * POINT_BYTES);
+  });
+}
+
+/** B's EC ElGamal key: x from node:crypto (64 bytes reduced mod L), Y = xG. */
+export function generateEcKey(): EcKeyPair {
+  const secretKey = randomScalars(1);
+  const publicKey = ecPublicKey(secretKey);
+  return { secretKey, publicKey, fingerprint: ecFingerprint(publicKey) };
+}
+
+/** A libsodium status that validated inputs cannot produce: an internal bug, not bad input. */
+function expectOk(status: number, what: string): void {
+  if (status !== 0) throw new Error(`libsodium: ${what} failed on validated input`);
+}
+
+function sameCount(name: string, buffer: Uint8Array, stride: number, count: number, of: string): void {
+  const got = countOf(name, buffer, stride);
+  if (got !== count) {
+    throw new BatchLengthError(`${name}: expected ${count} elements (one per ${of}), got ${got}`, {
+      expected: count,
+      got,
+    });
+  }
+}
+
+/**
+ * §3.2 step 1 (owner): (R, C) = (rG, T + rY) for each point T, r the matching 32 bytes of
+ * `rowScalars` (each in [1, L), e.g. from randomScalars(count)). They are one-time secrets
+ * (r and C reveal T), so they are zeroed when the call returns or throws.
+ * Returns count x 64 bytes.
+ */
+export function encryptTags(publicKey: Uint8Array, points: Uint8Array, rowScalars: Uint8Array): Uint8Array {
+  try {
+    assertPoint('publicKey', publicKey);
+    const count = countOf('points', points, POINT_BYTES);
+    sameCount('rowScalars', rowScalars, SCALAR_BYTES, count, 'point');
+    assertScalars('rowScalars', rowScalars, count);
+    assertNoIdentity('points', points, POINT_BYTES, 0);
+    // layout: Y | T[count] | r[count] | out[count] (R || C) | rY
+    const tAt = POINT_BYTES;
+    const rAt = tAt + count * POINT_BYTES;
+    const outAt = rAt + count * SCALAR_BYTES;
+    const rY = outAt + count * CIPHERTEXT_BYTES;
+    return withScratch(rY + POINT_BYTES, (at) => {
+      lib.HEAPU8.set(publicKey, at);
+      lib.HEAPU8.set(points, at + tAt);
+      lib.HEAPU8.set(rowScalars, at + rAt);
+      for (let i = 0; i < count; i++) {
+        const r = at + rAt + i * SCALAR_BYTES;
+        const out = at + outAt + i * CIPHERTEXT_BYTES;
+        expectOk(lib._crypto_scalarmult_ristretto255_base(out, r), 'rG');
+        expectOk(lib._crypto_scalarmult_ristretto255(at + rY, r, at), 'rY');
+        // add decodes T first: a non-canonical T fails here
+        if (lib._crypto_core_ristretto255_add(out + POINT_BYTES, at + tAt + i * POINT_BYTES, at + rY) !== 0) {
+          throw invalidPoint('points', i);
+        }
+      }
+      return lib.HEAPU8.slice(at + outAt, at + rY);
+    });
+  } finally {
+    rowScalars.fill(0);
+  }
+}
+
+/**
+ * §3.2 step 2 (server A): (alpha R + r'G, alpha C + r'Y) per ciphertext, an encryption of
+ * alpha T under fresh randomness. `alpha` is one secret scalar per query, owned (and wiped
+ * at the query's end) by the caller; `freshScalars` holds r' per row, one-time, zeroed when
+ * the call returns or throws. Returns count x 64 bytes.
+ */
+export function blindAndRerandomize(
+  publicKey: Uint8Array,
+  ciphertexts: Uint8Array,
+  alpha: Uint8Array,
+  freshScalars: Uint8Array,
+): Uint8Array {
+  try {
+    assertPoint('publicKey', publicKey);
+    const count = countOf('ciphertexts', ciphertexts, CIPHERTEXT_BYTES);
+    sameCount('freshScalars', freshScalars, SCALAR_BYTES, count, 'ciphertext');
+    assertScalar('alpha', alpha);
+    assertScalars('freshScalars', freshScalars, count);
+    assertNoIdentity('ciphertexts', ciphertexts, CIPHERTEXT_BYTES, 0, 'R');
+    assertNoIdentity('ciphertexts', ciphertexts, CIPHERTEXT_BYTES, POINT_BYTES, 'C');
+    // layout: Y | alpha | in[count] | r'[count] | out[count] | two temporaries
+    const alphaAt = POINT_BYTES;
+    const inAt = alphaAt + SCALAR_BYTES;
+    const rAt = inAt + count * CIPHERTEXT_BYTES;
+    const outAt = rAt + count * SCALAR_BYTES;
+    const tmpAt = outAt + count * CIPHERTEXT_BYTES;
+    return withScratch(tmpAt + 2 * POINT_BYTES, (at) => {
+      lib.HEAPU8.set(publicKey, at);
+      lib.HEAPU8.set(alpha, at + alphaAt);
+      lib.HEAPU8.set(ciphertexts, at + inAt);
+      lib.HEAPU8.set(freshScalars, at + rAt);
+      const a = at + alphaAt;
+      const t1 = at + tmpAt;
+      const t2 = t1 + POINT_BYTES;
+      for (let i = 0; i < count; i++) {
+        const R = at + inAt + i * CIPHERTEXT_BYTES;
+        const r = at + rAt + i * SCALAR_BYTES;
+        const out = at + outAt + i * CIPHERTEXT_BYTES;
+        // scalarmult decodes its point first; alpha != 0 and R != identity, so a failure
+        // can only be a non-canonical R (or C below)
+        if (lib._crypto_scalarmult_ristretto255(t1, a, R) !== 0) throw invalidPoint('ciphertexts', i, 'R');
+        expectOk(lib._crypto_scalarmult_ristretto255_base(t2, r), "r'G");
+        expectOk(lib._crypto_core_ristretto255_add(out, t1, t2), "alpha R + r'G");
+        if (lib._crypto_scalarmult_ristretto255(t1, a, R + POINT_BYTES) !== 0) {
+          throw invalidPoint('ciphertexts', i, 'C');
+        }
+        expectOk(lib._crypto_scalarmult_ristretto255(t2, r, at), "r'Y");
+        expectOk(lib._crypto_core_ristretto255_add(out + POINT_BYTES, t1, t2), "alpha C + r'Y");
+      }
+      return lib.HEAPU8.slice(at + outAt, at + tmpAt);
+    });
+  } finally {
+    freshScalars.fill(0);
+  }
+}
+
+/**
+ * §3.2 step 3 (server B): C - xR per ciphertext, as 32-byte encodings; encodings are
+ * canonical, so equal points are equal bytes and B can group by byte equality. `secretKey`
+ * is x, owned by the caller. Returns count x 32 bytes.
+ */
+export function decryptPoints(secretKey: Uint8Array, ciphertexts: Uint8Array): Uint8Array {
+  if (!isScalar(secretKey)) {
+    throw new InvalidKeyError('secretKey: expected a scalar in [1, L), 32 bytes little-endian');
+  }
+  const count = countOf('ciphertexts', ciphertexts, CIPHERTEXT_BYTES);
+  assertNoIdentity('ciphertexts', ciphertexts, CIPHERTEXT_BYTES, 0, 'R');
+  assertNoIdentity('ciphertexts', ciphertexts, CIPHERTEXT_BYTES, POINT_BYTES, 'C');
+  // layout: x | in[count] | out[count] | xR
+  const inAt = SCALAR_BYTES;
+  const outAt = inAt + count * CIPHERTEXT_BYTES;
+  const xR = outAt + count * POINT_BYTES;
+  return withScratch(xR + POINT_BYTES, (at) => {
+    lib.HEAPU8.set(secretKey, at);
+    lib.HEAPU8.set(ciphertexts, at + inAt);
+    for (let i = 0; i < count; i++) {
+      const R = at + inAt + i * CIPHERTEXT_BYTES;
+      if (lib._crypto_scalarmult_ristretto255(at + xR, at, R) !== 0)
+        throw invalidPoint('ciphertexts', i, 'R');
+      if (lib._crypto_core_ristretto255_sub(at + outAt + i * POINT_BYTES, R + POINT_BYTES, at + xR) !== 0) {
+        throw invalidPoint('ciphertexts', i, 'C');
+      }
+    }
+    return lib.HEAPU8.slice(at + outAt, at + xR);
+  });
+}
