@@ -14,10 +14,11 @@ export const WIDE_BYTES = 64;
 
 /**
  * The raw exports of libsodium's Emscripten module that this file calls. The wrapper API
- * allocates, copies and frees on every call; for cheap operations that costs more than
- * the arithmetic (point addition 37 us through the wrapper, 9 us raw: docs/decisions/ec.md),
- * so batches call the module directly. Every function returns 0 on success and -1 when
- * an input is not a canonical encoding or a scalar multiple is the identity.
+ * copies every argument into a fresh allocation and frees it without zeroing, so secret
+ * scalars (x, alpha, r) would linger in the WASM heap; it also throws plain Errors. Raw
+ * calls let a batch use one allocation that it zeroes, and report the failing index
+ * (docs/decisions/ec.md). Every function returns 0 on success and -1 when an input is not
+ * a canonical encoding or a scalar multiple is the identity.
  */
 export interface SodiumModule {
   HEAPU8: Uint8Array;
