@@ -129,6 +129,18 @@ describe('decryptPoints', () => {
     }
   });
 
+  it('shards: a subarray of the batch gives the matching slice of the whole result', () => {
+    const cts = encrypt(randomPoints(10));
+    const whole = decryptPoints(key.secretKey, cts);
+    const shards = [
+      [0, 3],
+      [3, 4],
+      [4, 10],
+    ].map(([from, to]) => decryptPoints(key.secretKey, cts.subarray(from * 64, to * 64)));
+    expect(hex(Buffer.concat(shards))).toBe(hex(whole));
+    expect(shards[0].buffer.byteLength).toBe(3 * 32); // own buffer: transferable as it is
+  });
+
   it('under another key gives another point', () => {
     const points = randomPoints(1);
     expect(hex(decryptPoints(generateEcKey().secretKey, encrypt(points)))).not.toBe(hex(points));
