@@ -2,8 +2,8 @@
 // WASM build (called raw, as src/ec does, and through its wrapper API) against
 // @noble/curves (pure JS), per group operation, bytes in and bytes out; then src/ec's
 // per-row costs: owner tagging, A's blinding, B's decryption. One thread; check, then time.
-// Writes bench/results/<date>-<host>.json (suite 'ec') and bench/results/ec-latest.md.
-// Run: npm run bench:ec [-- --quick]
+// Writes bench/results/ec-<date>-<host>.{json,md} (lib/results.ts).
+// Run: npm run bench:ec [-- --quick] [--out DIR] [--baseline]
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { ristretto255, ristretto255_hasher } from '@noble/curves/ed25519.js';
@@ -14,8 +14,8 @@ import { canonicalKey, generateJoinSecret } from '../src/data/join-key.js';
 import { blindAndRerandomize, decryptPoints, encryptTags, generateEcKey } from '../src/ec/elgamal.js';
 import { hashToGroupBatch } from '../src/ec/hash-to-group.js';
 import { lib, libsodiumVersion, randomScalars } from '../src/ec/ristretto.js';
-import { busyWarning, describeEnvironment, environment } from './lib/environment.js';
-import { writeResults } from './lib/results.js';
+import { describeEnvironment } from './lib/environment.js';
+import { exitOnRefusal, startRun, writeResults } from './lib/results.js';
 import { keep } from './lib/sink.js';
 
 const quick = process.argv.includes('--quick');
@@ -388,11 +388,8 @@ function perRowTable(all: Measured[]): string[] {
 }
 
 async function main(): Promise<void> {
-  const env = environment();
-  const date = new Date();
+  const { output, date, environment: env, warning } = startRun(process.argv);
   const started = performance.now();
-  const warning = busyWarning(env);
-  if (warning) console.error(warning);
   for (const c of [...primitives, ...perRow]) check(c);
   console.error('checked: every implementation agrees on every input; timing...');
   const prim = await measure(primitives);
@@ -416,8 +413,8 @@ async function main(): Promise<void> {
     `Owner tagging: ${(1e6 / tagging.p50Us).toFixed(0)} rows/s per core (target 5,000): ${1e6 / tagging.p50Us >= 5000 ? 'holds' : 'missed'}.`,
   ].join('\n');
   const files = await writeResults(
-    'bench/results',
     {
+      schema: 'fedjoin-bench/1',
       suite: 'ec',
       date,
       environment: env,
@@ -429,10 +426,10 @@ async function main(): Promise<void> {
       perRow: rows,
     },
     markdown,
-    'ec-latest.md',
+    output,
   );
   console.log(markdown);
   console.error(`wrote ${files.json} and ${files.markdown}`);
 }
 
-await main();
+await main().catch(exitOnRefusal);
