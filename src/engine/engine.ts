@@ -2,17 +2,21 @@
 // same for every backend. A call validates its inputs (validate.ts), draws randomness
 // (randomness.ts), packs values (limbs.ts) into one kernel task and hands it to a
 // runner: the WASM backend in this thread, a worker pool, or the BigInt reference.
+// The hashed join's ristretto255 ElGamal ops (DESIGN §3.2, ec-ops.ts) take the same path.
 
 import { availableParallelism } from 'node:os';
 import type { PrivateKey, PublicKey } from 'paillier-bigint';
+import { assertPoint, assertScalar, isScalar, randomScalars } from '../ec/ristretto.js';
 import {
   BatchLengthError,
   EncodingOverflowError,
   EngineClosedError,
   InvalidArgumentError,
+  InvalidKeyError,
   KeyMismatchError,
 } from '../errors.js';
 import { BigintBackend } from './bigint-backend.js';
+import { EC_CIPHERTEXT_WORDS, EC_HASH_WORDS, EC_POINT_WORDS } from './ec-ops.js';
 import { djnExponentBits, type KeyMaterial, privateMaterial, publicMaterial } from './keys.js';
 import { type PackedBatch, pack, unpack, wordsFor } from './limbs.js';
 import { modInverse } from './modular.js';
@@ -567,6 +571,111 @@ export class Engine {
     return { words: words.n2, count: left.count * right.count, data: await this.run(task, options.signal) };
   }
 
+  /**
+   * §3.2 step 1 (owner): each 64-byte value of `hashes` (16 words: HMAC-SHA256_K output,
+   * src/ec/hash-to-group.ts) maps to T = from_hash(value), encrypted under B's EC key Y as
+   * (rG, T + rY) with r fresh from node:crypto: 16-word ciphertexts.
+   */
+  async ecEncryptTags(
+    ecPublicKey: Uint8Array,
+    hashes: PackedBatch,
+    options: CallOptions = {},
+  ): Promise<PackedBatch> {
+    assertPoint('ecPublicKey', ecPublicKey);
+    checkPacked(hashes, EC_HASH_WORDS, 'hashes');
+    const ecKey = wordsOf(ecPublicKey);
+    const { count, data: input } = hashes;
+    return this.ecRandomized(count, EC_CIPHERTEXT_WORDS, options, (rand) => ({
+      op: 'ecEncryptTags',
+      ecKey,
+      count,
+      input,
+      rand,
+      randWords: EC_POINT_WORDS,
+      first: 0,
+    }));
+  }
+
+  /**
+   * §3.2 step 2 (server A): (alpha R + r'G, alpha C + r'Y) for each 16-word ciphertext
+   * (R, C) under B's EC key Y, r' fresh from node:crypto: an encryption of alpha T that
+   * shares no randomness with its input. `alpha` (32 bytes, in [1, L)) stays the caller's
+   * to wipe; this call wipes every copy it makes.
+   */
+  async ecBlind(
+    ecPublicKey: Uint8Array,
+    ciphertexts: PackedBatch,
+    alpha: Uint8Array,
+    options: CallOptions = {},
+  ): Promise<PackedBatch> {
+    assertPoint('ecPublicKey', ecPublicKey);
+    assertScalar('alpha', alpha);
+    checkPacked(ciphertexts, EC_CIPHERTEXT_WORDS, 'ciphertexts');
+    const ecKey = wordsOf(ecPublicKey);
+    const secret = wordsOf(alpha);
+    const { count, data: input } = ciphertexts;
+    try {
+      return await this.ecRandomized(count, EC_CIPHERTEXT_WORDS, options, (rand) => ({
+        op: 'ecBlind',
+        ecKey,
+        alpha: secret,
+        count,
+        input,
+        rand,
+        randWords: EC_POINT_WORDS,
+        first: 0,
+      }));
+    } finally {
+      secret.fill(0);
+    }
+  }
+
+  /**
+   * §3.2 step 3 (server B): C - xR for each 16-word ciphertext (R, C) under B's EC key, as
+   * 8-word canonical encodings (equal points, equal words). A point that is not a canonical
+   * encoding, or the identity, is an InvalidPointError naming its index.
+   */
+  async ecDecrypt(
+    ecSecretKey: Uint8Array,
+    ciphertexts: PackedBatch,
+    options: CallOptions = {},
+  ): Promise<PackedBatch> {
+    if (!isScalar(ecSecretKey)) {
+      throw new InvalidKeyError('ecSecretKey: expected a scalar in [1, L), 32 bytes little-endian');
+    }
+    checkPacked(ciphertexts, EC_CIPHERTEXT_WORDS, 'ciphertexts');
+    const x = wordsOf(ecSecretKey);
+    try {
+      const task = {
+        op: 'ecDecrypt',
+        ecKey: x,
+        count: ciphertexts.count,
+        input: ciphertexts.data,
+        first: 0,
+      } as const;
+      return { words: EC_POINT_WORDS, count: ciphertexts.count, data: await this.run(task, options.signal) };
+    } finally {
+      x.fill(0);
+    }
+  }
+
+  /** Runs the EC task `make` builds around one fresh scalar per value (r or r'), drawn here and wiped after. */
+  private async ecRandomized(
+    count: number,
+    outWords: number,
+    options: CallOptions,
+    make: (rand: Uint32Array) => KernelTask,
+  ): Promise<PackedBatch> {
+    if (this.closed) throw new EngineClosedError();
+    const scalars = randomScalars(count);
+    const rand = new Uint32Array(scalars.buffer, scalars.byteOffset, scalars.byteLength / 4);
+    try {
+      return { words: outWords, count, data: await this.run(make(rand), options.signal) };
+    } finally {
+      rand.fill(0);
+    }
+  }
+
   /** Checked bigint ciphertexts under `key`, packed at n^2 words. */
   private packCiphertexts(key: KeyMaterial, values: readonly bigint[], name = 'ciphertexts'): PackedBatch {
     const primes = key.p === undefined ? undefined : { p: key.p, q: key.q! };
@@ -668,6 +777,13 @@ export class Engine {
     this.pool.clear();
     await this.runner.close();
   }
+}
+
+/** A copy of 32-byte encodings or scalars as words: a task's buffers are its own (and may be wiped). */
+function wordsOf(bytes: Uint8Array): Uint32Array {
+  const words = new Uint32Array(bytes.length / 4);
+  new Uint8Array(words.buffer).set(bytes);
+  return words;
 }
 
 function checkPacked(batch: PackedBatch, words: number, name: string): void {

@@ -2,8 +2,10 @@
 // engine knows about it: its strides, a cost estimate for sizing shards, the one WASM
 // batch call (with the key context it needs), and the textbook BigInt formula the WASM
 // result is checked against. A new op is a kernel in assembly/, one entry here and one
-// Engine method.
+// Engine method. The ristretto255 ops of the hashed join (ec-ops.ts) sit in the same table:
+// libsodium instead of a kernel, @noble/curves as their reference.
 import { BatchLengthError } from '../errors.js';
+import { EC_OPS, type EcOpSpec } from './ec-ops.js';
 import type { KeyContexts } from './key-context.js';
 import { gcd, type KeyMaterial } from './keys.js';
 import { bitLength, readWords, wordsFor } from './limbs.js';
@@ -41,7 +43,7 @@ export interface ReferenceCall {
   djnBase(key: KeyMaterial): bigint;
 }
 
-export interface OpSpec<T extends KernelTask> {
+export interface KernelOpSpec<T extends KernelTask> {
   strides(task: T): Strides;
   /** Rough kernel cost per value in Montgomery multiplications x bits^2, to size shards. */
   cost(task: T): number;
@@ -51,7 +53,11 @@ export interface OpSpec<T extends KernelTask> {
   reference(task: T, i: number, ref: ReferenceCall): bigint[];
 }
 
+/** A fedjoin kernel op, or a ristretto255 op that libsodium computes (`sodium` instead of `wasm`). */
+export type OpSpec<T extends KernelTask> = KernelOpSpec<T> | EcOpSpec<T>;
+
 type TaskOf<K extends KernelOp> = KernelTask & { op: K };
+type PaillierOp = Exclude<KernelOp, keyof typeof EC_OPS>;
 type RandomTask = Extract<KernelTask, { mode: RandomMode }>;
 
 const input = (task: KernelTask, i: number, words: number) => readWords(task.input, i * words, words);
@@ -103,7 +109,7 @@ function privateOp(
   exponentBits: (w: ReturnType<typeof keyWords>) => number,
   kernel: (k: KernelExports) => (sk: number, c: number, out: number, count: number) => number,
   formula: (key: KeyMaterial, m: bigint) => bigint,
-): OpSpec<TaskOf<PrivateOp>> {
+): KernelOpSpec<TaskOf<PrivateOp>> {
   return {
     strides: (task) => ({ inWords: keyWords(task.key).n2, outWords: outWords(keyWords(task.key)) }),
     cost: (task) => {
@@ -164,7 +170,7 @@ function pairRho(task: TaskOf<'joinPairs'>, rows: number): Uint32Array {
   return task.rand ?? drawBelow(task.key.n, rows * task.cols).data;
 }
 
-export const OPS: { [K in KernelOp]: OpSpec<TaskOf<K>> } = {
+const PAILLIER_OPS: { [K in PaillierOp]: KernelOpSpec<TaskOf<K>> } = {
   encrypt: {
     strides: (task) => ({ inWords: keyWords(task.key).n, outWords: keyWords(task.key).n2 }),
     cost: (task) => factorCost(task) * n2Cost(task.key),
@@ -370,6 +376,8 @@ export const OPS: { [K in KernelOp]: OpSpec<TaskOf<K>> } = {
     ],
   },
 };
+
+export const OPS: { [K in KernelOp]: OpSpec<TaskOf<K>> } = { ...PAILLIER_OPS, ...EC_OPS };
 
 /** The descriptor of a task's op. */
 export function opOf(task: KernelTask): OpSpec<KernelTask> {

@@ -1,7 +1,7 @@
 // Splitting a kernel task into shards by value range, and the inverse. A shard carries
 // copies of its slices, so its buffers can be transferred to a worker without touching
-// the caller's arrays; a broadcast exponent (stride 0) and the join's right-hand tile go
-// whole to every shard.
+// the caller's arrays; a broadcast exponent (stride 0), the join's right-hand tile and an
+// EC task's key and alpha go whole to every shard.
 import { taskStrides } from './ops.js';
 import type { KernelTask } from './tasks.js';
 
@@ -16,6 +16,12 @@ export function sliceTask(task: KernelTask, start: number, end: number): KernelT
   if ('exp' in shard) shard.exp = shard.expStride > 0 ? cut(shard.exp, shard.expStride) : shard.exp.slice();
   // the join's right-hand tables are broadcast: every shard pairs its rows with all of them
   if ('tile' in shard) shard.tile = shard.tile.slice();
+  // transferred, so no copy of a secret x or alpha stays on the calling thread
+  if ('ecKey' in shard) {
+    shard.ecKey = shard.ecKey.slice();
+    shard.first += start;
+  }
+  if ('alpha' in shard) shard.alpha = shard.alpha.slice();
   return shard;
 }
 
@@ -26,6 +32,24 @@ export function transferList(task: KernelTask): ArrayBuffer[] {
   if ('input2' in task) list.push(task.input2.buffer as ArrayBuffer);
   if ('exp' in task) list.push(task.exp.buffer as ArrayBuffer);
   if ('tile' in task) list.push(task.tile.buffer as ArrayBuffer);
+  if ('ecKey' in task) list.push(task.ecKey.buffer as ArrayBuffer);
+  if ('alpha' in task) list.push(task.alpha.buffer as ArrayBuffer);
+  return list;
+}
+
+/**
+ * The buffers of a task that hold secrets (r, r', alpha, a secret exponent, B's x): a
+ * worker zeroes its copies once the shard is done.
+ */
+export function secretBuffers(task: KernelTask): Uint32Array[] {
+  const list: Uint32Array[] = [];
+  if ('rand' in task && task.rand !== undefined) list.push(task.rand);
+  if ('alpha' in task) list.push(task.alpha);
+  if (task.op === 'ecDecrypt') list.push(task.ecKey);
+  if (task.op === 'randomFactor') list.push(task.input);
+  if (task.op === 'multiply' || task.op === 'modPow') {
+    if (task.secret) list.push(task.exp);
+  }
   return list;
 }
 

@@ -2,6 +2,8 @@
 // Piscina worker, or the BigInt reference) turns into a packed result. Every value of a
 // batch sits at a fixed word stride; randomness is drawn before a task is made, so a
 // task is a pure function of its fields and a retried shard yields identical bytes.
+// Paillier tasks carry their key as KeyMaterial; ristretto255 tasks (the hashed join's EC
+// ElGamal tags, DESIGN §3.2) carry 32-byte encodings and scalars as 8 words each.
 import type { KeyMaterial } from './keys.js';
 import { wordsFor } from './limbs.js';
 
@@ -74,6 +76,32 @@ export type KernelTask =
       /** cols * (words of n): the rhos of one left row. */
       randWords: number;
     })
+  | (EcBatch & {
+      /**
+       * §3.2 step 1 (owner): per 64-byte input (16 words of HMAC output), T = from_hash(input)
+       * encrypted under B's EC key: (rG, T + rY), 16 words out.
+       */
+      op: 'ecEncryptTags';
+      /** r per value, 8 words each, in [1, L). */
+      rand: Uint32Array;
+      randWords: number;
+    })
+  | (EcBatch & {
+      /**
+       * §3.2 step 2 (server A): per ciphertext (R, C), 16 words, (alpha R + r'G, alpha C + r'Y):
+       * an encryption of alpha T under fresh randomness, 16 words out.
+       */
+      op: 'ecBlind';
+      /** The query's secret alpha, 8 words; every shard gets all of it. */
+      alpha: Uint32Array;
+      /** r' per value, 8 words each, in [1, L). */
+      rand: Uint32Array;
+      randWords: number;
+    })
+  | (EcBatch & {
+      /** §3.2 step 3 (server B): C - xR per ciphertext (16 words) as a point, 8 words out; ecKey is x. */
+      op: 'ecDecrypt';
+    })
   | (Batch & {
       op: 'modPow';
       modulus: bigint;
@@ -82,6 +110,14 @@ export type KernelTask =
       expStride: number;
       secret: boolean;
     });
+
+/** A ristretto255 batch (src/ec): values are canonical encodings, each 32 bytes as 8 words. */
+interface EcBatch extends Batch {
+  /** B's public key Y, or for ecDecrypt its secret x: 8 words, and every shard gets all of it. */
+  ecKey: Uint32Array;
+  /** Index of this batch's first value in the caller's batch, so that errors name the caller's index. */
+  first: number;
+}
 
 export type KernelOp = KernelTask['op'];
 

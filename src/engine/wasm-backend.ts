@@ -1,6 +1,7 @@
 // Runs kernel tasks on one WASM instance: key context -> reserve -> copy in -> one kernel
 // call for the whole batch (the op's descriptor in ops.ts) -> copy out. Used in this
-// thread and, one per worker, by the pool.
+// thread and, one per worker, by the pool. The ristretto255 ops run on libsodium's own
+// WASM instance instead (src/ec, loaded once per thread when this module is imported).
 import { KernelStatusError } from '../errors.js';
 import { KeyContexts } from './key-context.js';
 import { Arena } from './memory.js';
@@ -25,6 +26,7 @@ export class WasmBackend implements KernelBackend {
 
   run(task: KernelTask): Uint32Array {
     const op = opOf(task);
+    if ('sodium' in op) return op.sodium(task);
     const outWords = task.count * op.strides(task).outWords;
     // key contexts allocate for good below the mark; the batch lives above it
     let mark: number | undefined;

@@ -1,0 +1,147 @@
+// The engine's ristretto255 ops (DESIGN §3.2, issue 10): the hashed join's EC ElGamal
+// tags, one descriptor per op as in ops.ts. The fast path is libsodium's WASM build
+// through src/ec (it owns its memory, so a descriptor returns the result itself); the
+// reference is @noble/curves, sharing no code with libsodium. Both reject the same bad
+// inputs with InvalidPointError naming the caller's index (task.first + i).
+import { ristretto255, ristretto255_hasher } from '@noble/curves/ed25519.js';
+import { bytesToNumberLE } from '@noble/curves/utils.js';
+import { blindAndRerandomize, CIPHERTEXT_BYTES, decryptPoints, encryptTags } from '../ec/elgamal.js';
+import { fromHashBatch, invalidPoint, POINT_BYTES, WIDE_BYTES } from '../ec/ristretto.js';
+import { InvalidPointError } from '../errors.js';
+import type { KernelTask } from './tasks.js';
+
+type EcOp = 'ecEncryptTags' | 'ecBlind' | 'ecDecrypt';
+type EcTask<K extends EcOp> = KernelTask & { op: K };
+
+/** Words of a point or scalar (32 bytes), of a ciphertext R || C (64), of a from-hash input (64). */
+export const EC_POINT_WORDS = POINT_BYTES / 4;
+export const EC_CIPHERTEXT_WORDS = CIPHERTEXT_BYTES / 4;
+export const EC_HASH_WORDS = WIDE_BYTES / 4;
+
+/**
+ * Shard sizing in ops.ts's unit (Montgomery multiplications x bits^2, about 5e8 a
+ * millisecond): microseconds per row, measured by bench:ec at load ~6 (docs/DECISIONS.md),
+ * times this factor.
+ */
+const COST_PER_US = 5e5;
+
+export interface EcOpSpec<T extends KernelTask> {
+  strides(task: T): { inWords: number; outWords: number };
+  cost(task: T): number;
+  /** The batch through libsodium (src/ec): the packed result. */
+  sodium(task: T): Uint32Array;
+  /** Value i's outputs by @noble/curves: 32-byte encodings read as little-endian integers. */
+  reference(task: T, i: number): bigint[];
+}
+
+// Little-endian words are the bytes of the encodings (the codec assumes a little-endian host).
+const bytesOf = (words: Uint32Array) => new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
+const wordsOf = (bytes: Uint8Array) => new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+
+/** Runs a src/ec batch; a bad element's index becomes the caller's (the task may be a shard). */
+function inCallerIndex(task: { first: number }, body: () => Uint8Array): Uint32Array {
+  try {
+    return wordsOf(body());
+  } catch (err) {
+    if (err instanceof InvalidPointError && typeof err.details.index === 'number') {
+      const component = err.details.component;
+      throw invalidPoint(
+        String(err.details.name),
+        task.first + err.details.index,
+        component === 'R' || component === 'C' ? component : undefined,
+      );
+    }
+    throw err;
+  }
+}
+
+// ---- reference: @noble/curves
+
+const Point = ristretto255.Point;
+type Pt = InstanceType<typeof Point>;
+
+/** Element at `word` of `data` as a non-identity point, else InvalidPointError like src/ec's. */
+function pointAt(data: Uint32Array, word: number, name: string, index?: number, component?: 'R' | 'C'): Pt {
+  const bytes = bytesOf(data.subarray(word, word + EC_POINT_WORDS));
+  try {
+    // the identity's only encoding is 32 zero bytes; it is no protocol value
+    if (bytes.every((b) => b === 0)) throw new Error('identity');
+    return Point.fromBytes(bytes);
+  } catch {
+    throw invalidPoint(name, index, component);
+  }
+}
+
+const scalarAt = (data: Uint32Array, word: number) =>
+  bytesToNumberLE(bytesOf(data.subarray(word, word + EC_POINT_WORDS)));
+const encoded = (p: Pt) => bytesToNumberLE(p.toBytes());
+
+/** (R, C) of ciphertext i of the task's input. */
+function ciphertextAt(task: KernelTask & { first: number }, i: number): [Pt, Pt] {
+  const at = i * EC_CIPHERTEXT_WORDS;
+  const index = task.first + i;
+  return [
+    pointAt(task.input, at, 'ciphertexts', index, 'R'),
+    pointAt(task.input, at + EC_POINT_WORDS, 'ciphertexts', index, 'C'),
+  ];
+}
+
+export const EC_OPS: { [K in EcOp]: EcOpSpec<EcTask<K>> } = {
+  ecEncryptTags: {
+    strides: () => ({ inWords: EC_HASH_WORDS, outWords: EC_CIPHERTEXT_WORDS }),
+    // from-hash 32, rG 45, rY 122, add 25 (us)
+    cost: () => 224 * COST_PER_US,
+    sodium: (task) =>
+      inCallerIndex(task, () => {
+        const points = fromHashBatch(bytesOf(task.input));
+        try {
+          // encryptTags zeroes the scalars it is given: this task's own copy
+          return encryptTags(bytesOf(task.ecKey), points, bytesOf(task.rand));
+        } finally {
+          // T links rows across tables for whoever sees it
+          points.fill(0);
+        }
+      }),
+    reference: (task, i) => {
+      const wide = bytesOf(task.input.subarray(i * EC_HASH_WORDS, (i + 1) * EC_HASH_WORDS));
+      const T = ristretto255_hasher.deriveToCurve!(wide) as Pt;
+      const r = scalarAt(task.rand, i * task.randWords);
+      const Y = pointAt(task.ecKey, 0, 'publicKey');
+      return [encoded(Point.BASE.multiply(r)), encoded(T.add(Y.multiply(r)))];
+    },
+  },
+  ecBlind: {
+    strides: () => ({ inWords: EC_CIPHERTEXT_WORDS, outWords: EC_CIPHERTEXT_WORDS }),
+    // 3 variable-base (alpha R, alpha C, r'Y) 122 each, r'G 45, 2 additions 25 (us)
+    cost: () => 461 * COST_PER_US,
+    sodium: (task) =>
+      inCallerIndex(task, () =>
+        blindAndRerandomize(
+          bytesOf(task.ecKey),
+          bytesOf(task.input),
+          bytesOf(task.alpha),
+          bytesOf(task.rand),
+        ),
+      ),
+    reference: (task, i) => {
+      const [R, C] = ciphertextAt(task, i);
+      const Y = pointAt(task.ecKey, 0, 'publicKey');
+      const alpha = scalarAt(task.alpha, 0);
+      const r = scalarAt(task.rand, i * task.randWords);
+      return [
+        encoded(R.multiply(alpha).add(Point.BASE.multiply(r))),
+        encoded(C.multiply(alpha).add(Y.multiply(r))),
+      ];
+    },
+  },
+  ecDecrypt: {
+    strides: () => ({ inWords: EC_CIPHERTEXT_WORDS, outWords: EC_POINT_WORDS }),
+    // xR 122, subtraction 25 (us)
+    cost: () => 147 * COST_PER_US,
+    sodium: (task) => inCallerIndex(task, () => decryptPoints(bytesOf(task.ecKey), bytesOf(task.input))),
+    reference: (task, i) => {
+      const [R, C] = ciphertextAt(task, i);
+      return [encoded(C.subtract(R.multiply(scalarAt(task.ecKey, 0))))];
+    },
+  },
+};
