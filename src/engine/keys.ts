@@ -1,9 +1,10 @@
-// Keys: fedjoin's own key generation (g = n + 1, equal-size primes, DESIGN §2),
-// fingerprints (SHA-256 of n), and the plain-data form of a paillier-bigint key that
-// the engine and its workers use. Keys made by paillier-bigint's generateRandomKeys
-// (random g, |p| = |q| + 1) are accepted as they are.
+// Keys: fedjoin's own key generation (g = n + 1, equal-size primes, DESIGN §2, and beside
+// it B's EC ElGamal key of the hashed join, §3.2), fingerprints (SHA-256 of n), and the
+// plain-data form of a paillier-bigint key that the engine and its workers use. Keys made
+// by paillier-bigint's generateRandomKeys (random g, |p| = |q| + 1) are accepted as they are.
 import { createHash, generatePrime } from 'node:crypto';
 import { PrivateKey, PublicKey } from 'paillier-bigint';
+import { type EcKeyPair, generateEcKey } from '../ec/elgamal.js';
 import { InvalidArgumentError, InvalidKeyError, KeyMismatchError } from '../errors.js';
 import { bitLength } from './limbs.js';
 import { modInverse, modPowBig, randomBelow } from './modular.js';
@@ -22,8 +23,37 @@ export interface KeyMaterial {
 }
 
 export interface KeyPair {
+  /** A ServerBPublicKey when generateKeys or the keystore made the pair. */
   publicKey: PublicKey;
   privateKey: PrivateKey;
+  /** B's EC ElGamal key (x, Y) of the hashed join; absent from a Paillier-only pair. */
+  ec?: EcKeyPair;
+}
+
+/** B's EC public key Y (32 bytes) and its fingerprint (SHA-256 of Y), as published. */
+export interface EcPublicKey {
+  publicKey: Uint8Array;
+  fingerprint: string;
+}
+
+/**
+ * B's public key as B publishes it: the Paillier key (a paillier-bigint PublicKey, so the
+ * engine and paillier-bigint take it as it is) and beside it the EC key of the hashed join,
+ * or null for a key from before the EC key existed (a version 1 key file).
+ */
+export class ServerBPublicKey extends PublicKey {
+  constructor(
+    n: bigint,
+    g: bigint,
+    readonly ec: EcPublicKey | null,
+  ) {
+    super(n, g);
+  }
+}
+
+/** B's EC public key carried by `publicKey`, or null (a plain paillier-bigint key, or an old one). */
+export function ecKeyOf(publicKey: PublicKey): EcPublicKey | null {
+  return publicKey instanceof ServerBPublicKey ? publicKey.ec : null;
 }
 
 /** SHA-256 of n's big-endian bytes, hex. */
@@ -41,7 +71,7 @@ function prime(bits: number): Promise<bigint> {
 
 /**
  * A fresh key pair with g = n + 1 and primes of equal size (n exactly `bits` bits),
- * primes from node:crypto. Returned as paillier-bigint objects, usable by both.
+ * primes from node:crypto, as paillier-bigint objects usable by both; and B's EC key.
  */
 export async function generateKeys(bits = DEFAULT_KEY_BITS): Promise<KeyPair> {
   if (!Number.isInteger(bits) || bits < MIN_KEY_BITS || bits % 2 !== 0) {
@@ -51,17 +81,33 @@ export async function generateKeys(bits = DEFAULT_KEY_BITS): Promise<KeyPair> {
     const [p, q] = await Promise.all([prime(bits / 2), prime(bits / 2)]);
     const n = p * q;
     if (p === q || bitLength(n) !== bits) continue;
-    return keyPairFromPrimes(p, q);
+    return keyPairFromPrimes(p, q, generateEcKey());
   }
 }
 
-/** The paillier-bigint key pair for primes p, q with g = n + 1 (lambda = phi, mu = phi^-1). */
-export function keyPairFromPrimes(p: bigint, q: bigint): KeyPair {
+/**
+ * The paillier-bigint key pair for primes p, q with g = n + 1 (lambda = phi, mu = phi^-1),
+ * with B's EC key `ec` when given (the public key is then a ServerBPublicKey carrying Y).
+ */
+export function keyPairFromPrimes(p: bigint, q: bigint, ec?: EcKeyPair): KeyPair {
   const n = p * q;
   const phi = (p - 1n) * (q - 1n);
-  const publicKey = new PublicKey(n, n + 1n);
+  const publicKey = serverBPublicKey(n, n + 1n, ec);
   const privateKey = new PrivateKey(phi, modInverse(phi, n), publicKey, p, q);
-  return { publicKey, privateKey };
+  return ec ? { publicKey, privateKey, ec } : { publicKey, privateKey };
+}
+
+/** The public key of B's pair: (n, g) and, when there is an EC key, Y and its fingerprint. */
+export function serverBPublicKey(
+  n: bigint,
+  g: bigint,
+  ec?: EcKeyPair | EcPublicKey | null,
+): ServerBPublicKey {
+  return new ServerBPublicKey(
+    n,
+    g,
+    ec ? { publicKey: ec.publicKey.slice(), fingerprint: ec.fingerprint } : null,
+  );
 }
 
 /** Checks a public key's shape: odd modulus of at least MIN_KEY_BITS, g in Z*_{n^2}. */

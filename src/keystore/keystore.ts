@@ -1,21 +1,34 @@
-// B's private key at rest (DESIGN §1, issue 6): the primes p, q sealed with AES-256-GCM
-// under a key derived from a passphrase by scrypt (node:crypto), in a JSON envelope that
-// keeps the version, KDF parameters, salt, IV, tag and the public key and its fingerprint
-// in clear. Every clear field is bound to the ciphertext as GCM additional data, so an
-// edit anywhere fails authentication. Files are 0600, written atomically, and refused on
-// load when group or others may read them. No message, detail or log line carries key
-// material or the passphrase: failures say what was wrong, never with which value.
+// B's private key at rest (DESIGN §1, issue 6): the primes p, q and (version 2, issue 10)
+// the EC ElGamal secret x of the hashed join, sealed with AES-256-GCM under a key derived
+// from a passphrase by scrypt (node:crypto), in a JSON envelope that keeps the version, KDF
+// parameters, salt, IV, tag and both public keys and their fingerprints in clear. Every
+// clear field is bound to the ciphertext as GCM additional data, so an edit anywhere fails
+// authentication. Files are 0600, written atomically, and refused on load when group or
+// others may read them. A version 1 file (p, q only) still opens, as a pair without an EC
+// key; rotateKey re-seals it as version 2 with a fresh EC key. No message, detail or log
+// line carries key material or the passphrase: failures say what was wrong, never with
+// which value.
 import { createCipheriv, createDecipheriv, randomBytes, scrypt } from 'node:crypto';
 import { chmod, open, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { PrivateKey, PublicKey } from 'paillier-bigint';
+import { PrivateKey } from 'paillier-bigint';
 import { z } from 'zod';
-import { fingerprint, gcd, type KeyPair, keyPairFromPrimes, privateMaterial } from '../engine/keys.js';
+import { type EcKeyPair, ecFingerprint, ecPublicKey, generateEcKey } from '../ec/elgamal.js';
+import {
+  fingerprint,
+  gcd,
+  type KeyPair,
+  keyPairFromPrimes,
+  privateMaterial,
+  type ServerBPublicKey,
+  serverBPublicKey,
+} from '../engine/keys.js';
 import { bitLength } from '../engine/limbs.js';
 import { modInverse, modPowBig } from '../engine/modular.js';
 import { FedjoinError, KeystoreError } from '../errors.js';
 
 export const KEYSTORE_FORMAT = 'fedjoin-keystore';
-export const KEYSTORE_VERSION = 1;
+/** 2: adds B's EC key (issue 10). Version 1 files still open. */
+export const KEYSTORE_VERSION = 2;
 /** The environment variable a passphrase is read from when none is passed. */
 export const PASSPHRASE_ENV = 'FEDJOIN_PASSPHRASE';
 export const MIN_PASSPHRASE_LENGTH = 8;
@@ -41,12 +54,15 @@ const TAG_BYTES = 16;
 
 const hex = z.string().regex(/^[0-9a-f]+$/);
 const b64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/);
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 const envelopeSchema = z.object({
   format: z.literal(KEYSTORE_FORMAT),
-  version: z.literal(KEYSTORE_VERSION),
-  fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
+  version: z.union([z.literal(1), z.literal(KEYSTORE_VERSION)]),
+  fingerprint: sha256,
   bits: z.number().int().positive(),
   publicKey: z.object({ n: hex, g: hex }),
+  /** version 2: B's EC public key Y (32 bytes, hex) and its fingerprint; absent in version 1 */
+  ec: z.object({ publicKey: z.string().regex(/^[0-9a-f]{64}$/), fingerprint: sha256 }).optional(),
   createdAt: z.string().max(64),
   kdf: z.object({
     name: z.literal('scrypt'),
@@ -63,9 +79,11 @@ export type KeyEnvelope = z.infer<typeof envelopeSchema>;
 
 /** What a key file says in clear: no passphrase needed. */
 export interface KeyInfo {
+  version: number;
   fingerprint: string;
   bits: number;
-  publicKey: PublicKey;
+  /** with B's EC key beside the Paillier key (null in a version 1 file) */
+  publicKey: ServerBPublicKey;
   createdAt: string;
   kdf: ScryptParams;
 }
@@ -78,8 +96,9 @@ export interface SaveOptions {
 }
 
 /**
- * Seals `keyPair`'s private key under `passphrase` (default: $FEDJOIN_PASSPHRASE) into
- * `path`, mode 0600. Returns what the file says in clear (print the fingerprint).
+ * Seals `keyPair`'s private keys (Paillier and EC; a pair without an EC key is refused)
+ * under `passphrase` (default: $FEDJOIN_PASSPHRASE) into `path`, mode 0600, as version 2.
+ * Returns what the file says in clear (print the fingerprints).
  */
 export async function saveKey(
   path: string,
@@ -100,6 +119,7 @@ export async function saveKey(
       `key pair: ${err instanceof FedjoinError ? err.message : 'not a Paillier key pair'}`,
     );
   }
+  const ec = checkedEc(keyPair.ec);
   const kdf = { ...DEFAULT_SCRYPT, ...options.scrypt };
   checkScrypt(kdf);
   const salt = randomBytes(SALT_BYTES);
@@ -110,11 +130,16 @@ export async function saveKey(
     fingerprint: fingerprint(material.n),
     bits: bitLength(material.n),
     publicKey: { n: material.n.toString(16), g: material.g.toString(16) },
+    ec: { publicKey: Buffer.from(ec.publicKey).toString('hex'), fingerprint: ec.fingerprint },
     createdAt: new Date().toISOString(),
     kdf: { name: 'scrypt', ...kdf, keyBytes: KEY_BYTES, salt: salt.toString('base64') },
   } as const;
   const key = await deriveKey(secret, salt, kdf);
-  const plaintext = Buffer.from(JSON.stringify({ p: material.p!.toString(16), q: material.q!.toString(16) }));
+  const x = Buffer.from(ec.secretKey);
+  const plaintext = Buffer.from(
+    JSON.stringify({ p: material.p!.toString(16), q: material.q!.toString(16), x: x.toString('hex') }),
+  );
+  x.fill(0);
   try {
     const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
     cipher.setAAD(additionalData({ ...header, cipher: { name: 'aes-256-gcm', iv: iv.toString('base64') } }));
@@ -132,7 +157,10 @@ export async function saveKey(
   }
 }
 
-/** Opens the key file at `path` with `passphrase` (default: $FEDJOIN_PASSPHRASE). */
+/**
+ * Opens the key file at `path` with `passphrase` (default: $FEDJOIN_PASSPHRASE). A version 1
+ * file gives a pair without an EC key: B then serves nested joins only, until rotateKey.
+ */
 export async function loadKey(path: string, passphrase?: string): Promise<KeyPair> {
   const secret = resolvePassphrase(passphrase);
   const envelope = await readEnvelope(path);
@@ -164,7 +192,11 @@ export async function loadKey(path: string, passphrase?: string): Promise<KeyPai
   }
 }
 
-/** Re-seals the key at `path` under `newPassphrase` (fresh salt and IV), atomically. */
+/**
+ * Re-seals the key at `path` under `newPassphrase` (fresh salt and IV), atomically, as
+ * version 2: a version 1 file gains a fresh EC key (its Paillier key is unchanged), so
+ * its public key must then be published again.
+ */
 export async function rotateKey(
   path: string,
   oldPassphrase: string | undefined,
@@ -174,7 +206,12 @@ export async function rotateKey(
   const keyPair = await loadKey(path, oldPassphrase);
   const current = await readEnvelope(path);
   const scryptParams = options.scrypt ?? { N: current.kdf.N, r: current.kdf.r, p: current.kdf.p };
-  return saveKey(path, keyPair, newPassphrase, { scrypt: scryptParams, overwrite: true });
+  const ec = keyPair.ec ?? generateEcKey();
+  try {
+    return await saveKey(path, { ...keyPair, ec }, newPassphrase, { scrypt: scryptParams, overwrite: true });
+  } finally {
+    ec.secretKey.fill(0);
+  }
 }
 
 /** The clear part of a key file: fingerprint, size, public key, KDF cost. */
@@ -219,19 +256,30 @@ async function readEnvelope(path: string): Promise<KeyEnvelope> {
       `${path}: not a fedjoin key file: ${issue.path.join('.') || '(root)'}: ${issue.message}`,
     );
   }
+  // the EC fields are authenticated in version 2 only: in a version 1 file they would be a forgery
+  if ((result.data.version === 1) !== (result.data.ec === undefined)) {
+    throw new KeystoreError(
+      `${path}: not a fedjoin key file: the EC key does not fit version ${result.data.version}`,
+    );
+  }
   checkScrypt(result.data.kdf);
   return result.data;
 }
 
-/** The key pair from the decrypted primes, checked against the clear public key. */
+/** The key pair from the decrypted primes (and x), checked against the clear public keys. */
 function rebuild(path: string, envelope: KeyEnvelope, plaintext: Buffer): KeyPair {
   let p: bigint;
   let q: bigint;
+  let x: Uint8Array | undefined;
   try {
-    const primes = JSON.parse(plaintext.toString('utf8')) as { p: unknown; q: unknown };
-    if (typeof primes.p !== 'string' || typeof primes.q !== 'string') throw new Error();
-    p = BigInt(`0x${primes.p}`);
-    q = BigInt(`0x${primes.q}`);
+    const sealed = JSON.parse(plaintext.toString('utf8')) as { p: unknown; q: unknown; x?: unknown };
+    if (typeof sealed.p !== 'string' || typeof sealed.q !== 'string') throw new Error();
+    p = BigInt(`0x${sealed.p}`);
+    q = BigInt(`0x${sealed.q}`);
+    if (envelope.version >= 2) {
+      if (typeof sealed.x !== 'string' || !/^[0-9a-f]{64}$/.test(sealed.x)) throw new Error();
+      x = Uint8Array.from(Buffer.from(sealed.x, 'hex'));
+    }
   } catch {
     throw new KeystoreError(`${path}: the sealed key is not in the expected form`);
   }
@@ -240,52 +288,98 @@ function rebuild(path: string, envelope: KeyEnvelope, plaintext: Buffer): KeyPai
   if (p * q !== n || fingerprint(n) !== envelope.fingerprint) {
     throw new KeystoreError(`${path}: the sealed key does not match its public key and fingerprint`);
   }
-  if (g === n + 1n) return keyPairFromPrimes(p, q);
+  const ec = x && rebuildEc(path, envelope, x);
+  if (g === n + 1n) return keyPairFromPrimes(p, q, ec);
   // paillier-bigint's random-g keys: lambda = lcm(p-1, q-1), mu = L(g^lambda mod n^2)^-1 mod n
   const lambda = ((p - 1n) * (q - 1n)) / gcd(p - 1n, q - 1n);
   const n2 = n * n;
-  const publicKey = new PublicKey(n, g);
+  const publicKey = serverBPublicKey(n, g, ec);
   try {
     const mu = modInverse((modPowBig(g, lambda, n2) - 1n) / n, n);
-    return { publicKey, privateKey: new PrivateKey(lambda, mu, publicKey, p, q) };
+    const privateKey = new PrivateKey(lambda, mu, publicKey, p, q);
+    return ec ? { publicKey, privateKey, ec } : { publicKey, privateKey };
   } catch {
     throw new KeystoreError(`${path}: the public generator g is not valid for the sealed key`);
   }
 }
 
+/** B's EC key from the sealed x, checked: xG must be the clear Y, under its fingerprint. */
+function rebuildEc(path: string, envelope: KeyEnvelope, x: Uint8Array): EcKeyPair {
+  let publicKey: Uint8Array;
+  try {
+    publicKey = ecPublicKey(x);
+  } catch {
+    x.fill(0);
+    throw new KeystoreError(`${path}: the sealed EC key is not in the expected form`);
+  }
+  const clear = envelope.ec;
+  if (!clear || Buffer.from(publicKey).toString('hex') !== clear.publicKey) {
+    x.fill(0);
+    throw new KeystoreError(`${path}: the sealed EC key does not match its public key`);
+  }
+  if (ecFingerprint(publicKey) !== clear.fingerprint) {
+    x.fill(0);
+    throw new KeystoreError(`${path}: the EC public key does not match its fingerprint`);
+  }
+  return { secretKey: x, publicKey, fingerprint: clear.fingerprint };
+}
+
+/** The pair's EC key, checked before sealing: x in [1, L) and Y = xG. */
+function checkedEc(ec: EcKeyPair | undefined): EcKeyPair {
+  if (!ec) throw new KeystoreError('key pair: no EC key (generateKeys makes both keys of server B)');
+  let y: Uint8Array;
+  try {
+    y = ecPublicKey(ec.secretKey);
+  } catch {
+    throw new KeystoreError('key pair: the EC secret key is not a scalar in [1, L)');
+  }
+  if (Buffer.compare(y, ec.publicKey) !== 0 || ecFingerprint(y) !== ec.fingerprint) {
+    throw new KeystoreError('key pair: the EC public key or its fingerprint does not match the secret key');
+  }
+  return ec;
+}
+
 function info(envelope: KeyEnvelope): KeyInfo {
+  const ec = envelope.ec
+    ? {
+        publicKey: Uint8Array.from(Buffer.from(envelope.ec.publicKey, 'hex')),
+        fingerprint: envelope.ec.fingerprint,
+      }
+    : null;
   return {
+    version: envelope.version,
     fingerprint: envelope.fingerprint,
     bits: envelope.bits,
-    publicKey: new PublicKey(BigInt(`0x${envelope.publicKey.n}`), BigInt(`0x${envelope.publicKey.g}`)),
+    publicKey: serverBPublicKey(BigInt(`0x${envelope.publicKey.n}`), BigInt(`0x${envelope.publicKey.g}`), ec),
     createdAt: envelope.createdAt,
     kdf: { N: envelope.kdf.N, r: envelope.kdf.r, p: envelope.kdf.p },
   };
 }
 
-/** Every clear field, in a fixed order, as GCM additional data. */
+/** Every clear field, in a fixed order, as GCM additional data (version 1: without the EC key). */
 function additionalData(
   e: Omit<KeyEnvelope, 'cipher' | 'ciphertext'> & { cipher: { name: string; iv: string } },
 ): Buffer {
-  return Buffer.from(
-    JSON.stringify([
-      e.format,
-      e.version,
-      e.fingerprint,
-      e.bits,
-      e.publicKey.n,
-      e.publicKey.g,
-      e.createdAt,
-      e.kdf.name,
-      e.kdf.N,
-      e.kdf.r,
-      e.kdf.p,
-      e.kdf.keyBytes,
-      e.kdf.salt,
-      e.cipher.name,
-      e.cipher.iv,
-    ]),
-  );
+  const fields: (string | number | null)[] = [
+    e.format,
+    e.version,
+    e.fingerprint,
+    e.bits,
+    e.publicKey.n,
+    e.publicKey.g,
+    e.createdAt,
+    e.kdf.name,
+    e.kdf.N,
+    e.kdf.r,
+    e.kdf.p,
+    e.kdf.keyBytes,
+    e.kdf.salt,
+    e.cipher.name,
+    e.cipher.iv,
+  ];
+  // a version 2 file without its EC fields fails here, as any other edit does
+  if (e.version >= 2) fields.push(e.ec?.publicKey ?? null, e.ec?.fingerprint ?? null);
+  return Buffer.from(JSON.stringify(fields));
 }
 
 function checkScrypt({ N, r, p }: ScryptParams): void {

@@ -1,45 +1,55 @@
 // The files a deployment passes around besides certificates (issue 6): B's public key as
-// `<key>.pub.json` (public: every role may get a copy), the owners' shared join secret K
+// `<key>.pub.json` (public: every role may get a copy; version 2 adds B's EC key of the
+// hashed join with its own fingerprint, issue 10), the owners' shared join secret K
 // (hex, 0600: owners only; A and B must never get it), and the passphrase, which comes
 // from $FEDJOIN_PASSPHRASE or a prompt on a terminal and is never written anywhere.
 import { randomBytes } from 'node:crypto';
 import { chmod, open, readFile, rename, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
-import { PublicKey } from 'paillier-bigint';
+import type { PublicKey } from 'paillier-bigint';
 import { z } from 'zod';
 import { JOIN_SECRET_BYTES, MIN_JOIN_SECRET_BYTES } from '../data/join-key.js';
-import { fingerprint } from '../engine/keys.js';
+import { ecFingerprint } from '../ec/elgamal.js';
+import { ecKeyOf, fingerprint, type ServerBPublicKey, serverBPublicKey } from '../engine/keys.js';
 import { bitLength } from '../engine/limbs.js';
 import { InvalidArgumentError, KeystoreError } from '../errors.js';
 import { KEYSTORE_FORMAT, PASSPHRASE_ENV, readKeyInfo } from '../keystore/index.js';
 
 export const PUBLIC_KEY_FORMAT = 'fedjoin-public-key';
 
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 const publicKeySchema = z.object({
   format: z.literal(PUBLIC_KEY_FORMAT),
-  version: z.literal(1),
-  fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
+  /** 2: with `ec` (null for a key from a version 1 key file); 1: the Paillier key only */
+  version: z.union([z.literal(1), z.literal(2)]),
+  fingerprint: sha256,
   bits: z.number().int().positive(),
   n: z.string().regex(/^[0-9a-f]+$/),
   g: z.string().regex(/^[0-9a-f]+$/),
+  ec: z
+    .object({ publicKey: z.string().regex(/^[0-9a-f]{64}$/), fingerprint: sha256 })
+    .nullable()
+    .optional(),
 });
 
-/** The `.pub.json` text for `publicKey`. */
+/** The `.pub.json` text (version 2) for `publicKey`, with B's EC key when it carries one. */
 export function publicKeyFileText(publicKey: PublicKey): string {
+  const ec = ecKeyOf(publicKey);
   const body = {
     format: PUBLIC_KEY_FORMAT,
-    version: 1,
+    version: 2,
     fingerprint: fingerprint(publicKey.n),
     bits: bitLength(publicKey.n),
     n: publicKey.n.toString(16),
     g: publicKey.g.toString(16),
+    ec: ec && { publicKey: Buffer.from(ec.publicKey).toString('hex'), fingerprint: ec.fingerprint },
   };
   return `${JSON.stringify(body, null, 2)}\n`;
 }
 
-/** B's public key from a `.pub.json`, or from the clear part of B's key file. */
-export async function loadPublicKey(path: string): Promise<PublicKey> {
+/** B's public keys from a `.pub.json` (either version), or from the clear part of B's key file. */
+export async function loadPublicKey(path: string): Promise<ServerBPublicKey> {
   let raw: unknown;
   try {
     raw = JSON.parse(await readFile(path, 'utf8'));
@@ -51,12 +61,23 @@ export async function loadPublicKey(path: string): Promise<PublicKey> {
     return (await readKeyInfo(path)).publicKey;
   }
   const parsed = publicKeySchema.safeParse(raw);
-  if (!parsed.success) throw new InvalidArgumentError(`public key ${path}: not a fedjoin public key file`);
+  if (!parsed.success || (parsed.data.version === 2) !== (parsed.data.ec !== undefined)) {
+    throw new InvalidArgumentError(`public key ${path}: not a fedjoin public key file`);
+  }
   const n = BigInt(`0x${parsed.data.n}`);
   if (fingerprint(n) !== parsed.data.fingerprint) {
     throw new InvalidArgumentError(`public key ${path}: the fingerprint does not match the key`);
   }
-  return new PublicKey(n, BigInt(`0x${parsed.data.g}`));
+  const ec = parsed.data.ec ? Uint8Array.from(Buffer.from(parsed.data.ec.publicKey, 'hex')) : null;
+  // ecFingerprint also checks Y is a valid non-identity point
+  if (ec && ecFingerprint(ec) !== parsed.data.ec!.fingerprint) {
+    throw new InvalidArgumentError(`public key ${path}: the EC fingerprint does not match the EC key`);
+  }
+  return serverBPublicKey(
+    n,
+    BigInt(`0x${parsed.data.g}`),
+    ec && { publicKey: ec, fingerprint: parsed.data.ec!.fingerprint },
+  );
 }
 
 /** A fresh join secret as file text (hex). */

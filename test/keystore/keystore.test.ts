@@ -1,14 +1,16 @@
 // B's key at rest (issue 6): a saved key opens with its passphrase into paillier-bigint
-// objects that decrypt what the public key encrypted; a wrong passphrase, an edit to any
-// field, a truncated file, or permissions wider than 0600 are KeystoreErrors; rotation
-// re-seals under a new passphrase; and no error, detail, stack or console line ever
-// carries p, q, lambda, mu or the passphrase.
-import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+// objects that decrypt what the public key encrypted, and B's EC key beside it (version 2,
+// issue 10); a wrong passphrase, an edit to any field, a truncated file, or permissions
+// wider than 0600 are KeystoreErrors; rotation re-seals under a new passphrase; a version 1
+// file written by the old code still opens, and rotation adds its EC key; and no error,
+// detail, stack or console line ever carries p, q, lambda, mu, x or the passphrase.
+import { chmod, copyFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateRandomKeys } from 'paillier-bigint';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { fingerprint, generateKeys, type KeyPair } from '../../src/engine/keys.js';
+import { generateEcKey } from '../../src/ec/elgamal.js';
+import { ecKeyOf, fingerprint, generateKeys, type KeyPair } from '../../src/engine/keys.js';
 import { KeystoreError } from '../../src/errors.js';
 import {
   DEFAULT_SCRYPT,
@@ -42,12 +44,14 @@ function secretsOf(pair: KeyPair, passphrase = PASS): string[] {
   const { lambda, mu } = pair.privateKey;
   const hidden = pair.privateKey as unknown as { _p: bigint; _q: bigint };
   const values = [hidden._p, hidden._q, lambda, mu];
+  const x = pair.ec ? Buffer.from(pair.ec.secretKey) : undefined;
   return [
     ...values.flatMap((v) => [
       v.toString(16),
       v.toString(10),
       Buffer.from(v.toString(16), 'hex').toString('base64'),
     ]),
+    ...(x ? [x.toString('hex'), x.toString('base64')] : []),
     passphrase,
   ].flatMap((s) => [s, s.slice(-40)]); // the low-order digits: lambda = phi shares its top digits with n
 }
@@ -68,10 +72,29 @@ describe('saveKey / loadKey', () => {
     const c = keys.publicKey.encrypt(424242n);
     expect(loaded.privateKey.decrypt(c)).toBe(424242n);
     expect(loaded.privateKey.lambda).toBe(keys.privateKey.lambda);
+    // B's EC key, sealed beside it and published with its own fingerprint
+    expect(loaded.ec).toEqual(keys.ec);
+    expect(ecKeyOf(loaded.publicKey)).toEqual({
+      publicKey: keys.ec!.publicKey,
+      fingerprint: keys.ec!.fingerprint,
+    });
+    expect(info.publicKey.ec?.fingerprint).toBe(keys.ec!.fingerprint);
+    expect(info.version).toBe(2);
+  });
+
+  it('refuses a pair without an EC key, or with one whose public half does not match', async () => {
+    const paillierOnly = { publicKey: keys.publicKey, privateKey: keys.privateKey };
+    const other = generateEcKey();
+    for (const pair of [paillierOnly, { ...paillierOnly, ec: { ...other, publicKey: keys.ec!.publicKey } }]) {
+      const error = await rejection(saveKey(fresh(), pair, PASS, FAST));
+      expect(error).toBeInstanceOf(KeystoreError);
+      expect(error.code).toBe('KEYSTORE');
+      expect(error.message).toMatch(/EC/);
+    }
   });
 
   it("keeps paillier-bigint's random-g keys (|p| = |q| + 1) intact", async () => {
-    const theirs = await generateRandomKeys(512);
+    const theirs = { ...(await generateRandomKeys(512)), ec: generateEcKey() };
     const path = fresh();
     await saveKey(path, theirs, PASS, FAST);
     const loaded = await loadKey(path, PASS);
@@ -88,8 +111,9 @@ describe('saveKey / loadKey', () => {
     const envelope = JSON.parse(text);
     expect(envelope).toMatchObject({
       format: 'fedjoin-keystore',
-      version: 1,
+      version: 2,
       fingerprint: fingerprint(keys.publicKey.n),
+      ec: { publicKey: Buffer.from(keys.ec!.publicKey).toString('hex'), fingerprint: keys.ec!.fingerprint },
       kdf: { name: 'scrypt', N: 2 ** 12, r: 8, p: 1, keyBytes: 32 },
       cipher: { name: 'aes-256-gcm' },
     });
@@ -176,7 +200,15 @@ describe('refusals are KeystoreErrors that carry no secret', () => {
     ],
     ['a lowered KDF cost', () => edited((e) => (e.kdf.N = 2 ** 11)), PASS, /tampered/],
     ['an absurd KDF cost', () => edited((e) => (e.kdf.N = 2 ** 30)), PASS, /scrypt N=/],
-    ['another version', () => edited((e) => ((e as { version: number }).version = 2)), PASS, /version/],
+    ['an unknown version', () => edited((e) => ((e as { version: number }).version = 3)), PASS, /version/],
+    ['a downgrade to version 1', () => edited((e) => (e.version = 1)), PASS, /version 1/],
+    ['a removed EC key', () => edited((e) => delete e.ec), PASS, /version 2/],
+    [
+      'a swapped EC public key',
+      () => edited((e) => (e.ec!.publicKey = Buffer.from(generateEcKey().publicKey).toString('hex'))),
+      PASS,
+      /tampered/,
+    ],
     [
       'a truncated file',
       async () => {
@@ -241,6 +273,13 @@ describe('rotateKey', () => {
     expect(loaded.privateKey.decrypt(keys.publicKey.encrypt(9n))).toBe(9n);
   });
 
+  it('keeps the EC key across a rotation', async () => {
+    const path = fresh();
+    await saveKey(path, keys, PASS, FAST);
+    await rotateKey(path, PASS, 'a brand new passphrase');
+    expect((await loadKey(path, 'a brand new passphrase')).ec).toEqual(keys.ec);
+  });
+
   it('leaves the file untouched when the old passphrase is wrong', async () => {
     const path = fresh();
     await saveKey(path, keys, PASS, FAST);
@@ -248,5 +287,41 @@ describe('rotateKey', () => {
     const error = await rejection(rotateKey(path, 'not the passphrase', 'a brand new passphrase'));
     expect(error).toBeInstanceOf(KeystoreError);
     expect(await readFile(path, 'utf8')).toBe(before);
+  });
+});
+
+describe('a version 1 key file (test/fixtures/keystore-v1.json, written by the code before issue 10)', () => {
+  const V1_PASS = 'version one passphrase';
+  const fixture = new URL('../fixtures/keystore-v1.json', import.meta.url);
+  /** A 0600 copy: git keeps no file modes but 0644 and 0755, and a key file must be 0600. */
+  async function copy(): Promise<string> {
+    const path = fresh();
+    await copyFile(fixture, path);
+    await chmod(path, 0o600);
+    return path;
+  }
+
+  it('opens as a Paillier pair without an EC key, and says so in clear', async () => {
+    const path = await copy();
+    const info = await readKeyInfo(path);
+    expect(info.version).toBe(1);
+    expect(info.publicKey.ec).toBeNull();
+    const loaded = await loadKey(path, V1_PASS);
+    expect(loaded.ec).toBeUndefined();
+    expect(ecKeyOf(loaded.publicKey)).toBeNull();
+    expect(fingerprint(loaded.publicKey.n)).toBe(info.fingerprint);
+    expect(loaded.privateKey.decrypt(loaded.publicKey.encrypt(31337n))).toBe(31337n);
+  });
+
+  it('gains a fresh EC key on rotation (version 2), its Paillier key unchanged', async () => {
+    const path = await copy();
+    const before = await loadKey(path, V1_PASS);
+    const info = await rotateKey(path, V1_PASS, V1_PASS);
+    expect(info.version).toBe(2);
+    expect(info.fingerprint).toBe(fingerprint(before.publicKey.n));
+    const after = await loadKey(path, V1_PASS);
+    expect(after.privateKey.decrypt(before.publicKey.encrypt(5n))).toBe(5n);
+    expect(after.ec?.fingerprint).toBe(info.publicKey.ec?.fingerprint);
+    expect(after.ec?.fingerprint).toMatch(/^[0-9a-f]{64}$/);
   });
 });

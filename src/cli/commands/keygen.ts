@@ -1,15 +1,16 @@
 // `fedjoin keygen [--bits 2048] [--out .fedjoin/paillier.key] [--json]`: server B's Paillier
-// key pair, the private key sealed at rest (scrypt + AES-256-GCM, 0600, src/keystore/),
-// the public key beside it as <stem>.pub.json for every other role. Prints the
-// fingerprint, never the key. `--rotate` re-seals an existing key file under a new
-// passphrase ($FEDJOIN_NEW_PASSPHRASE or a prompt); `--join-secret` makes the owners'
-// shared join secret K instead (0600; owners only, never A or B).
+// key pair and its EC key of the hashed join (DESIGN §3.2), both private keys sealed at
+// rest in one file (scrypt + AES-256-GCM, 0600, src/keystore/), the public keys beside it
+// as <stem>.pub.json for every other role. Prints the fingerprints, never a key. `--rotate`
+// re-seals an existing key file under a new passphrase ($FEDJOIN_NEW_PASSPHRASE or a
+// prompt); a version 1 file gains an EC key then, and its .pub.json is written again.
+// `--join-secret` makes the owners' shared join secret K instead (0600; owners only).
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { generateKeys } from '../../engine/keys.js';
 import { KeystoreError } from '../../errors.js';
-import { rotateKey, saveKey } from '../../keystore/index.js';
+import { readKeyInfo, rotateKey, saveKey } from '../../keystore/index.js';
 import {
   joinSecretFileText,
   obtainPassphrase,
@@ -39,8 +40,8 @@ export function registerKeygen(program: Command): void {
   program
     .command('keygen')
     .description(
-      "make server B's Paillier key pair, sealed at rest under a passphrase ($FEDJOIN_PASSPHRASE or a prompt); " +
-        'writes <out> (0600) and <stem>.pub.json and prints the fingerprint',
+      "make server B's Paillier key pair and EC key, sealed at rest under a passphrase ($FEDJOIN_PASSPHRASE or a prompt); " +
+        'writes <out> (0600) and <stem>.pub.json and prints the fingerprints',
     )
     .option('--bits <n>', 'Paillier modulus size', integerOption, 2048)
     .option('--out <path>', 'key file (default .fedjoin/paillier.key; join.secret with --join-secret)')
@@ -48,7 +49,8 @@ export function registerKeygen(program: Command): void {
     .option('--scrypt-n <N>', 'scrypt cost N, a power of two (default 2^17)', integerOption)
     .option(
       '--rotate',
-      `re-seal the existing key file under a new passphrase ($${NEW_PASSPHRASE_ENV} or a prompt)`,
+      `re-seal the existing key file under a new passphrase ($${NEW_PASSPHRASE_ENV} or a prompt); ` +
+        'a key file from before the EC key gains one, and <stem>.pub.json is rewritten',
     )
     .option('--join-secret', "make the data owners' shared join secret K instead (owners only)")
     .option('--json', 'print the result as JSON')
@@ -74,13 +76,27 @@ export function registerKeygen(program: Command): void {
         if (flags.rotate) {
           const old = await obtainPassphrase(`current passphrase for ${out}: `);
           const fresh = process.env[NEW_PASSPHRASE_ENV] ?? (await promptNew(out));
+          const hadEc = (await readKeyInfo(out)).publicKey.ec !== null;
           const info = await rotateKey(out, old, fresh, scrypt);
-          print(`re-sealed ${out} under the new passphrase; fingerprint ${info.fingerprint} (unchanged)`, {
-            keyFile: out,
-            fingerprint: info.fingerprint,
-            bits: info.bits,
-            rotated: true,
-          });
+          const ecFingerprint = info.publicKey.ec!.fingerprint;
+          // a new EC key is of no use until A and the owners have it
+          const pub = hadEc ? undefined : publicKeyPath(out);
+          if (pub)
+            await writeFileAtomic(pub, publicKeyFileText(info.publicKey), { secret: false, overwrite: true });
+          print(
+            `re-sealed ${out} under the new passphrase; fingerprint ${info.fingerprint} (unchanged)` +
+              (pub
+                ? `\nadded an EC key for hashed joins, fingerprint ${ecFingerprint}: wrote ${pub}, give it to server A and the owners again`
+                : `, EC fingerprint ${ecFingerprint} (unchanged)`),
+            {
+              keyFile: out,
+              fingerprint: info.fingerprint,
+              ecFingerprint,
+              bits: info.bits,
+              rotated: true,
+              ...(pub ? { ecKeyAdded: true, publicKeyFile: pub } : {}),
+            },
+          );
           return;
         }
         const passphrase = await obtainPassphrase(`passphrase for ${out}: `, true);
@@ -91,10 +107,11 @@ export function registerKeygen(program: Command): void {
           secret: false,
           overwrite: flags.force === true,
         });
+        const ecFingerprint = info.publicKey.ec!.fingerprint;
         print(
-          `wrote ${out} (private key, sealed, 0600; server B only) and ${pub} (public key, for every role)\n` +
-            `fingerprint ${info.fingerprint} (${info.bits} bits)`,
-          { keyFile: out, publicKeyFile: pub, fingerprint: info.fingerprint, bits: info.bits },
+          `wrote ${out} (private keys, sealed, 0600; server B only) and ${pub} (public keys, for every role)\n` +
+            `fingerprint ${info.fingerprint} (${info.bits} bits), EC fingerprint ${ecFingerprint} (ristretto255)`,
+          { keyFile: out, publicKeyFile: pub, fingerprint: info.fingerprint, ecFingerprint, bits: info.bits },
         );
       });
     });
