@@ -1,15 +1,14 @@
 // Join keys: one canonical string per (possibly multi-column) key, so equal keys give
-// equal bytes; the hashed-mode tag t = HMAC-SHA256_K(canonical key) cut to 224 bits
-// (DESIGN §3.2). The nested mode folds the same canonical key (nested-key.ts, §3.1).
+// equal bytes. The hashed mode maps it into ristretto255 under the owners' HMAC key
+// (src/ec/hash-to-group.ts, DESIGN §3.2); the nested mode folds it (nested-key.ts, §3.1).
 // Invariants: integer and string parts never collide (type-tagged), multi-column keys
 // are length-prefixed so no concatenation is ambiguous, decimal keys are refused.
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError } from '../errors.js';
 import type { Table } from './table.js';
 
 export type KeyPart = bigint | string;
 
-export const JOIN_TAG_BITS = 224;
 export const JOIN_SECRET_BYTES = 32;
 /** A shorter secret would make the tags guessable by enumeration. */
 export const MIN_JOIN_SECRET_BYTES = 16;
@@ -50,18 +49,6 @@ export function generateJoinSecret(): Buffer {
   return randomBytes(JOIN_SECRET_BYTES);
 }
 
-function truncatedToBigint(digest: Buffer): bigint {
-  return BigInt(`0x${digest.subarray(0, JOIN_TAG_BITS / 8).toString('hex')}`);
-}
-
-/** §3.2: t = HMAC-SHA256_K(canonical key), first 224 bits, big-endian. */
-export function joinTag(parts: readonly KeyPart[], secret: Uint8Array): bigint {
-  if (!(secret instanceof Uint8Array) || secret.length < MIN_JOIN_SECRET_BYTES) {
-    throw new InvalidArgumentError(`join secret: expected at least ${MIN_JOIN_SECRET_BYTES} bytes`);
-  }
-  return truncatedToBigint(createHmac('sha256', secret).update(canonicalKey(parts), 'utf8').digest());
-}
-
 /** The key of every row of `table` over `columns` (integer or string columns only). */
 export function keyParts(table: Table, columns: readonly string[]): KeyPart[][] {
   if (columns.length === 0) throw new InvalidArgumentError('join key: expected at least one column');
@@ -76,9 +63,4 @@ export function keyParts(table: Table, columns: readonly string[]): KeyPart[][] 
     return column.values as readonly KeyPart[];
   });
   return Array.from({ length: table.rowCount }, (_, i) => cols.map((values) => values[i]));
-}
-
-/** §3.2: one tag per row of `table`. */
-export function joinTags(table: Table, columns: readonly string[], secret: Uint8Array): bigint[] {
-  return keyParts(table, columns).map((parts) => joinTag(parts, secret));
 }

@@ -40,15 +40,26 @@ function expand(keys: readonly string[], i: number, joinSecret: Uint8Array, wide
 }
 
 /**
- * T for each canonical key, in order: keys.length x 32 bytes. The HMAC outputs are keyed
- * by K (whoever sees them can link rows across tables), so their buffer is zeroed.
+ * The from-hash inputs of the canonical keys, in order: keys.length x 64 bytes (the
+ * owner's engine maps and encrypts them in its workers, Engine.ecEncryptTags). They are
+ * keyed by K and link rows across tables for whoever sees them: the caller zeroes them.
  */
-export function hashToGroupBatch(canonicalKeys: readonly string[], joinSecret: Uint8Array): Uint8Array {
+export function tagHashes(canonicalKeys: readonly string[], joinSecret: Uint8Array): Uint8Array {
   assertSecret(joinSecret);
-  const count = canonicalKeys.length;
-  const wide = new Uint8Array(count * WIDE_BYTES);
+  const wide = new Uint8Array(canonicalKeys.length * WIDE_BYTES);
   try {
-    for (let i = 0; i < count; i++) expand(canonicalKeys, i, joinSecret, wide);
+    for (let i = 0; i < canonicalKeys.length; i++) expand(canonicalKeys, i, joinSecret, wide);
+  } catch (err) {
+    wide.fill(0);
+    throw err;
+  }
+  return wide;
+}
+
+/** T for each canonical key, in order: keys.length x 32 bytes. The HMAC outputs are zeroed. */
+export function hashToGroupBatch(canonicalKeys: readonly string[], joinSecret: Uint8Array): Uint8Array {
+  const wide = tagHashes(canonicalKeys, joinSecret);
+  try {
     return fromHashBatch(wide);
   } finally {
     wide.fill(0);

@@ -38,8 +38,8 @@ export function transferList(task: KernelTask): ArrayBuffer[] {
 }
 
 /**
- * The buffers of a task that hold secrets (r, r', alpha, a secret exponent, B's x): a
- * worker zeroes its copies once the shard is done.
+ * The buffers of a task that hold secrets (r, r', alpha, a secret exponent, B's x, an
+ * owner's keyed tag hashes): a worker zeroes its copies once the shard is done.
  */
 export function secretBuffers(task: KernelTask): Uint32Array[] {
   const list: Uint32Array[] = [];
@@ -47,6 +47,8 @@ export function secretBuffers(task: KernelTask): Uint32Array[] {
   if ('alpha' in task) list.push(task.alpha);
   if (task.op === 'ecDecrypt') list.push(task.ecKey);
   if (task.op === 'randomFactor') list.push(task.input);
+  // the owners' keyed hashes: they link rows across tables
+  if (task.op === 'ecEncryptTags') list.push(task.input);
   if (task.op === 'multiply' || task.op === 'modPow') {
     if (task.secret) list.push(task.exp);
   }

@@ -1,72 +1,99 @@
-// The hashed equi-join (DESIGN §3.2): linear time. A sends B the tags of both tables,
-// each side shuffled with a secret permutation; B groups equal tags and answers a group
-// number per tag; A undoes the shuffles and pairs rows of equal groups.
-import type { PrivateKey } from 'paillier-bigint';
-import type { Engine } from '../engine/engine.js';
-import { randomBelow } from '../engine/modular.js';
+// The hashed equi-join (DESIGN §3.2): linear time, on ristretto255 ElGamal tags under B's
+// EC key. A raises every tag of both tables to a fresh secret alpha per run, re-randomises
+// it, shuffles each table and sends the tags to B in bounded batches; B decrypts alpha T,
+// groups equal points across the tables once both are complete, and answers a group only
+// for rows whose group has members on both sides. B sees one run's equality pattern and
+// nothing it can link to another run; A sees nothing of the rows that match no row.
+
+import { randomScalars } from '../ec/ristretto.js';
+import type { EcPublicKey } from '../engine/keys.js';
+import type { PackedBatch } from '../engine/limbs.js';
 import { MalformedMessageError } from '../errors.js';
-import { concat, gather, type PackedBatch, repeat, toWire, unpack } from '../protocol/batch.js';
-import { expectType, type MessageOf } from '../protocol/messages.js';
+import { gather, slice } from '../protocol/batch.js';
+import { expectType, type Message, NO_GROUP, TAG_BATCH_MAX_ROWS, TAG_WORDS } from '../protocol/messages.js';
 import { type Pair, pairsFromGroups } from './pairs.js';
 import type { QueryRun } from './query-run.js';
 import { randomPermutation, undoPermutation } from './shuffle.js';
 
-/** §3.2 at A: masked tags E(t + s) of both tables, each side shuffled, grouped by B. */
+/**
+ * §3.2 at A: the matching pairs of two tables from their stored tags (TAG_WORDS words per
+ * row, under B's EC key `ecKey`). alpha lives for this run only and is wiped after it.
+ */
 export async function hashedJoin(
   run: QueryRun,
+  ecKey: EcPublicKey,
   leftTags: PackedBatch,
   rightTags: PackedBatch,
 ): Promise<Pair[]> {
-  const { engine, publicKey } = run;
-  const rows = leftTags.count;
-  const cols = rightTags.count;
-  if (rows === 0 || cols === 0) return [];
-  // one fresh mask s per query: B sees t + s, never t
-  const [maskCipher] = await engine.encrypt(publicKey, [randomBelow(publicKey.n)]);
-  const permLeft = randomPermutation(rows);
-  const permRight = randomPermutation(cols);
-  const shuffled = concat([gather(leftTags, permLeft), gather(rightTags, permRight)]);
-  const masked = await engine.addPacked(publicKey, shuffled, repeat(maskCipher, rows + cols, shuffled.words));
-  const reply = expectType(
-    await run.send({
-      type: 'tag-batch',
-      queryId: run.queryId,
-      seq: run.nextSeq(),
-      sideCounts: [rows, cols],
-      ...toWire(masked, run.fingerprint),
-    }),
-    'tag-groups',
+  const sides = [leftTags, rightTags] as const;
+  const total = leftTags.count + rightTags.count;
+  if (leftTags.count === 0 || rightTags.count === 0) return [];
+  const perms = sides.map((tags) => randomPermutation(tags.count));
+  const alpha = randomScalars(1);
+  let reply: Message | undefined;
+  let sent = 0;
+  try {
+    for (const side of [0, 1] as const) {
+      const shuffled = gather(sides[side], perms[side]);
+      for (let start = 0; start < shuffled.count; start += TAG_BATCH_MAX_ROWS) {
+        const batch = slice(shuffled, start, Math.min(shuffled.count, start + TAG_BATCH_MAX_ROWS));
+        const blinded = await run.engine.ecBlind(ecKey.publicKey, batch, alpha);
+        reply = await run.send({
+          type: 'tag-batch',
+          queryId: run.queryId,
+          seq: run.nextSeq(),
+          side,
+          fingerprint: ecKey.fingerprint,
+          count: blinded.count,
+          words: TAG_WORDS,
+          data: blinded.data,
+        });
+        sent += blinded.count;
+        // B answers the groups only once it holds both tables' tags
+        if (sent < total) expectType(reply, 'ack');
+        run.onProgress?.('join', sent, total);
+      }
+    }
+  } finally {
+    alpha.fill(0);
+  }
+  const { groups } = expectType(reply!, 'tag-groups');
+  if (groups.length !== total) throw new MalformedMessageError('tag-groups: wrong count');
+  return pairsFromGroups(
+    undoPermutation(groups.subarray(0, leftTags.count), perms[0]),
+    undoPermutation(groups.subarray(leftTags.count), perms[1]),
   );
-  if (reply.groups.length !== rows + cols) throw new MalformedMessageError('tag-groups: wrong count');
-  const groupsLeft = undoPermutation(reply.groups.subarray(0, rows), permLeft);
-  const groupsRight = undoPermutation(reply.groups.subarray(rows), permRight);
-  run.onProgress?.('join', rows + cols, rows + cols);
-  return pairsFromGroups(groupsLeft, groupsRight);
 }
 
 /**
- * §3.2 at B: the tag of E(t + s) is (t + s) mod p, which is equal exactly when t is (t has
- * 224 bits, far below p). Group numbers go by first appearance in the shuffled batch.
+ * §3.2 at B: one group number per decrypted tag, the left table's in the order received,
+ * then the right's. Equal points (canonical encodings: equal words) share a group; a group
+ * with no member on the other side answers NO_GROUP for each of its rows. Numbers go by
+ * first appearance: A's shuffle already hides which row that is.
  */
-export async function groupTags(
-  engine: Engine,
-  privateKey: PrivateKey,
-  message: MessageOf<'tag-batch'>,
-  tags: PackedBatch,
-): Promise<MessageOf<'tag-groups'>> {
-  if (message.sideCounts[0] + message.sideCounts[1] !== tags.count) {
-    throw new MalformedMessageError('tag-batch: side counts do not add up to the batch');
-  }
-  const plain = await engine.decryptModP(privateKey, unpack(tags));
-  const group = new Map<bigint, number>();
-  const groups = new Uint32Array(plain.length);
-  plain.forEach((tag, k) => {
-    let g = group.get(tag);
-    if (g === undefined) {
-      g = group.size;
-      group.set(tag, g);
+export function groupTags(left: readonly PackedBatch[], right: readonly PackedBatch[]): Uint32Array {
+  const sides = [left, right];
+  const counts = new Map<string, [number, number]>();
+  const keys: string[][] = [[], []];
+  for (const side of [0, 1] as const) {
+    for (const points of sides[side]) {
+      const bytes = Buffer.from(points.data.buffer, points.data.byteOffset, points.data.byteLength);
+      for (let i = 0; i < points.count; i++) {
+        const key = bytes.toString('base64', i * points.words * 4, (i + 1) * points.words * 4);
+        const seen = counts.get(key) ?? [0, 0];
+        seen[side]++;
+        counts.set(key, seen);
+        keys[side].push(key);
+      }
     }
-    groups[k] = g;
-  });
-  return { type: 'tag-groups', queryId: message.queryId, seq: message.seq, groups };
+  }
+  const numbers = new Map<string, number>();
+  const groups = new Uint32Array(keys[0].length + keys[1].length);
+  let k = 0;
+  for (const key of [...keys[0], ...keys[1]]) {
+    const [l, r] = counts.get(key)!;
+    if (l > 0 && r > 0 && !numbers.has(key)) numbers.set(key, numbers.size);
+    groups[k++] = numbers.get(key) ?? NO_GROUP;
+  }
+  return groups;
 }

@@ -5,6 +5,7 @@
 // counted twice or lost, and B counts the runs against the query.
 import type { PublicKey } from 'paillier-bigint';
 import type { Engine } from '../engine/engine.js';
+import type { EcPublicKey } from '../engine/keys.js';
 import { MalformedMessageError } from '../errors.js';
 import type { Message } from '../protocol/messages.js';
 import type { Query } from '../query/plan.js';
@@ -20,10 +21,12 @@ export type JoinMode = 'hashed' | 'nested';
 export type Phase = 'join' | 'aggregate' | 'features';
 export type ProgressListener = (phase: Phase, done: number, total: number) => void;
 
-/** What A's protocol steps work with: the engine, B's public key, and a way to reach B. */
+/** What A's protocol steps work with: the engine, B's public keys, and a way to reach B. */
 export interface JoinContext {
   engine: Engine;
   publicKey: PublicKey;
+  /** B's EC key of the hashed join (§3.2); null when B's published key has none */
+  ecKey: EcPublicKey | null;
   /** the key's fingerprint, carried by every batch */
   fingerprint: string;
   /** words of one ciphertext (mod n^2) */

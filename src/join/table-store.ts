@@ -2,12 +2,14 @@
 // by column as packed ciphertext batches, never unpacked. Owners holding rows of the
 // same table (a horizontal split) each send a partition; A joins over their
 // concatenation, in the order the owners first sent theirs. An update is atomic: a
-// partition that does not fit the others is refused and changes nothing.
+// partition that does not fit the others is refused and changes nothing. Hashed join
+// tags are EC ElGamal ciphertexts (TAG_WORDS words a row) under B's current EC key.
 
 import type { TableSchema } from '../data/table.js';
+import type { EcPublicKey } from '../engine/keys.js';
 import { KeyMismatchError, MalformedMessageError, PeerAuthError, QueryError } from '../errors.js';
 import { concat, type PackedBatch } from '../protocol/batch.js';
-import type { ColumnMeta, MessageOf } from '../protocol/messages.js';
+import { type ColumnMeta, type MessageOf, TAG_WORDS } from '../protocol/messages.js';
 
 type EncryptedTable = MessageOf<'encrypted-table'>;
 
@@ -65,7 +67,7 @@ export class StoredTable {
         { part: 'join key' },
       );
     }
-    return this.batch(tag.data);
+    return { words: TAG_WORDS, count: this.meta.rowCount, data: tag.data };
   }
 
   /** Column names and types a query may name: data columns and key columns. */
@@ -80,7 +82,7 @@ export class TableStore {
   private readonly tables = new Map<string, StoredTable>();
   private readonly partitions = new Map<string, Map<string, EncryptedTable>>();
 
-  constructor(private readonly key: { fingerprint: string; words: number }) {}
+  constructor(private readonly key: { fingerprint: string; words: number; ecKey: EcPublicKey | null }) {}
 
   /** Stores `owner`'s partition of a table, or refuses it and keeps everything as it was. */
   store(message: EncryptedTable, owner: string): void {
@@ -95,14 +97,23 @@ export class TableStore {
     if (message.words !== this.key.words || message.columnData.length !== message.columns.length) {
       throw new MalformedMessageError(`${name}: column data does not match its columns`);
     }
-    const all = [
-      ...message.columnData,
-      ...message.tags.map((t) => t.data),
-      ...message.nestedKeys.map((k) => k.data),
-    ];
+    const all = [...message.columnData, ...message.nestedKeys.map((k) => k.data)];
     for (const data of all) {
       if (data.length !== expected) {
         throw new MalformedMessageError(`${name}: a column holds ${data.length} words, not ${expected}`);
+      }
+    }
+    for (const tag of message.tags) {
+      if (tag.fingerprint !== this.key.ecKey?.fingerprint) {
+        throw new KeyMismatchError(`${name}: its hashed join tags are under another EC key than server B's`, {
+          expected: this.key.ecKey?.fingerprint ?? 'none',
+          got: tag.fingerprint,
+        });
+      }
+      if (tag.data.length !== message.rowCount * TAG_WORDS) {
+        throw new MalformedMessageError(
+          `${name}: a tag column holds ${tag.data.length} words, not ${message.rowCount * TAG_WORDS}`,
+        );
       }
     }
     const parts = new Map(this.partitions.get(message.table));
@@ -154,14 +165,14 @@ function concatenatePartitions(parts: [string, EncryptedTable][], sender: string
     }
   }
   const tables = parts.map(([, p]) => p);
-  const joined = (pick: (p: EncryptedTable) => Uint32Array) =>
-    concat(tables.map((p) => ({ words: p.words, count: p.rowCount, data: pick(p) }))).data;
+  const joined = (pick: (p: EncryptedTable) => Uint32Array, words = first.words) =>
+    concat(tables.map((p) => ({ words, count: p.rowCount, data: pick(p) }))).data;
   return {
     ...first,
     owner: parts.map(([owner]) => owner).join('+'),
     rowCount: tables.reduce((n, p) => n + p.rowCount, 0),
     columnData: first.columnData.map((_, k) => joined((p) => p.columnData[k])),
-    tags: first.tags.map((t, k) => ({ columns: t.columns, data: joined((p) => p.tags[k].data) })),
+    tags: first.tags.map((t, k) => ({ ...t, data: joined((p) => p.tags[k].data, TAG_WORDS) })),
     nestedKeys: first.nestedKeys.map((key, k) => ({ ...key, data: joined((p) => p.nestedKeys[k].data) })),
   };
 }

@@ -1,7 +1,9 @@
 // Every message the roles exchange (DESIGN §1, §3), as zod schemas: a role validates each
 // message at receipt (parseMessage) and never trusts a field it did not validate.
 // Ciphertext batches are packed u32 words (`data`, `words` per value) under a key
-// `fingerprint`; no message to server B carries a row identity.
+// `fingerprint`: Paillier ciphertexts under B's Paillier key, or the hashed join's
+// ristretto255 ElGamal tags (16 words: R || C) under B's EC key. No message to server B
+// carries a row identity.
 import { z } from 'zod';
 import { MalformedMessageError } from '../errors.js';
 import { columnRefSchema, queryPlanSchema } from '../query/plan.js';
@@ -13,6 +15,18 @@ const words = z.number().int().positive().max(512);
 const packed = z.custom<Uint32Array>((v) => v instanceof Uint32Array, 'expected a packed Uint32Array');
 const columnType = z.enum(['integer', 'decimal', 'string']);
 export const joinModes = ['hashed', 'nested'] as const;
+/** Words of one EC ElGamal tag: R || C, two 32-byte ristretto255 encodings (src/engine/ec-ops.ts). */
+export const TAG_WORDS = 16;
+/** Most tags in one tag-batch (§3.2: A sends them in bounded batches). */
+export const TAG_BATCH_MAX_ROWS = 4096;
+/** In tag-groups: the row's key is in one table only, so B answers no group for it. */
+export const NO_GROUP = 0xffffffff;
+const ecPublicKey = z.object({
+  /** Y, the 32-byte ristretto255 encoding, hex */
+  publicKey: z.string().regex(/^[0-9a-f]{64}$/),
+  /** SHA-256 of Y's encoding, hex */
+  fingerprint,
+});
 
 export const columnMeta = z.object({
   name: z.string().min(1).max(128),
@@ -59,12 +73,16 @@ const fitReport = z
   .nullable();
 
 export const messageSchemas = {
-  /** B -> everyone: the public key and its fingerprint. */
+  /**
+   * B -> everyone: the Paillier public key and its fingerprint, and B's EC key of the
+   * hashed join with its own (null: B's key file predates it, and B joins nested only).
+   */
   'public-key': z.object({
     type: z.literal('public-key'),
     n: z.bigint().positive(),
     g: z.bigint().positive(),
     fingerprint,
+    ec: ecPublicKey.nullable(),
   }),
   /** owner -> A: a table encrypted column by column, plus hashed join tags (§3.2). */
   'encrypted-table': z.object({
@@ -76,8 +94,11 @@ export const messageSchemas = {
     words,
     columns: z.array(columnMeta).max(1024),
     columnData: z.array(packed),
-    /** hashed-join tags: one per declared key (ordered column list) */
-    tags: z.array(z.object({ columns: z.array(z.string().min(1)).min(1), data: packed })),
+    /**
+     * hashed-join tags, one per declared key (ordered column list): per row the ElGamal
+     * ciphertext (rG, T + rY), TAG_WORDS words, under the B EC key with this fingerprint
+     */
+    tags: z.array(z.object({ columns: z.array(z.string().min(1)).min(1), fingerprint, data: packed })),
     /** nested-loop keys: one per declared key (ordered column list), each row's folded canonical key */
     nestedKeys: z.array(z.object({ columns: z.array(z.string().min(1)).min(1), data: packed })),
     /** the declared key columns and their types: joinable even when not encrypted as data */
@@ -153,15 +174,26 @@ export const messageSchemas = {
   'indicator-batch': z.object({ type: z.literal('indicator-batch'), queryId: id, seq: count, ...batch }),
   /** B -> A: one bit per indicator, 1 where it decrypts to zero. */
   'indicator-bits': z.object({ type: z.literal('indicator-bits'), queryId: id, seq: count, bits: packed }),
-  /** A -> B: masked tags E(t + s) of both tables, each shuffled (§3.2). */
+  /**
+   * A -> B: up to TAG_BATCH_MAX_ROWS tags of one side (0: left table, 1: right), each
+   * (alpha R + r'G, alpha C + r'Y) under B's EC key, the side in A's secret order (§3.2).
+   * EC ciphertexts only: B never sees a Paillier ciphertext in hashed mode.
+   */
   'tag-batch': z.object({
     type: z.literal('tag-batch'),
     queryId: id,
     seq: count,
-    sideCounts: z.tuple([count, count]),
-    ...batch,
+    side: z.union([z.literal(0), z.literal(1)]),
+    fingerprint,
+    count: z.number().int().min(1).max(TAG_BATCH_MAX_ROWS),
+    words: z.literal(TAG_WORDS),
+    data: packed,
   }),
-  /** B -> A: a group number per masked tag; equal tags share a group. */
+  /**
+   * B -> A, after the last tag batch of both sides (each earlier one gets an ack): one word
+   * per tag, left tags then right, in the order sent: equal keys share a group number, and
+   * a tag whose group has no member on the other side gets NO_GROUP.
+   */
   'tag-groups': z.object({ type: z.literal('tag-groups'), queryId: id, seq: count, groups: packed }),
   /**
    * A -> B: `rowCount` shuffled joined rows, slot-packed (§4 step 4, §2 "Packing": blocks of

@@ -1,18 +1,19 @@
-// A data owner (DESIGN §1, §3): holds its plaintext table and B's public key. It encodes
+// A data owner (DESIGN §1, §3): holds its plaintext table and B's public keys. It encodes
 // each column a query may need (cell-codec.ts: integers exact, decimals fixed point,
 // strings as UTF-8), encrypts them in batches through the engine, adds for each join key
-// it declares the hashed tag HMAC-SHA256_K(canonical key) (§3.2, K shared by the owners
-// only) and the same canonical key folded into one plaintext for the nested loop (§3.1),
-// and hands the encrypted table to A.
+// it declares the hashed tag T = HashToGroup(HMAC-SHA256_K(canonical key)) ElGamal-encrypted
+// under B's EC key (§3.2, K shared by the owners only) and the same canonical key folded
+// into one plaintext for the nested loop (§3.1), and hands the encrypted table to A.
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { PublicKey } from 'paillier-bigint';
 import { encodeCells, encodingFor } from '../data/cell-codec.js';
-import { joinTags } from '../data/join-key.js';
+import { canonicalKey, keyParts } from '../data/join-key.js';
 import { nestedKeyPlaintexts } from '../data/nested-key.js';
 import type { Table } from '../data/table.js';
+import { tagHashes } from '../ec/hash-to-group.js';
 import type { Engine } from '../engine/engine.js';
-import { fingerprint } from '../engine/keys.js';
-import { MalformedMessageError } from '../errors.js';
+import { ecKeyOf, fingerprint } from '../engine/keys.js';
+import { InvalidKeyError, MalformedMessageError } from '../errors.js';
 import {
   encodeContribution,
   type LocalWeights,
@@ -24,7 +25,7 @@ import { toPartial } from '../fl/logistic.js';
 import { l2ForC, solveLogistic } from '../fl/newton.js';
 import { authorize } from '../protocol/authorization.js';
 import { batchShape, pack } from '../protocol/batch.js';
-import { expectType, type Message, type MessageOf } from '../protocol/messages.js';
+import { expectType, type Message, type MessageOf, TAG_WORDS } from '../protocol/messages.js';
 import { registrationDigest, signDigest } from '../protocol/signature.js';
 import type { Transport } from '../protocol/transport.js';
 import { featureName, ROLES } from './names.js';
@@ -125,9 +126,11 @@ export class DataOwner {
     for (const column of columns) {
       columnData.push(await encrypt(encodeCells(table.column(column.name), column, n)));
     }
-    const tags: { columns: string[]; data: Uint32Array }[] = [];
-    for (const key of hashedKeys)
-      tags.push({ columns: [...key], data: await encrypt(joinTags(table, key, secret!)) });
+    const tags: MessageOf<'encrypted-table'>['tags'] = [];
+    for (const key of hashedKeys) {
+      tags.push({ columns: [...key], ...(await this.tags(table, key, secret!)) });
+      options.onProgress?.(++done, total);
+    }
     const nestedKeys: { columns: string[]; data: Uint32Array }[] = [];
     for (const key of nestedJoinKeys)
       nestedKeys.push({
@@ -150,6 +153,33 @@ export class DataOwner {
       keyColumns: keyTypes,
       coOwners: [...(options.coOwners ?? [])],
     };
+  }
+
+  /**
+   * §3.2 step 1: the ElGamal ciphertext under B's EC key of T = HashToGroup(HMAC-SHA256_K(k))
+   * for each row's canonical key k over `columns`; the keyed hashes are wiped after.
+   */
+  private async tags(
+    table: Table,
+    columns: readonly string[],
+    secret: Uint8Array,
+  ): Promise<{ fingerprint: string; data: Uint32Array }> {
+    const ec = ecKeyOf(this.options.publicKey);
+    if (!ec) {
+      throw new InvalidKeyError(
+        "server B's public key has no EC key (a key from before hashed joins): prepare join keys for mode nested only",
+      );
+    }
+    const hashes = tagHashes(keyParts(table, columns).map(canonicalKey), secret);
+    try {
+      const input = { words: TAG_WORDS, count: table.rowCount, data: new Uint32Array(hashes.buffer) };
+      return {
+        fingerprint: ec.fingerprint,
+        data: (await this.options.engine.ecEncryptTags(ec.publicKey, input)).data,
+      };
+    } finally {
+      hashes.fill(0);
+    }
   }
 
   /**

@@ -1,9 +1,13 @@
-// Wiring every role onto one transport: B makes the key pair and publishes its public
-// key; A, the owners and the client take it from that published message. The demo and
-// the tests build their pipelines with this; over HTTP each role would run alone.
-import { PublicKey } from 'paillier-bigint';
+// Wiring every role onto one transport: B makes its keys (Paillier, and EC for the hashed
+// join) and publishes the public ones; A, the owners and the client take them from that
+// published message. The demo and the tests build their pipelines with this; over HTTP
+// each role would run alone.
+import type { PublicKey } from 'paillier-bigint';
 import { generateJoinSecret } from '../data/join-key.js';
+import { ecFingerprint } from '../ec/elgamal.js';
 import type { Engine } from '../engine/engine.js';
+import { type ServerBPublicKey, serverBPublicKey } from '../engine/keys.js';
+import { InvalidKeyError } from '../errors.js';
 import type { MessageOf } from '../protocol/messages.js';
 import { InProcessTransport } from '../protocol/transport.js';
 import { Client } from './client.js';
@@ -46,8 +50,7 @@ export async function createFederation(options: FederationOptions): Promise<Fede
     policy: options.policy,
     ...(options.log ? { log: options.log } : {}),
   });
-  const published: MessageOf<'public-key'> = serverB.publicKeyMessage();
-  const publicKey = new PublicKey(published.n, published.g);
+  const publicKey = publishedKey(serverB.publicKeyMessage());
   const serverA = new ServerA({ engine, transport, publicKey });
   const client = new Client({ transport });
   const coordinator = new Coordinator({ engine, transport, publicKey });
@@ -62,4 +65,13 @@ export async function createFederation(options: FederationOptions): Promise<Fede
     return o;
   };
   return { transport, serverA, serverB, client, coordinator, publicKey, owner };
+}
+
+/** B's public keys from its public-key message; the EC key must match its fingerprint. */
+export function publishedKey(message: MessageOf<'public-key'>): ServerBPublicKey {
+  const y = message.ec && Uint8Array.from(Buffer.from(message.ec.publicKey, 'hex'));
+  if (y && ecFingerprint(y) !== message.ec!.fingerprint) {
+    throw new InvalidKeyError("public-key: B's EC key does not match its fingerprint");
+  }
+  return serverBPublicKey(message.n, message.g, y && { publicKey: y, fingerprint: message.ec!.fingerprint });
 }

@@ -1,11 +1,12 @@
 // Server A (DESIGN §1, §3): holds the owners' encrypted tables (src/join/table-store.ts)
-// and the public key only. It answers a client's query by running the join with B's help
+// and B's public keys only (Paillier, and the EC key of the hashed join's tags). It answers a client's query by running the join with B's help
 // (src/join/nested.ts, hashed.ts), then summing the query's columns for B to decrypt as
 // totals (aggregates.ts) or delivering the joined rows' features to B (features.ts).
 // Federated feature extraction is in server-a-training.ts.
 import type { PublicKey } from 'paillier-bigint';
 import type { Engine } from '../engine/engine.js';
-import { MalformedMessageError, PeerAuthError, QueryError } from '../errors.js';
+import { type EcPublicKey, ecKeyOf } from '../engine/keys.js';
+import { InvalidKeyError, MalformedMessageError, PeerAuthError, QueryError } from '../errors.js';
 import { type JoinedColumn, sendTotals } from '../join/aggregates.js';
 import { hashedJoin } from '../join/hashed.js';
 import { nestedJoin } from '../join/nested.js';
@@ -42,6 +43,7 @@ export class ServerA {
     this.context = {
       engine,
       publicKey,
+      ecKey: ecKeyOf(publicKey),
       ...batchShape(publicKey),
       send: (message) => transport.request(ROLES.serverA, ROLES.serverB, message),
     };
@@ -125,7 +127,7 @@ export class ServerA {
         const start = performance.now();
         const pairs =
           mode === 'hashed'
-            ? await hashedJoin(run, ...tagsFor(plan, left, right))
+            ? await hashedJoin(run, this.ecKey(), ...tagsFor(plan, left, right))
             : await nestedJoin(run, ...nestedKeysFor(plan, left, right));
         timingsMs[`join (${mode})`] = performance.now() - start;
         await then({ run, pairs, left, right, plan });
@@ -133,6 +135,16 @@ export class ServerA {
       },
       () => this.reopened++,
     );
+  }
+
+  /** B's EC key, which hashed joins need (tables with tags are stored only under it). */
+  private ecKey(): EcPublicKey {
+    if (!this.context.ecKey) {
+      throw new InvalidKeyError(
+        "server A holds no EC key of server B's: hashed joins need B's current public key",
+      );
+    }
+    return this.context.ecKey;
   }
 
   /** Column `ref` of the joined rows: left row i or right row j of each pair, qualified name. */

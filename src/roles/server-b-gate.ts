@@ -1,11 +1,12 @@
 // Server B as the gatekeeper (DESIGN §1.1). B decrypts, zero-tests or groups only for a
 // query that the client itself submitted to B, over tables whose owners registered them,
 // in the query's declared mode, and within what the registered sizes imply: at most
-// rows(L) x rows(R) indicators or exactly rows(L) + rows(R) tags per run, then at most
-// one feature row per joined pair, or one total per SUM / AVG item, once. B counts the
-// join itself (matches, or pairs of equal tags): the count it releases is its own, never
-// A's. Anything else aborts the query with one opaque refusal; the reason goes to B's
-// local log only, and the abort counts against the client.
+// rows(L) x rows(R) indicators, or at most rows(L) and rows(R) tags of each side per run
+// (grouped once both are complete), then at most one feature row per joined pair, or one
+// total per SUM / AVG item, once. B counts the join itself (matches, or pairs of equal
+// tags): the count it releases is its own, never A's. Anything else aborts the query with
+// one opaque refusal; the reason goes to B's local log only, and the abort counts against
+// the client.
 import type { SlotLayout } from '../engine/slots.js';
 import { MalformedMessageError, PeerAuthError, PolicyRefusedError, QueryError } from '../errors.js';
 import { DEFAULT_ORDERS } from '../fl/rdp-accountant.js';
@@ -13,7 +14,8 @@ import { type FeaturePacking, featureCiphertexts, featurePacking, totalLayouts }
 import { QUERY_NOT_OPEN } from '../join/query-run.js';
 import type { PrivacyLedger } from '../privacy/ledger.js';
 import { addNoise, noiseScale, rhoFor, zcdpCurve } from '../privacy/release.js';
-import type { ColumnMeta, MessageOf } from '../protocol/messages.js';
+import type { PackedBatch } from '../protocol/batch.js';
+import { type ColumnMeta, type MessageOf, NO_GROUP } from '../protocol/messages.js';
 import type { ColumnRef, Query } from '../query/plan.js';
 import { orientJoinKeys, validateQuery } from '../query/sql.js';
 import { ROLES } from './names.js';
@@ -72,6 +74,9 @@ export interface Run {
   /** nested: indicators received, and how many were zero */
   indicators: number;
   matches: number;
+  /** hashed: tags received of each side, and their decrypted points until both sides are in */
+  tags: [number, number];
+  tagPoints: [PackedBatch[], PackedBatch[]];
   /** the join's size once its join phase is complete */
   joined: number | null;
   /** feature rows received, and the feature set's columns (fixed by the first batch) */
@@ -248,6 +253,8 @@ export class QueryGate {
       nextSeq: 0,
       indicators: 0,
       matches: 0,
+      tags: [0, 0],
+      tagPoints: [[], []],
       joined: null,
       featureRows: 0,
       featureColumns: null,
@@ -293,22 +300,37 @@ export class QueryGate {
     if (run.indicators === this.pairs(run.query)) run.joined = run.matches;
   }
 
-  /** Hashed mode: the one tag batch of a run holds exactly each table's registered rows. */
-  tags(run: Run, sideCounts: readonly [number, number]): void {
+  /**
+   * Hashed mode: `count` more tags of one side, within that table's registered rows (so no
+   * row is looked at twice in a run). Returns whether both sides are now complete: only
+   * then does B group them.
+   */
+  tags(run: Run, side: 0 | 1, count: number): boolean {
     const { query } = run;
     if (query.mode !== 'hashed' || run.joined !== null) this.refuse('tags out of place', {}, query);
-    const [left, right] = query.tables.map((t) => this.registry.get(t)!.rowCount);
-    if (sideCounts[0] !== left || sideCounts[1] !== right)
-      this.refuse('tag counts differ from the registrations', {}, query);
+    const registered = query.tables.map((t) => this.registry.get(t)!.rowCount);
+    if (run.tags[side] + count > registered[side])
+      this.refuse('more tags than the registered rows', { side }, query);
+    run.tags[side] += count;
+    return run.tags[0] === registered[0] && run.tags[1] === registered[1];
   }
 
-  /** Hashed mode: the join size from the group numbers, pairs of equal tags across the sides. */
-  tagGroups(run: Run, groups: Uint32Array, leftCount: number): void {
+  /**
+   * Hashed mode: the join size from the group numbers (left tags first, then right),
+   * pairs of equal tags across the sides; the join phase is complete.
+   */
+  tagGroups(run: Run, groups: Uint32Array): void {
+    const leftCount = run.tags[0];
     const left = new Map<number, number>();
-    for (let k = 0; k < leftCount; k++) left.set(groups[k], (left.get(groups[k]) ?? 0) + 1);
+    for (let k = 0; k < leftCount; k++) {
+      if (groups[k] !== NO_GROUP) left.set(groups[k], (left.get(groups[k]) ?? 0) + 1);
+    }
     let joined = 0;
-    for (let k = leftCount; k < groups.length; k++) joined += left.get(groups[k]) ?? 0;
+    for (let k = leftCount; k < groups.length; k++) {
+      if (groups[k] !== NO_GROUP) joined += left.get(groups[k]) ?? 0;
+    }
     run.joined = joined;
+    run.tagPoints = [[], []];
   }
 
   /**

@@ -1,7 +1,8 @@
-// Server B (DESIGN §1, §1.1): the only holder of the private key, and so the gatekeeper.
-// Owners register their tables with it (server-b-registry.ts); a client submits each
-// query to it before A runs it; B then zero-tests shuffled join indicators (§3.1),
-// groups shuffled tags (§3.2), decrypts a training's shuffled feature vectors into a
+// Server B (DESIGN §1, §1.1): the only holder of the private keys (Paillier, and the EC
+// key of the hashed join's tags), and so the gatekeeper. Owners register their tables
+// with it (server-b-registry.ts); a client submits each query to it before A runs it; B
+// then zero-tests shuffled join indicators (§3.1), decrypts and groups blinded, shuffled
+// EC tags (§3.2, never a Paillier ciphertext), decrypts a training's shuffled feature vectors into a
 // local feature set (§4 step 5) and aggregate totals into the client's answer, each only
 // within what the query needs (server-b-gate.ts), with DP noise and a privacy ledger when
 // its policy says so. It never receives a table's ciphertexts, join keys or row identities.
@@ -9,7 +10,7 @@ import type { PublicKey } from 'paillier-bigint';
 import type { Engine } from '../engine/engine.js';
 import { fingerprint, generateKeys, type KeyPair } from '../engine/keys.js';
 import { unpackSlots } from '../engine/slots.js';
-import { FedjoinError, PeerAuthError, PolicyRefusedError } from '../errors.js';
+import { FedjoinError, PeerAuthError, PolicyRefusedError, QueryError } from '../errors.js';
 import { GLOBAL_SCORE, GLOBAL_SCORE_FRACTION_BITS } from '../fl/refine.js';
 import { decodeFeatures } from '../join/features.js';
 import { groupTags } from '../join/hashed.js';
@@ -26,7 +27,7 @@ import {
   type WireBatch,
 } from '../protocol/batch.js';
 import type { FeatureSet } from '../protocol/feature-set.js';
-import type { Message, MessageOf } from '../protocol/messages.js';
+import { type Message, type MessageOf, TAG_WORDS } from '../protocol/messages.js';
 import type { Transport } from '../protocol/transport.js';
 import { ROLES } from './names.js';
 import { type GateLog, type GatePolicy, type PrivacyPolicy, QueryGate } from './server-b-gate.js';
@@ -115,10 +116,17 @@ export class ServerB {
     return this.options.keys.publicKey;
   }
 
-  /** The public key and its fingerprint, as published to every other role. */
+  /** The public keys and their fingerprints, as published to every other role. */
   publicKeyMessage(): MessageOf<'public-key'> {
     const { n, g } = this.publicKey;
-    return { type: 'public-key', n, g, fingerprint: this.keyFingerprint };
+    const ec = this.options.keys.ec;
+    return {
+      type: 'public-key',
+      n,
+      g,
+      fingerprint: this.keyFingerprint,
+      ec: ec ? { publicKey: Buffer.from(ec.publicKey).toString('hex'), fingerprint: ec.fingerprint } : null,
+    };
   }
 
   private async receive(message: Message, from: string): Promise<Message> {
@@ -128,6 +136,13 @@ export class ServerB {
         this.registry.register(message, from, this.keyFingerprint);
         return { type: 'ack' };
       case 'query-submit':
+        if (message.mode === 'hashed' && !this.options.keys.ec) {
+          // a key file from before the EC key (version 1): nothing secret in saying so
+          throw new QueryError(
+            'server B has no EC key for hashed joins yet (its operator runs fedjoin keygen --rotate); use mode nested',
+            { part: 'mode' },
+          );
+        }
         this.gate.submit(message, from);
         return { type: 'ack' };
       case 'query-open':
@@ -140,7 +155,7 @@ export class ServerB {
       case 'indicator-batch':
         return this.fromA(message, () => this.zeroTests(message));
       case 'tag-batch':
-        return this.fromA(message, () => this.tagGroups(message));
+        return this.fromA(message, () => this.tagBatch(message));
       case 'feature-batch':
         return this.fromA(message, () => this.features(message));
       case 'aggregate-request':
@@ -193,14 +208,22 @@ export class ServerB {
     return reply;
   }
 
-  /** §3.2: a group number per shuffled tag. */
-  private async tagGroups(message: MessageOf<'tag-batch'>): Promise<Message> {
-    const tags = this.batch(message, 'tag-batch');
+  /**
+   * §3.2: one side's blinded tags, decrypted to alpha T (a bad point fails here, and the
+   * run with it); once both tables are complete, a group number per tag for the rows
+   * whose group has members on both sides.
+   */
+  private async tagBatch(message: MessageOf<'tag-batch'>): Promise<Message> {
+    const ec = this.options.keys.ec;
+    if (!ec) return this.gate.refuse('tags without an EC key');
+    const tags = fromWire(message, { fingerprint: ec.fingerprint, words: TAG_WORDS }, 'tag-batch');
     const run = this.gate.batch(message);
-    this.gate.tags(run, message.sideCounts);
-    const reply = await groupTags(this.options.engine, this.options.keys.privateKey, message, tags);
-    this.gate.tagGroups(run, reply.groups, message.sideCounts[0]);
-    return reply;
+    const complete = this.gate.tags(run, message.side, tags.count);
+    run.tagPoints[message.side].push(await this.options.engine.ecDecrypt(ec.secretKey, tags));
+    if (!complete) return { type: 'ack' };
+    const groups = groupTags(...run.tagPoints);
+    this.gate.tagGroups(run, groups);
+    return { type: 'tag-groups', queryId: message.queryId, seq: message.seq, groups };
   }
 
   /** §4 step 5: decrypt and decode a training's shuffled feature vectors; they stay at B. */

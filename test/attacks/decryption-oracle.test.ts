@@ -1,15 +1,16 @@
 // Attack 1 of issue 9: server A using B as a decryption oracle. A deviating A sends
 // well-formed messages of its own making through the real message path (in-process and
 // over HTTPS with mTLS): it opens a query no client submitted and asks B to group a
-// stored cell with its guess; it stretches a submitted query past what the registered
-// sizes allow. Every attempt ends in the same opaque refusal whatever the secret is, and
-// honest queries still get SQLite's answers afterwards.
+// stored join tag with its guess (issue 10: EC tags; a Paillier-shaped tag batch no
+// longer parses); it stretches a submitted query past what the registered sizes allow, or
+// slips in a point that is no valid encoding. Every attempt ends in the same opaque
+// refusal whatever the secret is, and honest queries still get SQLite's answers afterwards.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Cell, Table } from '../../src/data/table.js';
 import { createEngine, type Engine } from '../../src/engine/engine.js';
-import { fingerprint } from '../../src/engine/keys.js';
-import { pack, wordsFor } from '../../src/engine/limbs.js';
-import type { Message, MessageOf } from '../../src/protocol/messages.js';
+import { ecKeyOf, fingerprint } from '../../src/engine/keys.js';
+import { wordsFor } from '../../src/engine/limbs.js';
+import { type Message, type MessageOf, TAG_WORDS } from '../../src/protocol/messages.js';
 import { ROLES } from '../../src/roles/names.js';
 import { DEPLOYMENTS, type Deployment } from '../helpers/deployments.js';
 import { runSqlite } from '../helpers/sqlite.js';
@@ -52,50 +53,46 @@ async function outcome(send: () => Promise<Message>): Promise<unknown> {
 describe.each(DEPLOYMENTS)('server A probing server B (%s)', (_kind, deploy) => {
   let d: Deployment;
   let patients: MessageOf<'encrypted-table'>;
+  let visits: MessageOf<'encrypted-table'>;
   beforeAll(async () => {
     d = await deploy({ engine, owners: ['clinic', 'insurer'], policy: { minGroupSize: 2 } });
     patients = await d.owner('clinic').shareTable(PATIENTS, { joinKeys: [['pid']] });
-    await d.owner('insurer').shareTable(VISITS, { joinKeys: [['pid']] });
+    visits = await d.owner('insurer').shareTable(VISITS, { joinKeys: [['pid']] });
   });
   afterAll(async () => d?.close());
 
-  it('cannot open a query no client submitted: grouping a stored cell with a guess is refused alike for a right and a wrong guess', async () => {
-    const n = d.publicKey.n;
-    const words = wordsFor(n * n);
-    const fp = fingerprint(n);
-    const salaryAt = patients.columns.findIndex((c) => c.name === 'salary');
-    const stored = patients.columnData[salaryAt].subarray(0, words); // row 0's encrypted salary
-    const secret = PATIENTS.column('salary').values[0] as bigint;
+  it('cannot open a query no client submitted: grouping a stored tag with a guess is refused alike for a right and a wrong guess', async () => {
+    const fp = fingerprint(d.publicKey.n);
+    const ecFp = ecKeyOf(d.publicKey)!.fingerprint;
+    // A's guess: the stored tag of a visits row, to be grouped with patients row 0 (pid 0)
+    const tagOf = (message: MessageOf<'encrypted-table'>, row: number) =>
+      message.tags[0].data.slice(row * TAG_WORDS, (row + 1) * TAG_WORDS);
     const a = d.as(ROLES.serverA);
-    const probe = async (guess: bigint) => {
-      const queryId = `probe-${guess % 1000n}`;
-      const [encryptedGuess] = await engine.encrypt(d.publicKey, [guess]);
-      const data = new Uint32Array(2 * words);
-      data.set(stored);
-      data.set(pack([encryptedGuess], words).data, words);
+    const probe = async (visitsRow: number) => {
+      const queryId = `probe-${visitsRow}`;
+      const batch = (seq: number, side: 0 | 1, data: Uint32Array): MessageOf<'tag-batch'> => ({
+        type: 'tag-batch',
+        queryId,
+        seq,
+        side,
+        fingerprint: ecFp,
+        count: 1,
+        words: TAG_WORDS,
+        data,
+      });
       return [
         await outcome(() =>
           a.request(ROLES.serverB, { type: 'query-open', queryId, mode: 'hashed', fingerprint: fp }),
         ),
-        await outcome(() =>
-          a.request(ROLES.serverB, {
-            type: 'tag-batch',
-            queryId,
-            seq: 0,
-            sideCounts: [1, 1],
-            fingerprint: fp,
-            count: 2,
-            words,
-            data,
-          }),
-        ),
+        await outcome(() => a.request(ROLES.serverB, batch(0, 0, tagOf(patients, 0)))),
+        await outcome(() => a.request(ROLES.serverB, batch(1, 1, tagOf(visits, visitsRow)))),
       ];
     };
-    const right = await probe(secret);
-    const wrong = await probe(secret + 1n);
+    const right = await probe(4); // visits row 4 has pid 0
+    const wrong = await probe(1); // visits row 1 has pid 1
     // nothing A observes depends on the secret ...
     expect(right).toEqual(wrong);
-    // ... because B refuses both steps, opaquely
+    // ... because B refuses every step, opaquely
     for (const step of right) {
       expect(step).toEqual({
         error: 'PolicyRefusedError',
@@ -104,8 +101,56 @@ describe.each(DEPLOYMENTS)('server A probing server B (%s)', (_kind, deploy) => 
         details: {},
       });
     }
+    // the Paillier-shaped tag batch of the old protocol does not even parse: EC tags only
+    const words = wordsFor(d.publicKey.n * d.publicKey.n);
+    const paillierShaped = {
+      type: 'tag-batch',
+      queryId: 'probe-paillier',
+      seq: 0,
+      side: 0,
+      fingerprint: fp,
+      count: 2,
+      words,
+      data: new Uint32Array(2 * words).fill(1),
+    } as unknown as Message;
+    expect(await outcome(() => a.request(ROLES.serverB, paillierShaped))).toMatchObject({
+      error: 'MalformedMessageError',
+      code: 'MALFORMED_MESSAGE',
+    });
     const [row] = runSqlite([PATIENTS, VISITS], SQL);
     expect((await d.client.query(SQL)).items.map((i) => i.value)).toEqual(row);
+  });
+
+  it('cannot stretch a hashed run past the registered sizes, nor slip in a point that is no canonical encoding', async () => {
+    const stretch = (message: Message): Message => {
+      if (message.type !== 'tag-batch' || message.side !== 0) return message;
+      // every left tag twice: more tags than the table has rows
+      const data = new Uint32Array(2 * message.data.length);
+      data.set(message.data);
+      data.set(message.data, message.data.length);
+      return { ...message, count: 2 * message.count, data };
+    };
+    const corrupt = (message: Message): Message => {
+      if (message.type !== 'tag-batch' || message.side !== 1) return message;
+      const data = message.data.slice();
+      data.fill(0xffffffff, 8, 16); // C of the first tag: 2^256 - 1 encodes no point
+      return { ...message, data };
+    };
+    for (const rewrite of [stretch, corrupt]) {
+      d.rewrite = rewrite;
+      try {
+        const error = await d.client.query(SQL, { mode: 'hashed' }).catch((e: unknown) => e);
+        expect(error).toMatchObject({
+          code: 'POLICY_REFUSED',
+          message: 'server B refused the request',
+          details: {},
+        });
+      } finally {
+        d.rewrite = undefined;
+      }
+    }
+    const [row] = runSqlite([PATIENTS, VISITS], SQL);
+    expect((await d.client.query(SQL, { mode: 'hashed' })).items.map((i) => i.value)).toEqual(row);
   });
 
   it('cannot stretch a submitted query past the registered sizes: extra indicators are refused and abort the query', async () => {

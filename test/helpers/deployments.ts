@@ -3,7 +3,7 @@
 // and port, over mutual TLS. Either way a test can play a deviating role through the
 // real message path: `as(role)` speaks with that role's identity, and `rewrite` changes
 // what server A sends before it leaves A.
-import { PublicKey } from 'paillier-bigint';
+import type { PublicKey } from 'paillier-bigint';
 import { generateJoinSecret } from '../../src/data/join-key.js';
 import type { Engine } from '../../src/engine/engine.js';
 import { generateKeys } from '../../src/engine/keys.js';
@@ -17,6 +17,7 @@ import {
 } from '../../src/protocol/transport.js';
 import { Client } from '../../src/roles/client.js';
 import { DataOwner } from '../../src/roles/data-owner.js';
+import { publishedKey } from '../../src/roles/federation.js';
 import { ROLES } from '../../src/roles/names.js';
 import { ServerA } from '../../src/roles/server-a.js';
 import { ServerB, type ServerBOptions } from '../../src/roles/server-b.js';
@@ -109,7 +110,8 @@ export async function httpsDeployment(options: DeploymentOptions): Promise<Deplo
   const tA = await transport(ROLES.serverA);
   const ownerTransports = new Map<string, HttpTransport>();
   for (const name of options.owners) ownerTransports.set(name, await transport(ROLES.owner(name)));
-  const publicKey = new PublicKey(keys.publicKey.n, keys.publicKey.g);
+  // as the other roles get it: from B's published message
+  const publicKey = publishedKey(serverB.publicKeyMessage());
   const deployment: Deployment = {
     kind: 'https',
     client,

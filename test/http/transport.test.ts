@@ -107,6 +107,7 @@ describe('messages over HTTPS with mutual TLS', () => {
       n: keys.publicKey.n,
       g: keys.publicKey.g,
       fingerprint: fp,
+      ec: { publicKey: Buffer.from(keys.ec!.publicKey).toString('hex'), fingerprint: keys.ec!.fingerprint },
     };
     expect(await a.request('server-a', 'server-b', message)).toEqual({ type: 'ack' });
   });

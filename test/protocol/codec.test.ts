@@ -23,6 +23,7 @@ describe('codec', () => {
       n: (1n << 2047n) + 12345n,
       g: (1n << 2047n) + 12346n,
       fingerprint: fp,
+      ec: null,
     } as const;
     expect(parseMessage(decodeMessage(encodeMessage(key)))).toEqual(key);
     const back = parseMessage(decodeMessage(encodeMessage(batch)));

@@ -148,7 +148,7 @@ describe('refusals and protocol errors', () => {
     expect((e1 as KeyMismatchError).code).toBe('KEY_MISMATCH');
     const fp = fingerprint(fed.publicKey.n);
     const e2 = await fed.transport
-      .request(ROLES.client, ROLES.serverB, { type: 'public-key', n: 3n, g: 4n, fingerprint: fp })
+      .request(ROLES.client, ROLES.serverB, { type: 'public-key', n: 3n, g: 4n, fingerprint: fp, ec: null })
       .catch((e: unknown) => e);
     expect(e2).toBeInstanceOf(PeerAuthError);
   });
