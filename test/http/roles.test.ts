@@ -2,7 +2,6 @@
 // each with its own HttpTransport, certificate and port, run the secure join; the answers
 // equal the in-process federation's on the same tables. Uses the BigInt engine and a
 // 1024-bit key to stay fast; the multi-process demo is the CLI's job.
-import { PublicKey } from 'paillier-bigint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateJoinSecret } from '../../src/data/join-key.js';
 import type { Cell } from '../../src/data/table.js';
@@ -11,7 +10,7 @@ import { HttpTransport } from '../../src/http/transport.js';
 import { allowedCallers } from '../../src/protocol/authorization.js';
 import { Client } from '../../src/roles/client.js';
 import { DataOwner } from '../../src/roles/data-owner.js';
-import { createFederation } from '../../src/roles/federation.js';
+import { createFederation, publishedKey } from '../../src/roles/federation.js';
 import { ROLES } from '../../src/roles/names.js';
 import { ServerA } from '../../src/roles/server-a.js';
 import { ServerB } from '../../src/roles/server-b.js';
@@ -59,8 +58,7 @@ async function deployOverHttps(): Promise<Deployment> {
   const serverB = await ServerB.create({ engine, transport: tB, bits: 1024, policy: { minGroupSize: 1 } });
   const bServer = await tB.serve({ allowedPeers: allowedCallers(ROLES.serverB) });
   tClient.setPeer(ROLES.serverB, bServer.url);
-  const published = serverB.publicKeyMessage();
-  const publicKey = new PublicKey(published.n, published.g);
+  const publicKey = publishedKey(serverB.publicKeyMessage());
 
   const tA = await transport(ROLES.serverA, { [ROLES.serverB]: bServer.url });
   new ServerA({ engine, transport: tA, publicKey });
