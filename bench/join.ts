@@ -1,16 +1,20 @@
 // Join throughput (issues 4, 11): the nested-loop join's pairs per second (A's row tables and
 // indicators plus B's zero tests) for keys of 1, 2 and 3 columns, and the hashed join's rows
-// per second (A's masking plus B's tags), at 2048 bits on all cores, through the real roles
-// on the in-process transport. Encryption is excluded from the timed part. Writes
+// per second (issue 10: A's blinding, B's EC decryption and grouping, and the transfer, against
+// the Paillier-tag join of bench/baselines/join.json; the owners' tagging timed on its own),
+// at 2048 bits on all cores, through the real roles on the in-process transport. Encryption
+// is excluded from the timed part. Writes
 // bench/results/join-<date>-<host>.{json,md} (with --baseline also bench/baselines/join.{json,md}).
 // Run: npm run bench:join [-- --nested 64 --key-columns 1,2,3 --hashed 10000] [--out DIR] [--baseline [--force]]
+import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { Table } from '../src/data/table.js';
 import { createEngine, type Engine } from '../src/engine/engine.js';
 import { generateKeys } from '../src/engine/keys.js';
 import { pack, wordsFor } from '../src/engine/limbs.js';
 import { createFederation } from '../src/roles/federation.js';
-import { exitOnRefusal, runHeader, startRun, writeResults } from './lib/results.js';
+import { BASELINES_DIR, exitOnRefusal, runHeader, startRun, writeResults } from './lib/results.js';
+import { SplitTransport } from './lib/split-transport.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -61,6 +65,42 @@ interface Row {
   cpuSeconds?: number;
   /** work per CPU-second: what one idle core would do, whatever else runs on the machine */
   perCpuSecond?: number;
+  /** hashed: where the time went, and the owners' tagging */
+  split?: HashedSplit;
+}
+
+/** Seconds of one part of the hashed join: wall clock, and CPU time of every thread. */
+interface Part {
+  seconds: number;
+  cpuSeconds: number;
+}
+
+/** The hashed join's time by part (SplitTransport), and the owners' tag encryption. */
+interface HashedSplit {
+  serverA: Part;
+  serverB: Part;
+  transfer: Part;
+  /** submitting, opening and closing the run, the count's request and answer */
+  rest: Part;
+  total: Part;
+  tagBatches: number;
+  /** both owners' tables: rows per second with `workers` workers, and per CPU-second */
+  taggingRowsPerSecond: number;
+  taggingRowsPerCpuSecond: number;
+  /** the Paillier-tag join of bench/baselines/join.json at the same size, if there is one */
+  baseline: { seconds: number; perSecond: number } | null;
+  loadAtEnd: number;
+}
+
+/** The hashed row of the committed baseline (the Paillier-tag join before issue 10). */
+function hashedBaseline(rows: number): HashedSplit['baseline'] {
+  try {
+    const baseline = JSON.parse(readFileSync(`${BASELINES_DIR}/join.json`, 'utf8')) as { rows: Row[] };
+    const row = baseline.rows.find((r) => r.mode === 'hashed' && r.leftRows === rows);
+    return row ? { seconds: row.seconds, perSecond: row.perSecond } : null;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -118,20 +158,29 @@ async function main(): Promise<void> {
   const bench = startRun(process.argv);
   const engine = await createEngine({ encryption: 'djn' });
   const cores = availableParallelism();
-  const fed = await createFederation({ engine, bits, policy: { minGroupSize: 1 } });
+  const transport = new SplitTransport('tag-batch');
+  const fed = await createFederation({ engine, bits, policy: { minGroupSize: 1 }, transport });
   const rows: Row[] = [];
   const run = async (mode: 'nested' | 'hashed', n: number) => {
     const left = table(`l${mode}`, n, Math.max(1, Math.floor(n / 2)));
     const right = table(`r${mode}`, n, Math.max(1, Math.floor(n / 2)));
     const share = { joinKeys: [['k']], joinModes: [mode] as const, columns: [] };
+    const tagging = performance.now();
+    const taggingCpu = process.cpuUsage();
     await fed.owner('left').shareTable(left, share);
     await fed.owner('right').shareTable(right, share);
+    const taggingSeconds = (performance.now() - tagging) / 1000;
+    const taggingCpuSeconds = cpuShare(taggingCpu, 1).cpuSeconds;
+    transport.reset();
+    const cpu = process.cpuUsage();
     const start = performance.now();
     const answer = await fed.client.query(`SELECT COUNT(*) FROM l${mode} a JOIN r${mode} b ON a.k = b.k`, {
       mode,
     });
     const seconds = (performance.now() - start) / 1000;
     const work = mode === 'nested' ? n * n : 2 * n;
+    const usage = cpuShare(cpu, work);
+    const { cpuSeconds } = usage;
     const row: Row = {
       mode,
       leftRows: n,
@@ -141,7 +190,31 @@ async function main(): Promise<void> {
       seconds,
       perSecond: work / seconds,
       unit: mode === 'nested' ? 'pairs/s' : 'rows/s',
+      ...usage,
     };
+    if (mode === 'hashed') {
+      // with columns: [] an owner encrypts its tags only (and registers and uploads them)
+      const join = answer.timingsMs['join (hashed)'] / 1000;
+      const t = transport;
+      const roundTrips = { seconds: t.roundTripMs / 1000, cpuSeconds: t.roundTripCpuMs / 1000 };
+      const serverB = { seconds: t.serverBMs / 1000, cpuSeconds: t.serverBCpuMs / 1000 };
+      // outside the join the run is a few small messages: its CPU time is left to A's part
+      row.split = {
+        serverA: { seconds: join - roundTrips.seconds, cpuSeconds: cpuSeconds - roundTrips.cpuSeconds },
+        serverB,
+        transfer: {
+          seconds: roundTrips.seconds - serverB.seconds,
+          cpuSeconds: roundTrips.cpuSeconds - serverB.cpuSeconds,
+        },
+        rest: { seconds: seconds - join, cpuSeconds: 0 },
+        total: { seconds, cpuSeconds },
+        tagBatches: t.messages,
+        taggingRowsPerSecond: (2 * n) / taggingSeconds,
+        taggingRowsPerCpuSecond: (2 * n) / taggingCpuSeconds,
+        baseline: hashedBaseline(n),
+        loadAtEnd: Math.round(loadavg()[0] * 100) / 100,
+      };
+    }
     rows.push(row);
     console.log(
       `${mode} join ${n} x ${n}: ${seconds.toFixed(1)} s, ${row.perSecond.toFixed(1)} ${row.unit}, ${answer.rowsJoined} rows joined`,
@@ -205,6 +278,7 @@ async function main(): Promise<void> {
         `| ${r.mode} | ${r.keyColumns ?? 1} | ${r.leftRows} x ${r.rightRows} | ${r.pairsOrRows} ${r.mode === 'nested' ? 'pairs' : 'rows'} | ${r.rowsJoined} | ${r.seconds.toFixed(1)} | ${r.perSecond.toFixed(1)} ${r.unit} | ${r.perCpuSecond?.toFixed(1) ?? ''} |`,
     ),
     ...(split ? ['', splitLine] : []),
+    ...rows.flatMap((r) => (r.split ? hashedSplitTable(r, r.split, engine.workers) : [])),
   ].join('\n');
   const files = await writeResults(
     {
@@ -220,6 +294,34 @@ async function main(): Promise<void> {
     bench.output,
   );
   console.log(`\n${md}\n\nwrote ${files.json}${files.baseline ? ` and ${files.baseline.json}` : ''}`);
+}
+
+/** The hashed join's split, per row and against the Paillier-tag baseline (issue 10 item 8). */
+function hashedSplitTable(row: Row, split: HashedSplit, workers: number): string[] {
+  const rows = row.pairsOrRows;
+  const part = (name: string, p: Part) =>
+    `| ${name} | ${p.seconds.toFixed(2)} | ${((p.seconds / row.seconds) * 100).toFixed(0)}% | ${p.cpuSeconds.toFixed(2)} | ${((p.cpuSeconds * 1e6) / rows).toFixed(0)} |`;
+  const old = split.baseline;
+  // on a loaded machine the wall clock also counts the time other processes held the cores
+  const idle = split.total.cpuSeconds / workers;
+  return [
+    '',
+    `### Hashed join on ristretto255, ${row.leftRows} x ${row.rightRows} rows (${split.tagBatches} tag batches, ${workers} workers)`,
+    '',
+    '| part | seconds | share | CPU seconds (all threads) | CPU us per row |',
+    '|---|---|---|---|---|',
+    part('A: alpha-blinding, re-randomising, shuffles, pairs', split.serverA),
+    part('B: EC decryption, grouping, the gate', split.serverB),
+    part('transfer: encode, decode, schema checks (in-process)', split.transfer),
+    part('rest: submit, open, count, answer, close', split.rest),
+    part('total', split.total),
+    '',
+    old
+      ? `Against the Paillier-tag join (bench/baselines/join.json): ${old.seconds.toFixed(1)} s, ${old.perSecond.toFixed(0)} rows/s; now ${row.seconds.toFixed(1)} s, ${row.perSecond.toFixed(0)} rows/s: ${(old.seconds / row.seconds).toFixed(1)}x faster. Target: under 6 s for 10,000 x 10,000.`
+      : 'No Paillier-tag baseline at this size in bench/baselines/join.json.',
+    `CPU time over ${workers} cores: ${idle.toFixed(1)} s, the wall time of this join with nothing else running. Load average at the end: ${split.loadAtEnd}.`,
+    `Owner tagging (hash to group, ElGamal encryption; registration and upload included): ${split.taggingRowsPerSecond.toFixed(0)} rows/s on ${workers} workers; ${split.taggingRowsPerCpuSecond.toFixed(0)} rows per CPU-second, per core (target 5,000).`,
+  ];
 }
 
 await main().catch(exitOnRefusal);

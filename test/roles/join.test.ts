@@ -6,11 +6,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { splitBundled } from '../../src/data/bundled.js';
 import { type Cell, type ColumnSchema, Table } from '../../src/data/table.js';
 import { createEngine, type Engine } from '../../src/engine/engine.js';
-import { fingerprint } from '../../src/engine/keys.js';
-import { KeyMismatchError, PeerAuthError, PolicyRefusedError, QueryError } from '../../src/errors.js';
-import type { JoinMode } from '../../src/roles/client.js';
-import { createFederation, type Federation } from '../../src/roles/federation.js';
+import { fingerprint, generateKeys } from '../../src/engine/keys.js';
+import {
+  InvalidKeyError,
+  KeyMismatchError,
+  PeerAuthError,
+  PolicyRefusedError,
+  QueryError,
+} from '../../src/errors.js';
+import { InProcessTransport } from '../../src/protocol/transport.js';
+import { Client, type JoinMode } from '../../src/roles/client.js';
+import { DataOwner } from '../../src/roles/data-owner.js';
+import { createFederation, type Federation, publishedKey } from '../../src/roles/federation.js';
 import { ROLES } from '../../src/roles/names.js';
+import { ServerA } from '../../src/roles/server-a.js';
+import { ServerB } from '../../src/roles/server-b.js';
 import { expectSqliteAnswer } from '../helpers/answers.js';
 import { runSqlite } from '../helpers/sqlite.js';
 
@@ -136,6 +146,36 @@ describe('refusals and protocol errors', () => {
       expect(error, sql).toBeInstanceOf(QueryError);
       expect((error as QueryError).code).toBe('UNSUPPORTED_QUERY');
     }
+  });
+
+  it('with a key from before the EC key (a version 1 key file), B joins nested only: hashed is refused, saying why', async () => {
+    const transport = new InProcessTransport();
+    const { publicKey: paillier, privateKey } = await generateKeys(1024);
+    const serverB = new ServerB({
+      engine,
+      transport,
+      keys: { publicKey: paillier, privateKey },
+      policy: { minGroupSize: 1 },
+    });
+    const published = serverB.publicKeyMessage();
+    expect(published.ec).toBeNull();
+    const publicKey = publishedKey(published);
+    new ServerA({ engine, transport, publicKey });
+    const client = new Client({ transport });
+    const owner = (name: string) =>
+      new DataOwner({ name, engine, transport, publicKey, joinSecret: Buffer.alloc(32, 1) });
+    const tagged = await owner('l')
+      .shareTable(left, { joinKeys: [['k']] })
+      .catch((e: unknown) => e);
+    expect(tagged).toBeInstanceOf(InvalidKeyError);
+    expect((tagged as InvalidKeyError).code).toBe('INVALID_KEY');
+    await owner('l').shareTable(left, { joinKeys: [['k']], joinModes: ['nested'] });
+    await owner('r').shareTable(right, { joinKeys: [['k']], joinModes: ['nested'] });
+    const sql = 'SELECT COUNT(*), SUM(b.y) FROM lt a JOIN rt b ON a.k = b.k';
+    const hashed = await client.query(sql, { mode: 'hashed' }).catch((e: unknown) => e);
+    expect(hashed).toBeInstanceOf(QueryError);
+    expect((hashed as QueryError).message).toMatch(/keygen --rotate/);
+    expectSqliteAnswer(await client.query(sql, { mode: 'nested' }), runSqlite([left, right], sql)[0]);
   });
 
   it('rejects a table under another key, and a message B never accepts', async () => {
