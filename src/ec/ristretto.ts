@@ -17,8 +17,8 @@ export const WIDE_BYTES = 64;
  * copies every argument into a fresh allocation and frees it without zeroing, so secret
  * scalars (x, alpha, r) would linger in the WASM heap; it also throws plain Errors. Raw
  * calls let a batch use one allocation that it zeroes, and report the failing index
- * (docs/decisions/ec.md). Every function returns 0 on success and -1 when an input is not
- * a canonical encoding or a scalar multiple is the identity.
+ * (docs/DECISIONS.md, "Hashed join on ristretto255"). Every function returns 0 on success
+ * and -1 when an input is not a canonical encoding or a scalar multiple is the identity.
  */
 export interface SodiumModule {
   HEAPU8: Uint8Array;
