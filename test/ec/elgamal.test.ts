@@ -24,6 +24,7 @@ import {
   InvalidPointError,
 } from '../../src/errors.js';
 import { at, hex, ref } from '../helpers/ristretto-reference.js';
+import { thrown } from '../helpers/thrown.js';
 
 const key = generateEcKey();
 
@@ -41,16 +42,6 @@ function encrypt(points: Uint8Array): Uint8Array {
 
 function blind(ciphertexts: Uint8Array, alpha: Uint8Array): Uint8Array {
   return blindAndRerandomize(key.publicKey, ciphertexts, alpha, randomScalars(ciphertexts.length / 64));
-}
-
-/** Runs fn and returns what it threw. */
-function thrown(fn: () => unknown): FedjoinError {
-  try {
-    fn();
-  } catch (e) {
-    return e as FedjoinError;
-  }
-  throw new Error('expected a throw');
 }
 
 const sizes = fc.integer({ min: 1, max: 6 });
