@@ -19,6 +19,7 @@ import {
   InvalidKeyError,
   InvalidPointError,
 } from '../../src/errors.js';
+import { TAG_WORDS } from '../../src/protocol/messages.js';
 import { at, hex, ref } from '../helpers/ristretto-reference.js';
 import { rejection } from '../helpers/thrown.js';
 
@@ -119,6 +120,8 @@ describe('EC ops: pool = in-thread libsodium = noble reference', () => {
       3 * EC_POINT_WORDS,
     ]);
     expect(EC_HASH_WORDS).toBe(16);
+    // the tag-batch schema's stride is the engine's ciphertext stride
+    expect(TAG_WORDS).toBe(EC_CIPHERTEXT_WORDS);
   });
 
   it('cuts shards with copies of the key and alpha (transferred, so none stays behind) and their first index', () => {

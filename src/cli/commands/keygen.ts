@@ -102,6 +102,7 @@ export function registerKeygen(program: Command): void {
         const passphrase = await obtainPassphrase(`passphrase for ${out}: `, true);
         const keys = await generateKeys(flags.bits);
         const info = await saveKey(out, keys, passphrase, { overwrite: flags.force === true, ...scrypt });
+        keys.ec?.secretKey.fill(0); // sealed now: this process has no further use for x
         const pub = publicKeyPath(out);
         await writeFileAtomic(pub, publicKeyFileText(keys.publicKey), {
           secret: false,
