@@ -1,7 +1,8 @@
 // Server A (DESIGN §1, §3): holds the owners' encrypted tables (src/join/table-store.ts)
-// and B's public keys only (Paillier, and the EC key of the hashed join's tags). It answers a client's query by running the join with B's help
-// (src/join/nested.ts, hashed.ts), then summing the query's columns for B to decrypt as
-// totals (aggregates.ts) or delivering the joined rows' features to B (features.ts).
+// and B's public keys only (Paillier, and the EC key of the hashed join's tags). It
+// answers a client's query by running the join with B's help (src/join/nested.ts,
+// hashed.ts), then summing the query's columns for B to decrypt as totals
+// (aggregates.ts) or delivering the joined rows' features to B (features.ts).
 // Federated feature extraction is in server-a-training.ts.
 import type { PublicKey } from 'paillier-bigint';
 import type { Engine } from '../engine/engine.js';

@@ -2,10 +2,11 @@
 // key of the hashed join's tags), and so the gatekeeper. Owners register their tables
 // with it (server-b-registry.ts); a client submits each query to it before A runs it; B
 // then zero-tests shuffled join indicators (§3.1), decrypts and groups blinded, shuffled
-// EC tags (§3.2, never a Paillier ciphertext), decrypts a training's shuffled feature vectors into a
-// local feature set (§4 step 5) and aggregate totals into the client's answer, each only
-// within what the query needs (server-b-gate.ts), with DP noise and a privacy ledger when
-// its policy says so. It never receives a table's ciphertexts, join keys or row identities.
+// EC tags (§3.2, never a Paillier ciphertext), decrypts a training's shuffled feature
+// vectors into a local feature set (§4 step 5) and aggregate totals into the client's
+// answer, each only within what the query needs (server-b-gate.ts), with DP noise and a
+// privacy ledger when its policy says so. It never receives a table's ciphertexts, join
+// keys or row identities.
 import type { PublicKey } from 'paillier-bigint';
 import type { Engine } from '../engine/engine.js';
 import { fingerprint, generateKeys, type KeyPair } from '../engine/keys.js';
