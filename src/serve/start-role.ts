@@ -274,10 +274,11 @@ export async function openOwner(role: string, config: RoleConfig, log: Log): Pro
     },
     probe: async (message, rows) => {
       const repeat = (data: Uint32Array) => {
-        const out = new Uint32Array(rows * message.words);
+        const words = data.length / message.rowCount; // EC tags have their own stride
+        const out = new Uint32Array(rows * words);
         for (let r = 0; r < rows; r++) {
-          const from = (r % message.rowCount) * message.words;
-          out.set(data.subarray(from, from + message.words), r * message.words);
+          const from = (r % message.rowCount) * words;
+          out.set(data.subarray(from, from + words), r * words);
         }
         return out;
       };
