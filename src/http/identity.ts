@@ -3,6 +3,7 @@
 // and a peer counts as that role only when both agree. Role names are checked here so that
 // a name can never smuggle a separator into a SAN list or a file name.
 import type { PeerCertificate } from 'node:tls';
+import { matchesRole } from '../protocol/authorization.js';
 
 export const ROLE_URI_PREFIX = 'urn:fedjoin:role:';
 
@@ -40,8 +41,7 @@ export function roleOfCertificate(cert: PeerCertificate | undefined | null): str
   return role;
 }
 
-/** Whether `role` matches one of `patterns`: an exact role, or '<kind>:*' for every role of a kind. */
+/** Whether `role` matches one of `patterns` (undefined: any role the CA certified). */
 export function roleAllowed(role: string, patterns: readonly string[] | undefined): boolean {
-  if (patterns === undefined) return true;
-  return patterns.some((p) => (p.endsWith(':*') ? role.startsWith(p.slice(0, -1)) : p === role));
+  return patterns === undefined || patterns.some((p) => matchesRole(role, p));
 }
