@@ -26,7 +26,8 @@ export type ErrorCode =
   | 'TRANSPORT'
   | 'PEER_AUTH'
   | 'KEYSTORE'
-  | 'PRIVACY_BUDGET';
+  | 'PRIVACY_BUDGET'
+  | 'QUEUE_JOB_FAILED';
 
 export type ErrorDetails = Record<string, string | number | boolean | undefined>;
 
@@ -208,6 +209,16 @@ export class PrivacyBudgetError extends FedjoinError {
   }
 }
 
+/**
+ * A shard sent to the job queue (DESIGN §7) failed on every attempt, or its workers kept
+ * dying on it: details name the shard, its value range, the attempts and the last reason.
+ */
+export class QueueJobFailedError extends FedjoinError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('QUEUE_JOB_FAILED', message, details);
+  }
+}
+
 const classes: Record<ErrorCode, new (message: string, details?: ErrorDetails) => FedjoinError> = {
   INVALID_ARGUMENT: InvalidArgumentError,
   PLAINTEXT_RANGE: PlaintextRangeError,
@@ -232,6 +243,7 @@ const classes: Record<ErrorCode, new (message: string, details?: ErrorDetails) =
   PEER_AUTH: PeerAuthError,
   KEYSTORE: KeystoreError,
   PRIVACY_BUDGET: PrivacyBudgetError,
+  QUEUE_JOB_FAILED: QueueJobFailedError,
 };
 
 /** Rebuilds the typed error from a record that crossed a thread or process boundary. */
