@@ -148,8 +148,8 @@ export interface WorkerProcess {
   lines: Record<string, unknown>[];
   /** Resolves with the exit code (or the signal's name). */
   exited: Promise<number | string>;
-  /** Resolves at the first log line with this event. */
-  waitFor(event: string): Promise<Record<string, unknown>>;
+  /** Resolves at the first log line with this event, from line `since` on (default 0). */
+  waitFor(event: string, since?: number): Promise<Record<string, unknown>>;
 }
 
 export interface SpawnWorkerOptions {
@@ -215,8 +215,8 @@ export function spawnWorker(options: SpawnWorkerOptions): WorkerProcess {
     process: child,
     lines,
     exited,
-    waitFor: (event) => {
-      const seen = lines.find((line) => line.event === event);
+    waitFor: (event, since = 0) => {
+      const seen = lines.slice(since).find((line) => line.event === event);
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
         waiters.push({ event, resolve });

@@ -9,6 +9,7 @@ import { Redis } from 'ioredis';
 import { fingerprint, type KeyMaterial, type KeyPair, privateMaterial } from '../engine/keys.js';
 import { opOf } from '../engine/ops.js';
 import { PoolRunner } from '../engine/pool.js';
+import type { TaskRunner } from '../engine/runner.js';
 import type { KernelTask } from '../engine/tasks.js';
 import { FedjoinError, KeyMismatchError, MalformedMessageError, WorkerCrashedError } from '../errors.js';
 import { type Log, silentLog } from '../serve/log.js';
@@ -32,8 +33,8 @@ export interface QueueWorkerOptions {
   threads: number;
   /** server-b: B's key pair, opened from its sealed file by the caller. */
   keys?: KeyPair;
-  /** Pool worker module (tests wrap the real one to inject faults). */
-  poolFilename?: string;
+  /** Where jobs run (default: a Piscina pool of `threads`; tests wrap it to inject faults). */
+  runner?: TaskRunner;
   log?: Log;
 }
 
@@ -60,7 +61,7 @@ export class QueueWorker {
   private constructor(
     private readonly options: QueueWorkerOptions,
     private readonly sealer: Sealer,
-    private readonly pool: PoolRunner,
+    private readonly pool: TaskRunner,
     private readonly redis: Redis,
   ) {
     this.keys = queueKeys(options.settings.role);
@@ -83,7 +84,7 @@ export class QueueWorker {
       redis.disconnect();
       throw err;
     }
-    const pool = new PoolRunner({ workers: options.threads, filename: options.poolFilename });
+    const pool = options.runner ?? new PoolRunner({ workers: options.threads });
     const worker = new QueueWorker(options, sealer, pool, redis);
     await worker.begin(connection);
     return worker;
@@ -128,6 +129,9 @@ export class QueueWorker {
       throw new MalformedMessageError('queue job: reply list outside this queue');
     }
     const started = performance.now();
+    // stalled > 0: a worker died holding this job, which is now retried here
+    const attempt = { attempt: job.attemptsStarted, stalled: job.stalledCounter };
+    this.log('job-start', { job: job.id, ...attempt });
     let secrets: Uint32Array[] = [];
     let parts: Uint8Array[];
     let op = 'unknown';
@@ -159,7 +163,7 @@ export class QueueWorker {
     this.stats.jobs++;
     this.stats.values += values;
     this.stats.busyMs += ms;
-    this.log('job', { job: job.id, op, values, attempt: job.attemptsMade + 1, ms: Math.round(ms) });
+    this.log('job', { job: job.id, op, values, ...attempt, ms: Math.round(ms) });
   }
 
   /** The task if this worker may run it, with B's p and q added for a private-key job. */
