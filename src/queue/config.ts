@@ -165,34 +165,37 @@ export async function queueSecret(settings: QueueSettings): Promise<Buffer> {
 
 /**
  * Resolves once `client` answers PING. ioredis retries a lost connection forever (BullMQ
- * needs that later), so a Redis that is down or refuses our password fails here instead,
- * as a TransportError or PeerAuthError naming the URL without its password.
+ * needs that later), so at start a Redis that is down or refuses our password fails here
+ * at its first error, as a TransportError or PeerAuthError naming the URL without its password.
  */
 export async function checkReachable(
-  client: { ping(): Promise<string>; on(event: 'error', listener: (err: Error) => void): unknown },
+  client: {
+    ping(): Promise<string>;
+    on(event: 'error', listener: (err: Error) => void): unknown;
+    off(event: 'error', listener: (err: Error) => void): unknown;
+  },
   url: string,
   timeoutMs = 10_000,
 ): Promise<void> {
-  let lastError = '';
-  const onError = (err: Error) => {
-    lastError = err.message;
-  };
-  client.on('error', onError);
   let timer: NodeJS.Timeout | undefined;
+  let onError = (_err: Error) => {};
   try {
     await Promise.race([
       client.ping(),
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);
+        onError = reject;
+        client.on('error', onError);
+        timer = setTimeout(() => reject(new Error('no answer in time')), timeoutMs);
       }),
     ]);
   } catch (err) {
-    const reason = lastError || (err as Error).message;
+    const reason = (err as Error).message ?? String(err);
     if (/WRONGPASS|NOAUTH|NOPERM/.test(reason)) {
       throw new PeerAuthError(`redis ${redactedUrl(url)}: refused our credentials (${reason.split(' ')[0]})`);
     }
     throw new TransportError(`redis ${redactedUrl(url)}: unreachable (${reason.slice(0, 120)})`);
   } finally {
     clearTimeout(timer);
+    client.off('error', onError);
   }
 }

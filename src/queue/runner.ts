@@ -111,6 +111,8 @@ export class QueueRunner implements TaskRunner {
     const queue = new Queue<JobData>(name, { connection, prefix: KEY_PREFIX });
     const events = new QueueEvents(name, { connection, prefix: KEY_PREFIX });
     const blocking = redis.duplicate();
+    // later connection errors: ioredis reconnects, and commands waiting on it carry on then
+    for (const client of [redis, blocking]) client.on('error', () => {});
     await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
     return new QueueRunner(settings, sealer, queue, events, redis, blocking, local);
   }
@@ -120,9 +122,9 @@ export class QueueRunner implements TaskRunner {
     return this.threads;
   }
 
-  whenIdle(): Promise<void> {
-    if (this.inFlight === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  async whenIdle(): Promise<void> {
+    if (this.inFlight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    await this.local?.runner.whenIdle();
   }
 
   async run(task: KernelTask, signal?: AbortSignal): Promise<Uint32Array> {

@@ -109,6 +109,7 @@ export class QueueWorker {
     );
     this.worker.on('stalled', (job) => this.log('job-stalled', { job }));
     this.worker.on('error', (err) => this.log('queue-error', { message: err.message }));
+    this.redis.on('error', (err) => this.log('queue-error', { message: err.message }));
     await this.worker.waitUntilReady();
   }
 
@@ -116,11 +117,13 @@ export class QueueWorker {
   private async register(): Promise<void> {
     const every = this.options.settings.stalledIntervalMs ?? QUEUE_DEFAULTS.stalledIntervalMs;
     const now = Date.now();
-    await this.redis
-      .multi()
-      .zremrangebyscore(this.keys.registry, '-inf', now)
-      .zadd(this.keys.registry, now + 3 * every, `${this.id}/${this.options.threads}`)
-      .exec();
+    await checked(
+      this.redis
+        .pipeline()
+        .zremrangebyscore(this.keys.registry, '-inf', now)
+        .zadd(this.keys.registry, now + 3 * every, `${this.id}/${this.options.threads}`)
+        .exec(),
+    );
   }
 
   private async process(job: Job<JobData>): Promise<void> {
@@ -154,8 +157,9 @@ export class QueueWorker {
       for (const secret of secrets) secret.fill(0);
     }
     const sealed = this.sealer.seal({ direction: 'reply', call, shard }, parts);
+    // one round trip; no MULTI: a reply pushed without its expiry is only kept longer
     await this.redis
-      .multi()
+      .pipeline()
       .rpush(reply, replyFrame(call, shard, sealed))
       .pexpire(reply, REPLY_TTL_MS)
       .exec();
@@ -203,4 +207,10 @@ export class QueueWorker {
     await this.pool.close();
     await this.redis.quit().catch(() => 'OK');
   }
+}
+
+/** A pipeline's replies carry their errors instead of rejecting: the first one is thrown. */
+async function checked(replies: Promise<[Error | null, unknown][] | null>): Promise<void> {
+  const failed = (await replies)?.find(([err]) => err);
+  if (failed) throw failed[0];
 }
