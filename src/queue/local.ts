@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { QUEUE_SECRET_BYTES, type QueueRole } from './config.js';
+import { QUEUE_SECRET_BYTES, type QueueRole, type QueueSettings } from './config.js';
 
 export interface RedisServer {
   /** redis://127.0.0.1:<port> (or rediss:// with TLS), with user and password when set. */
@@ -224,4 +224,35 @@ export function spawnWorker(options: SpawnWorkerOptions): WorkerProcess {
       });
     },
   };
+}
+
+export interface LocalQueue {
+  redis: RedisServer;
+  /** What the role's engine needs to send to these workers. */
+  settings: QueueSettings;
+  workers: WorkerProcess[];
+  /** Stops the workers (SIGTERM: they finish their jobs), then Redis; removes the secret. */
+  stop(): Promise<void>;
+}
+
+/** A redis-server, a fresh queue secret and `count` workers of `threads` threads for `role`. */
+export async function startLocalQueue(role: QueueRole, count: number, threads: number): Promise<LocalQueue> {
+  const redis = await startRedisServer();
+  const secretFile = await writeQueueSecret(redis.dir);
+  const workers = Array.from({ length: count }, () =>
+    spawnWorker({ role, redis: redis.url, secretFile, threads }),
+  );
+  const stop = async () => {
+    for (const w of workers)
+      if (w.process.exitCode === null && w.process.signalCode === null) w.process.kill('SIGTERM');
+    await Promise.all(workers.map((w) => w.exited));
+    await redis.stop();
+  };
+  try {
+    await Promise.all(workers.map((w) => w.waitFor('ready')));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { redis, settings: { redis: redis.url, role, secretFile }, workers, stop };
 }
