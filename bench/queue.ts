@@ -1,0 +1,560 @@
+// The job queue against the in-process pool (issue 13, DESIGN §7), on a redis-server of
+// its own and `fedjoin worker` processes: the nested join through the roles on the same
+// cores, 1 vs 2 worker processes of one thread, per-job overhead and Redis round trips,
+// the cost of a worker SIGKILLed mid-job, and a projection to 10 and 100 machines.
+// Run: npm run bench:queue [-- --rows 100 --scale-rows 16 --scale-cols 50 --jobs 300 --bits 2048]
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { hostname, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { generateJoinSecret } from '../src/data/join-key.js';
+import { Table } from '../src/data/table.js';
+import { createEngine, type Engine } from '../src/engine/engine.js';
+import { generateKeys, type KeyPair } from '../src/engine/keys.js';
+import { type PackedBatch, pack, wordsFor } from '../src/engine/limbs.js';
+import { saveKey } from '../src/keystore/index.js';
+import { InProcessTransport } from '../src/protocol/transport.js';
+import { QUEUE_DEFAULTS, type QueueRole, type QueueSettings } from '../src/queue/config.js';
+import {
+  type RedisServer,
+  spawnWorker,
+  startRedisServer,
+  type WorkerProcess,
+  writeQueueSecret,
+} from '../src/queue/local.js';
+import { Client } from '../src/roles/client.js';
+import { DataOwner } from '../src/roles/data-owner.js';
+import { ServerA } from '../src/roles/server-a.js';
+import { ServerB } from '../src/roles/server-b.js';
+import { environment } from './lib/environment.js';
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+const PASSPHRASE = 'bench-queue-passphrase';
+const uptime = () => execFileSync('uptime', { encoding: 'utf8' }).trim();
+
+interface Context {
+  bits: number;
+  keys: KeyPair;
+  dir: string;
+  keyFile: string;
+  secrets: Record<QueueRole, string>;
+  redis: RedisServer;
+  stats: Redis;
+  owners: Engine;
+}
+
+function settings(ctx: Context, role: QueueRole): QueueSettings {
+  return { redis: ctx.redis.url, role, secretFile: ctx.secrets[role] };
+}
+
+async function startWorkers(ctx: Context, role: QueueRole, count: number): Promise<WorkerProcess[]> {
+  const config = join(ctx.dir, `${role}.json`);
+  await writeFile(config, JSON.stringify({ role, credentials: ctx.dir, keyFile: ctx.keyFile }));
+  const workers = Array.from({ length: count }, () =>
+    spawnWorker({
+      role,
+      redis: ctx.redis.url,
+      secretFile: ctx.secrets[role],
+      threads: 1,
+      args: ['--config', config],
+      env: { FEDJOIN_PASSPHRASE: PASSPHRASE },
+    }),
+  );
+  await Promise.all(workers.map((w) => w.waitFor('ready')));
+  return workers;
+}
+
+async function stopWorkers(workers: readonly WorkerProcess[]): Promise<void> {
+  for (const w of workers)
+    if (w.process.exitCode === null && w.process.signalCode === null) w.process.kill('SIGTERM');
+  await Promise.all(workers.map((w) => w.exited));
+}
+
+/** Redis's own counters: commands processed and bytes in and out. */
+async function redisCounters(stats: Redis) {
+  const info = `${await stats.info('stats')}\n${await stats.info('cpu')}`;
+  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return {
+    commands: field('total_commands_processed'),
+    inBytes: field('total_net_input_bytes'),
+    outBytes: field('total_net_output_bytes'),
+    cpuSeconds: field('used_cpu_user') + field('used_cpu_sys'),
+  };
+}
+
+async function measured<T>(ctx: Context, fn: () => Promise<T>) {
+  const before = await redisCounters(ctx.stats);
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  const value = await fn();
+  const ms = performance.now() - start;
+  const used = process.cpuUsage(cpu);
+  const after = await redisCounters(ctx.stats);
+  return {
+    value,
+    ms,
+    /** CPU of this process (the roles' caller side: sealing, shuffles, protocol), ms. */
+    callerCpuMs: (used.user + used.system) / 1000,
+    commands: after.commands - before.commands,
+    redisBytes: after.inBytes - before.inBytes + (after.outBytes - before.outBytes),
+    redisCpuMs: 1000 * (after.cpuSeconds - before.cpuSeconds),
+  };
+}
+
+function table(name: string, rows: number): Table {
+  return Table.fromRows(
+    name,
+    [
+      { name: 'k', type: 'integer' },
+      { name: 'v', type: 'decimal' },
+    ],
+    Array.from({ length: rows }, (_, i) => [BigInt(i % Math.max(1, Math.floor(rows / 2))), i / 10]),
+  );
+}
+
+/** The nested join of two `rows`-row tables through the roles, A and B on the given engines. */
+async function nestedJoin(ctx: Context, a: Engine, b: Engine, rows: number) {
+  const transport = new InProcessTransport(false);
+  const { publicKey } = ctx.keys;
+  new ServerB({ engine: b, transport, keys: ctx.keys, policy: { minGroupSize: 1 } });
+  new ServerA({ engine: a, transport, publicKey });
+  const client = new Client({ transport });
+  const joinSecret = generateJoinSecret();
+  const share = { joinKeys: [['k']], joinModes: ['nested'] as const, columns: [] };
+  for (const [owner, name] of [
+    ['left', 'lt'],
+    ['right', 'rt'],
+  ]) {
+    await new DataOwner({ name: owner, engine: ctx.owners, transport, publicKey, joinSecret }).shareTable(
+      table(name, rows),
+      share,
+    );
+  }
+  return measured(ctx, () =>
+    client.query('SELECT COUNT(*) FROM lt a JOIN rt b ON a.k = b.k', { mode: 'nested' }),
+  );
+}
+
+/** rows x keyCols left ciphertexts and cols inverses, for engine-level joins. */
+async function joinInputs(ctx: Context, rows: number, cols: number) {
+  const { publicKey } = ctx.keys;
+  const values = Array.from({ length: Math.max(rows, cols) }, (_, i) => BigInt(i % 7));
+  const cs = await ctx.owners.encrypt(publicKey, values, { mode: 'djn' });
+  const words = wordsFor(publicKey.n ** 2n);
+  const left: PackedBatch = pack(cs.slice(0, rows), words);
+  const right = await ctx.owners.inversePacked(publicKey, pack(cs.slice(0, cols), words));
+  return { left, right };
+}
+
+async function overhead(ctx: Context, rows: number) {
+  const pool = await createEngine({ workers: 2 });
+  const poolRun = await nestedJoin(ctx, pool, pool, rows);
+  await pool.close();
+  const [workersA, workersB] = await Promise.all([
+    startWorkers(ctx, 'server-a', 2),
+    startWorkers(ctx, 'server-b', 2),
+  ]);
+  const a = await createEngine({ queue: settings(ctx, 'server-a') });
+  const b = await createEngine({ queue: settings(ctx, 'server-b') });
+  const queueRun = await nestedJoin(ctx, a, b, rows);
+  await Promise.all([a.close(), b.close()]);
+  await stopWorkers([...workersA, ...workersB]);
+  if (queueRun.value.rowsJoined !== poolRun.value.rowsJoined) throw new Error('queue and pool joins differ');
+  const pairs = rows * rows;
+  return {
+    rows,
+    pairs,
+    poolSeconds: poolRun.ms / 1000,
+    queueSeconds: queueRun.ms / 1000,
+    slowdown: queueRun.ms / poolRun.ms - 1,
+    poolPairsPerSecond: pairs / (poolRun.ms / 1000),
+    queuePairsPerSecond: pairs / (queueRun.ms / 1000),
+    redisCommandsPerPair: queueRun.commands / pairs,
+    redisBytesPerPair: queueRun.redisBytes / pairs,
+    redisCpuMsPerPair: queueRun.redisCpuMs / pairs,
+    callerCpuMsPerPair: queueRun.callerCpuMs / pairs,
+  };
+}
+
+async function scaling(ctx: Context, rows: number, cols: number) {
+  const { left, right } = await joinInputs(ctx, rows, cols);
+  const engine = await createEngine({ queue: settings(ctx, 'server-a') });
+  const seconds: number[] = [];
+  const workers: WorkerProcess[] = [];
+  /** Per run: the workers' CPU seconds, and the share of the wall time they spent inside jobs. */
+  const cpu: number[] = [];
+  const busy: number[] = [];
+  const runnerCpuMs: number[] = [];
+  for (const count of [1, 2]) {
+    workers.push(...(await startWorkers(ctx, 'server-a', count - workers.length)));
+    // the registry is read at most once a second: let it see the new worker
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const cpuBefore = workers.map((w) => cpuSeconds(w.process.pid));
+    const linesBefore = workers.map((w) => w.lines.length);
+    const run = await measured(ctx, () => engine.joinIndicatorsPacked(ctx.keys.publicKey, left, right));
+    seconds.push(run.ms / 1000);
+    runnerCpuMs.push(run.callerCpuMs);
+    cpu.push(workers.reduce((sum, w, i) => sum + cpuSeconds(w.process.pid) - cpuBefore[i], 0));
+    const jobMs = workers.flatMap((w, i) =>
+      w.lines
+        .slice(linesBefore[i])
+        .filter((l) => l.event === 'job')
+        .map((l) => Number(l.ms)),
+    );
+    busy.push(jobMs.reduce((x, y) => x + y, 0) / (run.ms * count));
+  }
+  await engine.close();
+  await stopWorkers(workers);
+  const pairs = rows * cols;
+  return {
+    rows,
+    cols,
+    pairs,
+    workers1Seconds: seconds[0],
+    workers2Seconds: seconds[1],
+    workers1PairsPerSecond: pairs / seconds[0],
+    workers2PairsPerSecond: pairs / seconds[1],
+    speedup: seconds[0] / seconds[1],
+    /** Worker CPU per pair: equal in both runs means spreading the work cost nothing extra. */
+    workers1CpuMsPerPair: (1000 * cpu[0]) / pairs,
+    workers2CpuMsPerPair: (1000 * cpu[1]) / pairs,
+    /** Share of each worker's wall time spent in jobs: below 1 the queue left it waiting. */
+    workers1Busy: busy[0],
+    workers2Busy: busy[1],
+    /** CPU the workers got per wall second (cores' worth): below the worker count, others had the rest. */
+    workers1Cores: cpu[0] / seconds[0],
+    workers2Cores: cpu[1] / seconds[1],
+    /** The runner's CPU per pair in this process (slicing, sealing, base64, BullMQ, reassembly): A's side of the queue. */
+    runnerCpuMsPerPair: runnerCpuMs[1] / pairs,
+  };
+}
+
+/** `jobs` one-value adds, one after another (latency) and all at once (throughput). */
+async function perJob(ctx: Context, jobs: number) {
+  const { publicKey } = ctx.keys;
+  const [c] = await ctx.owners.encrypt(publicKey, [1n], { mode: 'djn' });
+  const pool = await createEngine({ workers: 1 });
+  const poolRun = await measured(ctx, async () => {
+    for (let i = 0; i < jobs; i++) await pool.add(publicKey, [c], [c]);
+  });
+  await pool.close();
+  const workers = await startWorkers(ctx, 'server-a', 1);
+  const engine = await createEngine({ queue: settings(ctx, 'server-a') });
+  await engine.add(publicKey, [c], [c]);
+  const serial = await measured(ctx, async () => {
+    for (let i = 0; i < jobs; i++) await engine.add(publicKey, [c], [c]);
+  });
+  const traced = 50;
+  const { byCommand } = await roundTrips(ctx, async () => {
+    for (let i = 0; i < traced; i++) await engine.add(publicKey, [c], [c]);
+  });
+  const parallel = await measured(ctx, () =>
+    Promise.all(Array.from({ length: jobs }, () => engine.add(publicKey, [c], [c]))),
+  );
+  await engine.close();
+  await stopWorkers(workers);
+  return {
+    jobs,
+    poolMsPerCall: poolRun.ms / jobs,
+    queueMsPerJob: serial.ms / jobs,
+    overheadMsPerJob: (serial.ms - poolRun.ms) / jobs,
+    /** Commands run in Redis per job, those inside BullMQ's Lua scripts included. */
+    redisCommandsPerJob: serial.commands / jobs,
+    /** Commands sent by clients per job (the runner, the worker, their idle polling), by name. */
+    roundTripsPerJob: Object.values(byCommand).reduce((x, y) => x + y, 0) / traced,
+    roundTripsByCommand: Object.fromEntries(
+      Object.entries(byCommand).map(([name, count]) => [name, Math.round((100 * count) / traced) / 100]),
+    ),
+    redisBytesPerJob: serial.redisBytes / jobs,
+    /** Redis's own CPU per job (its Lua scripts, events, our lists): one instance's job rate limit. */
+    redisCpuMsPerJob: parallel.redisCpuMs / jobs,
+    jobsPerSecondOneWorker: jobs / (parallel.ms / 1000),
+  };
+}
+
+/** A worker SIGKILLed holding a join job, a replacement started at once, against no kill. */
+async function killCost(ctx: Context, rows: number, cols: number) {
+  const { left, right } = await joinInputs(ctx, rows, cols);
+  const engine = await createEngine({ queue: settings(ctx, 'server-a') });
+  const workers = await startWorkers(ctx, 'server-a', 2);
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  const baseline = await measured(ctx, () => engine.joinIndicatorsPacked(ctx.keys.publicKey, left, right));
+  const victim = workers[0];
+  let killedAt = 0;
+  const replacement: WorkerProcess[] = [];
+  const kill = victim.waitFor('job-start', victim.lines.length).then(async () => {
+    // the victim holds its job for a while first, so the kill loses work
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    victim.process.kill('SIGKILL');
+    killedAt = performance.now();
+    replacement.push(...(await startWorkers(ctx, 'server-a', 1)));
+  });
+  const killed = await measured(ctx, () => engine.joinIndicatorsPacked(ctx.keys.publicKey, left, right));
+  await kill;
+  await engine.close();
+  const survivors = [workers[1], ...replacement];
+  const retried = survivors.flatMap((w) => w.lines).find((l) => l.event === 'job' && Number(l.stalled) > 0);
+  const jobMs = workers[1].lines.filter((l) => l.event === 'job').map((l) => Number(l.ms));
+  await stopWorkers([...workers, ...replacement]);
+  const retriedStart = retried ? Date.parse(String(retried.time)) - Number(retried.ms) : Number.NaN;
+  const killedWall = Date.now() - (performance.now() - killedAt);
+  return {
+    rows,
+    cols,
+    baselineSeconds: baseline.ms / 1000,
+    killedSeconds: killed.ms / 1000,
+    extraSeconds: (killed.ms - baseline.ms) / 1000,
+    medianJobSeconds: median(jobMs) / 1000,
+    /** From the kill to the retried job's start: lock expiry plus the next stalled check. */
+    detectionSeconds: (retriedStart - killedWall) / 1000,
+    lockDurationMs: QUEUE_DEFAULTS.lockDurationMs,
+    stalledIntervalMs: QUEUE_DEFAULTS.stalledIntervalMs,
+  };
+}
+
+/** Redis alone: pipelined RPUSH then LPOP of 64 KiB values, bytes in plus out per second. */
+async function redisBandwidth(ctx: Context) {
+  const client = ctx.stats.duplicate();
+  const value = Buffer.alloc(64 * 1024, 7);
+  const rounds = 40;
+  const perRound = 50;
+  const start = performance.now();
+  for (let i = 0; i < rounds; i++) {
+    const push = client.pipeline();
+    for (let j = 0; j < perRound; j++) push.rpush('fedjoin:bench:bandwidth', value);
+    await push.exec();
+    const pop = client.pipeline();
+    for (let j = 0; j < perRound; j++) pop.lpopBuffer('fedjoin:bench:bandwidth');
+    await pop.exec();
+  }
+  const s = (performance.now() - start) / 1000;
+  client.disconnect();
+  return { valueBytes: value.length, megabytesPerSecond: (2 * rounds * perRound * value.length) / s / 1e6 };
+}
+
+/** Commands clients send (round trips, pipelined ones counted each) while `fn` runs, by name. */
+async function roundTrips<T>(ctx: Context, fn: () => Promise<T>) {
+  const monitor = await ctx.stats.monitor();
+  const byCommand: Record<string, number> = {};
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    // commands a Lua script runs inside Redis cost no round trip
+    if (source === 'lua' || args[0] === 'info') return;
+    const name = String(args[0]).toLowerCase();
+    byCommand[name] = (byCommand[name] ?? 0) + 1;
+  });
+  const value = await fn();
+  monitor.disconnect();
+  return { value, byCommand };
+}
+
+/** CPU seconds (user + system) process `pid` has used, from /proc (Linux, 100 ticks a second). */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted.length === 0 ? Number.NaN : sorted[Math.floor(sorted.length / 2)];
+}
+
+async function main(): Promise<void> {
+  const bits = arg('bits', 2048);
+  const rows = arg('rows', 100);
+  const scaleRows = arg('scale-rows', 16);
+  const scaleCols = arg('scale-cols', 50);
+  const jobs = arg('jobs', 300);
+  const i = process.argv.indexOf('--only');
+  const only = new Set(i >= 0 ? process.argv[i + 1].split(',') : ['jobs', 'scaling', 'kill', 'overhead']);
+  const env = environment();
+  const uptimeStart = uptime();
+  console.error(`bench:queue ${bits}-bit; ${uptimeStart}`);
+  const dir = await mkdtemp(join(tmpdir(), 'fedjoin-bench-queue-'));
+  const redis = await startRedisServer();
+  const keys = await generateKeys(bits);
+  const keyFile = join(dir, 'server-b.key');
+  await saveKey(keyFile, keys, PASSPHRASE, { scrypt: { N: 2 ** 12, r: 8, p: 1 } });
+  const ctx: Context = {
+    bits,
+    keys,
+    dir,
+    keyFile,
+    secrets: {
+      'server-a': await writeQueueSecret(dir, 'a.secret'),
+      'server-b': await writeQueueSecret(dir, 'b.secret'),
+    },
+    redis,
+    stats: new Redis({ host: '127.0.0.1', port: redis.port }),
+    owners: await createEngine({ workers: 2, encryption: 'djn' }),
+  };
+  try {
+    const jobsResult = only.has('jobs') ? await perJob(ctx, jobs) : null;
+    console.error('per job', jobsResult);
+    const bandwidth = await redisBandwidth(ctx);
+    console.error('redis', bandwidth);
+    const scale = only.has('scaling') ? await scaling(ctx, scaleRows, scaleCols) : null;
+    console.error('scaling', scale);
+    const kill = only.has('kill') ? await killCost(ctx, scaleRows, scaleCols) : null;
+    console.error('kill', kill);
+    const over = only.has('overhead') && rows > 0 ? await overhead(ctx, rows) : null;
+    console.error('overhead', over);
+    const projection = scale && jobsResult ? project(bits, scale, jobsResult, bandwidth, over) : null;
+    const uptimeEnd = uptime();
+    const result = {
+      env,
+      uptimeStart,
+      uptimeEnd,
+      loadEnd: loadavg()[0],
+      overhead: over,
+      scaling: scale,
+      perJob: jobsResult,
+      kill,
+      bandwidth,
+      projection,
+    };
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    mkdirSync('bench/results', { recursive: true });
+    writeFileSync(`bench/results/queue-${stamp}-${hostname()}.json`, `${JSON.stringify(result, null, 2)}\n`);
+    const md = report(result);
+    writeFileSync('bench/results/queue-latest.md', md);
+    console.log(md);
+  } finally {
+    await ctx.owners.close();
+    ctx.stats.disconnect();
+    await redis.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+type Scale = Awaited<ReturnType<typeof scaling>>;
+type PerJob = Awaited<ReturnType<typeof perJob>>;
+type Bandwidth = Awaited<ReturnType<typeof redisBandwidth>>;
+type Overhead = Awaited<ReturnType<typeof overhead>>;
+
+/**
+ * Pairs/s for 10 and 100 machines of 16 cores, from this run: a core's join rate (per CPU
+ * second, so other engineers' load does not shrink it), Redis's CPU and bytes per pair, the
+ * caller's CPU per pair, B's zero tests (8x cheaper than an indicator: half the exponent,
+ * half the modulus; B given as many cores as A), and the protocol's one tile of 1024
+ * indicators in flight at a time (src/join/nested.ts).
+ */
+function project(bits: number, scale: Scale, jobs: PerJob, bandwidth: Bandwidth, over: Overhead | null) {
+  const perCore = Number.isFinite(scale.workers1CpuMsPerPair)
+    ? 1000 / scale.workers1CpuMsPerPair
+    : scale.workers1PairsPerSecond;
+  const n2Bytes = (2 * bits) / 8;
+  // without a measured join: A's job carries its row and the broadcast tile in base64, its
+  // reply the indicators, B's job each indicator again in base64: about 11/3 n^2 bytes a pair
+  const redisBytesPerPair = over ? over.redisBytesPerPair : (11 / 3) * n2Bytes;
+  const rows = over?.rows ?? 100;
+  const tileRows = Math.max(1, Math.floor(1024 / rows));
+  return [10, 100].map((machines) => {
+    const cores = machines * 16;
+    // a tile's time: its slowest job (one row of `rows` pairs on one core), B's zero tests of
+    // the tile spread over B's cores, and a job's queue latency on each side
+    const tileSeconds =
+      rows / perCore + (tileRows * rows) / (8 * perCore * cores) + (2 * jobs.queueMsPerJob) / 1000;
+    const limits: Record<string, number> = {
+      compute: cores * perCore,
+      redisBandwidth: (bandwidth.megabytesPerSecond * 1e6) / redisBytesPerPair,
+      ...(over ? { redisCpu: 1000 / over.redisCpuMsPerPair } : {}),
+      aRunner: 1000 / scale.runnerCpuMsPerPair,
+      bZeroTests: 8 * cores * perCore,
+      oneTileInFlight: (tileRows * rows) / tileSeconds,
+    };
+    const ranked = Object.entries(limits).sort((x, y) => x[1] - y[1]);
+    const [bottleneck, pairsPerSecond] = ranked[0];
+    // with tiles pipelined (several in flight), the next limit
+    const [next, nextPairsPerSecond] = ranked.find(([name]) => name !== 'oneTileInFlight')!;
+    return { machines, cores, perCore, limits, pairsPerSecond, bottleneck, next, nextPairsPerSecond };
+  });
+}
+
+function report(r: {
+  env: ReturnType<typeof environment>;
+  uptimeStart: string;
+  uptimeEnd: string;
+  overhead: Overhead | null;
+  scaling: Scale | null;
+  perJob: PerJob | null;
+  kill: Awaited<ReturnType<typeof killCost>> | null;
+  bandwidth: Bandwidth;
+  projection: ReturnType<typeof project> | null;
+}): string {
+  const { overhead: o, scaling: s, perJob: j, kill: k } = r;
+  const pct = (x: number) => `${(100 * x).toFixed(0)} %`;
+  const lines = [
+    `# Job queue vs in-process pool (${r.env.cpuModel}, ${r.env.cores} cores, Node ${r.env.node}, commit ${r.env.git?.commit.slice(0, 12) ?? '?'})`,
+    '',
+    `Load: start \`${r.uptimeStart}\`; end \`${r.uptimeEnd}\` (other engineers share these cores).`,
+    '',
+    '| measure | value |',
+    '|---|---|',
+    ...(o
+      ? [
+          `| nested join ${o.rows} x ${o.rows} through the roles, pool (2 threads) | ${o.poolSeconds.toFixed(1)} s, ${o.poolPairsPerSecond.toFixed(1)} pairs/s |`,
+          `| same, queue (A: 2 workers x 1 thread, B: 2 x 1) | ${o.queueSeconds.toFixed(1)} s, ${o.queuePairsPerSecond.toFixed(1)} pairs/s |`,
+          `| queue slower by | ${(100 * o.slowdown).toFixed(1)} % (target <= 15 %) |`,
+          `| Redis per pair | ${o.redisCommandsPerPair.toFixed(2)} commands, ${(o.redisBytesPerPair / 1024).toFixed(2)} KiB in + out, ${(o.redisCpuMsPerPair * 1000).toFixed(0)} us of Redis CPU |`,
+          `| this process's CPU per pair (A, B and client roles, both runners) | ${(o.callerCpuMsPerPair * 1000).toFixed(0)} us |`,
+        ]
+      : []),
+    ...(s
+      ? [
+          `| engine join ${s.rows} x ${s.cols}, 1 worker process (1 thread) | ${s.workers1Seconds.toFixed(1)} s, ${s.workers1PairsPerSecond.toFixed(1)} pairs/s |`,
+          `| same, 2 worker processes (1 thread each) | ${s.workers2Seconds.toFixed(1)} s, speedup ${s.speedup.toFixed(2)}x (target >= 1.8x) |`,
+          `| worker CPU per pair, 1 / 2 workers | ${s.workers1CpuMsPerPair.toFixed(1)} / ${s.workers2CpuMsPerPair.toFixed(1)} ms |`,
+          `| workers busy in jobs, 1 / 2 workers | ${pct(s.workers1Busy)} / ${pct(s.workers2Busy)} of their wall time |`,
+          `| cores the workers got, 1 / 2 workers | ${s.workers1Cores.toFixed(2)} / ${s.workers2Cores.toFixed(2)} |`,
+          `| A's runner CPU per pair (slice, seal, base64, BullMQ, reassembly) | ${(s.runnerCpuMsPerPair * 1000).toFixed(0)} us |`,
+        ]
+      : []),
+    ...(j
+      ? [
+          `| one-value add, pool / queue, per call | ${j.poolMsPerCall.toFixed(2)} ms / ${j.queueMsPerJob.toFixed(2)} ms: ${j.overheadMsPerJob.toFixed(2)} ms per job |`,
+          `| Redis per job | ${j.roundTripsPerJob.toFixed(1)} round trips (${Object.entries(
+            j.roundTripsByCommand,
+          )
+            .map(([name, count]) => `${name} ${count}`)
+            .join(
+              ', ',
+            )}); ${j.redisCommandsPerJob.toFixed(1)} commands run, Lua included; ${(j.redisBytesPerJob / 1024).toFixed(1)} KiB |`,
+          `| Redis CPU per tiny job | ${j.redisCpuMsPerJob.toFixed(3)} ms |`,
+          `| tiny jobs through one worker, all at once | ${j.jobsPerSecondOneWorker.toFixed(0)} jobs/s |`,
+        ]
+      : []),
+    `| Redis alone, pipelined RPUSH + LPOP of 64 KiB values | ${r.bandwidth.megabytesPerSecond.toFixed(0)} MB/s |`,
+    ...(k
+      ? [
+          `| SIGKILL mid-job (2 workers, replacement started at once) | ${k.baselineSeconds.toFixed(1)} s -> ${k.killedSeconds.toFixed(1)} s: ${k.extraSeconds >= 0 ? '+' : ''}${k.extraSeconds.toFixed(1)} s; one job ${k.medianJobSeconds.toFixed(1)} s; kill to retry ${k.detectionSeconds.toFixed(1)} s (lock ${k.lockDurationMs} ms + check every ${k.stalledIntervalMs} ms) |`,
+        ]
+      : []),
+    '',
+  ];
+  if (r.projection) {
+    lines.push(
+      `## Projection (16 cores a machine, ${r.projection[0].perCore.toFixed(1)} pairs/s per core-second)`,
+      '',
+      '| machines | compute | Redis bytes | Redis CPU | A runner | B zero tests | one tile in flight | pairs/s | first bottleneck | then |',
+      '|---|---|---|---|---|---|---|---|---|---|',
+      ...r.projection.map((p) => {
+        const f = (name: string) => (p.limits[name] === undefined ? '-' : p.limits[name].toFixed(0));
+        return `| ${p.machines} | ${f('compute')} | ${f('redisBandwidth')} | ${f('redisCpu')} | ${f('aRunner')} | ${f('bZeroTests')} | ${f('oneTileInFlight')} | ${p.pairsPerSecond.toFixed(0)} | ${p.bottleneck} | ${p.next} ${p.nextPairsPerSecond.toFixed(0)} |`;
+      }),
+      '',
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+await main();
