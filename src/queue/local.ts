@@ -22,8 +22,11 @@ export interface RedisServer {
 }
 
 export interface RedisServerOptions {
-  /** An ACL user (name, password) allowed only fedjoin's keys; the default user is then off. */
-  user?: { name: string; password: string };
+  /**
+   * An ACL user allowed only keys matching `keys` (default `fedjoin:*`) and no dangerous
+   * command, as docs/DEPLOYMENT.md §7 sets one up; the default user is then off.
+   */
+  user?: { name: string; password: string; keys?: string };
   /** Serve TLS only, with these PEM files. */
   tls?: { certFile: string; keyFile: string; caFile: string };
 }
@@ -66,11 +69,12 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     args.push('--port', String(port));
   }
   if (options.user) {
-    // an ACL file: the user may touch fedjoin's keys and BullMQ's commands, nothing else
+    // an ACL file: the user may touch its keys and the commands BullMQ needs, nothing else
     const acl = join(dir, 'users.acl');
     await writeFile(
       acl,
-      `user default off\nuser ${options.user.name} on >${options.user.password} ~fedjoin:* &* +@all -@admin +info +client|setname +client|getname\n`,
+      `user default off\nuser ${options.user.name} on >${options.user.password} ~${options.user.keys ?? 'fedjoin:*'} ` +
+        '+@all -@dangerous +info +client|setname +client|getname\n',
       { mode: 0o600 },
     );
     args.push('--aclfile', acl);

@@ -3,7 +3,7 @@
 // SQLite and the in-process engine give; a call waits for workers that start later; a shard
 // that keeps failing ends its call with a typed error; refusals, aborts, duplicate replies,
 // what Redis holds, an ACL user over TLS, and one check at 2048 bits.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
@@ -368,13 +368,27 @@ describe.skipIf(!haveRedis)('the job queue on a real redis-server', () => {
         } finally {
           await Promise.all([engine.close(), worker.close()]);
         }
+        // this role's user cannot reach the other role's queue, nor run a dangerous command
+        const raw = new Redis({
+          port: redis.port,
+          username: 'fedjoin',
+          password,
+          tls: { ca: await readFile(ca.caCert), servername: 'localhost' },
+        });
+        for (const attempt of [() => raw.get('fedjoin:server-a:wait'), () => raw.flushall()]) {
+          await expect(attempt()).rejects.toThrow(/NOPERM/);
+        }
+        raw.disconnect();
         const wrong = { ...tls, redis: redis.url.replace(password, 'not-the-password') };
         const err = await createEngine({ queue: wrong }).catch((e: unknown) => e);
         expect(err).toBeInstanceOf(PeerAuthError);
         expect((err as PeerAuthError).code).toBe('PEER_AUTH');
         expect((err as PeerAuthError).message).not.toContain('not-the-password');
       },
-      { user: { name: 'fedjoin', password }, tls: { certFile: cert, keyFile: key, caFile: ca.caCert } },
+      {
+        user: { name: 'fedjoin', password, keys: 'fedjoin:server-b:*' },
+        tls: { certFile: cert, keyFile: key, caFile: ca.caCert },
+      },
     );
   });
 
