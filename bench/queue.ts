@@ -443,10 +443,10 @@ type Overhead = Awaited<ReturnType<typeof overhead>>;
 
 /**
  * Pairs/s for 10 and 100 machines of 16 cores, from this run: a core's join rate (per CPU
- * second, so other engineers' load does not shrink it), Redis's CPU and bytes per pair, the
- * caller's CPU per pair, B's zero tests (8x cheaper than an indicator: half the exponent,
- * half the modulus; B given as many cores as A), and the protocol's one tile of 1024
- * indicators in flight at a time (src/join/nested.ts).
+ * second, so other engineers' load does not shrink it), Redis's CPU and bytes per pair, A's
+ * runner CPU per pair (one process reassembles every reply), B's zero tests (8x cheaper
+ * than an indicator: half the exponent, half the modulus; B given as many cores as A), and
+ * the protocol's one tile of 1024 indicators in flight at a time (src/join/nested.ts).
  */
 function project(bits: number, scale: Scale, jobs: PerJob, bandwidth: Bandwidth, over: Overhead | null) {
   const perCore = Number.isFinite(scale.workers1CpuMsPerPair)

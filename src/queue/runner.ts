@@ -48,11 +48,12 @@ export interface LocalRoute {
 }
 
 /**
- * Smallest shard worth a job: about 2.5e10 bit^2-multiplications (~50 ms of kernel time at
- * 2048 bits), so a job's Redis round trips and sealing (~2 ms, bench/queue.ts) stay small.
+ * Smallest shard worth a job: about 1e11 bit^2-multiplications (~200 ms of kernel time at
+ * 2048 bits), so a job's ~9 Redis round trips and its sealing (3-4 ms on 2 busy cores,
+ * bench/queue.ts) cost at most ~2 %. A join row is always worth one: 100 pairs are ~4e12.
  */
 function minShardValues(task: KernelTask): number {
-  return Math.max(1, Math.ceil(2.5e10 / opOf(task).cost(task)));
+  return Math.max(1, Math.ceil(1e11 / opOf(task).cost(task)));
 }
 
 /** Worker threads counted in the registry are trusted for this long before it is read again. */

@@ -294,7 +294,8 @@ describe.skipIf(!haveRedis)('the job queue on a real redis-server', () => {
         expect(err).toBeInstanceOf(KeyMismatchError);
         expect((err as KeyMismatchError).code).toBe('KEY_MISMATCH');
         expect((err as KeyMismatchError).details.shard).toBe(0);
-        const misrouted = await engineA.decrypt(keys.privateKey, cs.slice(0, 1)).catch((e: unknown) => e);
+        const { cs: ours } = await ciphertexts(1);
+        const misrouted = await engineA.decrypt(keys.privateKey, ours).catch((e: unknown) => e);
         expect(misrouted).toBeInstanceOf(InvalidArgumentError);
         expect((misrouted as InvalidArgumentError).code).toBe('INVALID_ARGUMENT');
       } finally {
