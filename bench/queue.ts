@@ -1,12 +1,11 @@
-// The job queue against the in-process pool (issue 13, DESIGN §7), on a redis-server of
-// its own and `fedjoin worker` processes: the nested join through the roles on the same
-// cores, 1 vs 2 worker processes of one thread, per-job overhead and Redis round trips,
-// the cost of a worker SIGKILLed mid-job, and a projection to 10 and 100 machines.
-// Run: npm run bench:queue [-- --rows 100 --scale-rows 16 --scale-cols 50 --jobs 300 --bits 2048]
+// The job queue against the in-process pool (issue 13, DESIGN §7) on a redis-server of its
+// own: the nested join through the roles, 1 vs 2 worker processes, per-job cost, a SIGKILL
+// mid-job, a projection to 10 and 100 machines; to bench/results/queue-*.{json,md}. Flags:
+// --rows 100 --scale-rows 16 --scale-cols 50 --jobs 300 --bits 2048 --only jobs,scaling,kill,overhead
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { hostname, loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { generateJoinSecret } from '../src/data/join-key.js';
@@ -28,7 +27,7 @@ import { Client } from '../src/roles/client.js';
 import { DataOwner } from '../src/roles/data-owner.js';
 import { ServerA } from '../src/roles/server-a.js';
 import { ServerB } from '../src/roles/server-b.js';
-import { environment } from './lib/environment.js';
+import { exitOnRefusal, runHeader, startRun, writeResults } from './lib/results.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -88,8 +87,9 @@ async function redisCounters(stats: Redis) {
   };
 }
 
-async function measured<T>(ctx: Context, fn: () => Promise<T>) {
+async function measured<T>(ctx: Context, fn: () => Promise<T>, workers: readonly WorkerProcess[] = []) {
   const before = await redisCounters(ctx.stats);
+  const workersBefore = workers.map((w) => cpuSeconds(w.process.pid));
   const cpu = process.cpuUsage();
   const start = performance.now();
   const value = await fn();
@@ -104,6 +104,8 @@ async function measured<T>(ctx: Context, fn: () => Promise<T>) {
     commands: after.commands - before.commands,
     redisBytes: after.inBytes - before.inBytes + (after.outBytes - before.outBytes),
     redisCpuMs: 1000 * (after.cpuSeconds - before.cpuSeconds),
+    /** CPU of the given worker processes, ms. */
+    workersCpuMs: 1000 * workers.reduce((sum, w, i) => sum + cpuSeconds(w.process.pid) - workersBefore[i], 0),
   };
 }
 
@@ -119,7 +121,7 @@ function table(name: string, rows: number): Table {
 }
 
 /** The nested join of two `rows`-row tables through the roles, A and B on the given engines. */
-async function nestedJoin(ctx: Context, a: Engine, b: Engine, rows: number) {
+async function nestedJoin(ctx: Context, a: Engine, b: Engine, rows: number, workers: WorkerProcess[] = []) {
   const transport = new InProcessTransport(false);
   const { publicKey } = ctx.keys;
   new ServerB({ engine: b, transport, keys: ctx.keys, policy: { minGroupSize: 1 } });
@@ -136,8 +138,10 @@ async function nestedJoin(ctx: Context, a: Engine, b: Engine, rows: number) {
       share,
     );
   }
-  return measured(ctx, () =>
-    client.query('SELECT COUNT(*) FROM lt a JOIN rt b ON a.k = b.k', { mode: 'nested' }),
+  return measured(
+    ctx,
+    () => client.query('SELECT COUNT(*) FROM lt a JOIN rt b ON a.k = b.k', { mode: 'nested' }),
+    workers,
   );
 }
 
@@ -162,7 +166,7 @@ async function overhead(ctx: Context, rows: number) {
   ]);
   const a = await createEngine({ queue: settings(ctx, 'server-a') });
   const b = await createEngine({ queue: settings(ctx, 'server-b') });
-  const queueRun = await nestedJoin(ctx, a, b, rows);
+  const queueRun = await nestedJoin(ctx, a, b, rows, [...workersA, ...workersB]);
   await Promise.all([a.close(), b.close()]);
   await stopWorkers([...workersA, ...workersB]);
   if (queueRun.value.rowsJoined !== poolRun.value.rowsJoined) throw new Error('queue and pool joins differ');
@@ -179,6 +183,11 @@ async function overhead(ctx: Context, rows: number) {
     redisBytesPerPair: queueRun.redisBytes / pairs,
     redisCpuMsPerPair: queueRun.redisCpuMs / pairs,
     callerCpuMsPerPair: queueRun.callerCpuMs / pairs,
+    /** All CPU for the join: this process (its pool threads included), and the workers and Redis for the queue. */
+    poolCpuSeconds: poolRun.callerCpuMs / 1000,
+    queueCpuSeconds: (queueRun.callerCpuMs + queueRun.workersCpuMs + queueRun.redisCpuMs) / 1000,
+    cpuOverhead:
+      (queueRun.callerCpuMs + queueRun.workersCpuMs + queueRun.redisCpuMs) / poolRun.callerCpuMs - 1,
   };
 }
 
@@ -230,6 +239,12 @@ async function scaling(ctx: Context, rows: number, cols: number) {
     /** CPU the workers got per wall second (cores' worth): below the worker count, others had the rest. */
     workers1Cores: cpu[0] / seconds[0],
     workers2Cores: cpu[1] / seconds[1],
+    /**
+     * 2 x (worker CPU for the batch with 1 worker / with 2): the speedup on two whole cores
+     * if neither worker ever waited for a job (see workers2Busy), whatever share of the CPU
+     * other engineers' tests left each run.
+     */
+    speedupPerCore: (2 * cpu[0]) / cpu[1],
     /** The runner's CPU per pair in this process (slicing, sealing, base64, BullMQ, reassembly): A's side of the queue. */
     runnerCpuMsPerPair: runnerCpuMs[1] / pairs,
   };
@@ -376,7 +391,7 @@ async function main(): Promise<void> {
   const jobs = arg('jobs', 300);
   const i = process.argv.indexOf('--only');
   const only = new Set(i >= 0 ? process.argv[i + 1].split(',') : ['jobs', 'scaling', 'kill', 'overhead']);
-  const env = environment();
+  const bench = startRun(process.argv);
   const uptimeStart = uptime();
   console.error(`bench:queue ${bits}-bit; ${uptimeStart}`);
   const dir = await mkdtemp(join(tmpdir(), 'fedjoin-bench-queue-'));
@@ -409,12 +424,9 @@ async function main(): Promise<void> {
     const over = only.has('overhead') && rows > 0 ? await overhead(ctx, rows) : null;
     console.error('overhead', over);
     const projection = scale && jobsResult ? project(bits, scale, jobsResult, bandwidth, over) : null;
-    const uptimeEnd = uptime();
     const result = {
-      env,
       uptimeStart,
-      uptimeEnd,
-      loadEnd: loadavg()[0],
+      uptimeEnd: uptime(),
       overhead: over,
       scaling: scale,
       perJob: jobsResult,
@@ -422,12 +434,20 @@ async function main(): Promise<void> {
       bandwidth,
       projection,
     };
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    mkdirSync('bench/results', { recursive: true });
-    writeFileSync(`bench/results/queue-${stamp}-${hostname()}.json`, `${JSON.stringify(result, null, 2)}\n`);
-    const md = report(result);
-    writeFileSync('bench/results/queue-latest.md', md);
-    console.log(md);
+    const md = report({ ...result, header: runHeader(bench) });
+    const files = await writeResults(
+      {
+        schema: 'fedjoin-bench/1',
+        suite: 'queue',
+        date: bench.date,
+        environment: bench.environment,
+        bits,
+        ...result,
+      },
+      md,
+      bench.output,
+    );
+    console.log(`${md}\nwrote ${files.json}${files.baseline ? ` and ${files.baseline.json}` : ''}`);
   } finally {
     await ctx.owners.close();
     ctx.stats.disconnect();
@@ -481,7 +501,7 @@ function project(bits: number, scale: Scale, jobs: PerJob, bandwidth: Bandwidth,
 }
 
 function report(r: {
-  env: ReturnType<typeof environment>;
+  header: string[];
   uptimeStart: string;
   uptimeEnd: string;
   overhead: Overhead | null;
@@ -494,7 +514,9 @@ function report(r: {
   const { overhead: o, scaling: s, perJob: j, kill: k } = r;
   const pct = (x: number) => `${(100 * x).toFixed(0)} %`;
   const lines = [
-    `# Job queue vs in-process pool (${r.env.cpuModel}, ${r.env.cores} cores, Node ${r.env.node}, commit ${r.env.git?.commit.slice(0, 12) ?? '?'})`,
+    '# Job queue against the in-process pool',
+    '',
+    ...r.header,
     '',
     `Load: start \`${r.uptimeStart}\`; end \`${r.uptimeEnd}\` (other engineers share these cores).`,
     '',
@@ -505,6 +527,7 @@ function report(r: {
           `| nested join ${o.rows} x ${o.rows} through the roles, pool (2 threads) | ${o.poolSeconds.toFixed(1)} s, ${o.poolPairsPerSecond.toFixed(1)} pairs/s |`,
           `| same, queue (A: 2 workers x 1 thread, B: 2 x 1) | ${o.queueSeconds.toFixed(1)} s, ${o.queuePairsPerSecond.toFixed(1)} pairs/s |`,
           `| queue slower by | ${(100 * o.slowdown).toFixed(1)} % (target <= 15 %) |`,
+          `| CPU for the join, pool / queue (workers, Redis and this process) | ${o.poolCpuSeconds.toFixed(0)} s / ${o.queueCpuSeconds.toFixed(0)} s: ${o.cpuOverhead >= 0 ? '+' : ''}${(100 * o.cpuOverhead).toFixed(1)} % |`,
           `| Redis per pair | ${o.redisCommandsPerPair.toFixed(2)} commands, ${(o.redisBytesPerPair / 1024).toFixed(2)} KiB in + out, ${(o.redisCpuMsPerPair * 1000).toFixed(0)} us of Redis CPU |`,
           `| this process's CPU per pair (A, B and client roles, both runners) | ${(o.callerCpuMsPerPair * 1000).toFixed(0)} us |`,
         ]
@@ -515,7 +538,7 @@ function report(r: {
           `| same, 2 worker processes (1 thread each) | ${s.workers2Seconds.toFixed(1)} s, speedup ${s.speedup.toFixed(2)}x (target >= 1.8x) |`,
           `| worker CPU per pair, 1 / 2 workers | ${s.workers1CpuMsPerPair.toFixed(1)} / ${s.workers2CpuMsPerPair.toFixed(1)} ms |`,
           `| workers busy in jobs, 1 / 2 workers | ${pct(s.workers1Busy)} / ${pct(s.workers2Busy)} of their wall time |`,
-          `| cores the workers got, 1 / 2 workers | ${s.workers1Cores.toFixed(2)} / ${s.workers2Cores.toFixed(2)} |`,
+          `| cores the workers got, 1 / 2 workers | ${s.workers1Cores.toFixed(2)} / ${s.workers2Cores.toFixed(2)}: 2 x CPU ratio ${s.speedupPerCore.toFixed(2)}x |`,
           `| A's runner CPU per pair (slice, seal, base64, BullMQ, reassembly) | ${(s.runnerCpuMsPerPair * 1000).toFixed(0)} us |`,
         ]
       : []),
@@ -557,4 +580,4 @@ function report(r: {
   return `${lines.join('\n')}\n`;
 }
 
-await main();
+await main().catch(exitOnRefusal);

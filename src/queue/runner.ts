@@ -169,6 +169,8 @@ export class QueueRunner implements TaskRunner {
         reject,
       };
     });
+    // a reply may fail the call while the jobs are still being added: awaited below
+    done.catch(() => {});
     this.calls.set(call.id, call);
     let onAbort = () => {};
     try {

@@ -11,7 +11,13 @@ import { opOf } from '../engine/ops.js';
 import { PoolRunner } from '../engine/pool.js';
 import type { TaskRunner } from '../engine/runner.js';
 import type { KernelTask } from '../engine/tasks.js';
-import { FedjoinError, KeyMismatchError, MalformedMessageError, WorkerCrashedError } from '../errors.js';
+import {
+  FedjoinError,
+  InvalidArgumentError,
+  KeyMismatchError,
+  MalformedMessageError,
+  WorkerCrashedError,
+} from '../errors.js';
 import { type Log, silentLog } from '../serve/log.js';
 import { decodeTask, encodeFailure, encodeResult, replyFrame } from './codec.js';
 import {
@@ -66,15 +72,15 @@ export class QueueWorker {
   ) {
     this.keys = queueKeys(options.settings.role);
     this.log = options.log ?? silentLog;
-    if (options.settings.role === 'server-b') {
-      if (!options.keys) throw new KeyMismatchError('a server-b worker needs B’s key pair');
-      this.key = privateMaterial(options.keys.privateKey);
-    }
+    if (options.keys) this.key = privateMaterial(options.keys.privateKey);
   }
 
   /** Connects, registers this worker's threads and starts taking jobs. */
   static async start(options: QueueWorkerOptions): Promise<QueueWorker> {
     const { settings } = options;
+    if ((settings.role === 'server-b') !== (options.keys !== undefined)) {
+      throw new InvalidArgumentError("worker: server-b's workers, and only they, take B's key pair");
+    }
     const connection = await redisOptions(settings.redis, settings.caFile);
     const sealer = new Sealer(await queueSecret(settings), settings.role);
     const redis = new Redis(connection);
@@ -86,7 +92,12 @@ export class QueueWorker {
     }
     const pool = options.runner ?? new PoolRunner({ workers: options.threads });
     const worker = new QueueWorker(options, sealer, pool, redis);
-    await worker.begin(connection);
+    try {
+      await worker.begin(connection);
+    } catch (err) {
+      await worker.close(true).catch(() => {});
+      throw err;
+    }
     return worker;
   }
 
