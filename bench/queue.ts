@@ -463,21 +463,28 @@ type Overhead = Awaited<ReturnType<typeof overhead>>;
 
 /**
  * Pairs/s for 10 and 100 machines of 16 cores, from this run: a core's join rate (per CPU
- * second, so other engineers' load does not shrink it), Redis's CPU and bytes per pair, A's
- * runner CPU per pair (one process reassembles every reply), B's zero tests (8x cheaper
- * than an indicator: half the exponent, half the modulus; B given as many cores as A), and
- * the protocol's one tile of 1024 indicators in flight at a time (src/join/nested.ts).
+ * second, so other engineers' load does not shrink it), Redis's bytes per pair against its
+ * bandwidth and its CPU per job against the jobs a pair makes, A's runner CPU per pair (one
+ * process reassembles every reply), B's zero tests (8x cheaper than an indicator: half the
+ * exponent, half the modulus; B given as many cores as A), and the protocol's one tile of
+ * 1024 indicators in flight at a time (src/join/nested.ts).
  */
 function project(bits: number, scale: Scale, jobs: PerJob, bandwidth: Bandwidth, over: Overhead | null) {
   const perCore = Number.isFinite(scale.workers1CpuMsPerPair)
     ? 1000 / scale.workers1CpuMsPerPair
     : scale.workers1PairsPerSecond;
   const n2Bytes = (2 * bits) / 8;
-  // without a measured join: A's job carries its row and the broadcast tile in base64, its
-  // reply the indicators, B's job each indicator again in base64: about 11/3 n^2 bytes a pair
-  const redisBytesPerPair = over ? over.redisBytesPerPair : (11 / 3) * n2Bytes;
+  // without a measured join, per pair: A's job its share of a row and of the broadcast
+  // tile (base64), the indicator back, B's job the indicator again (base64), each written
+  // to Redis and read from it: about 2 x 3.7 n^2 bytes (measured: 7.3 n^2 at 100 x 100)
+  const redisBytesPerPair = over ? over.redisBytesPerPair : 7.4 * n2Bytes;
   const rows = over?.rows ?? 100;
   const tileRows = Math.max(1, Math.floor(1024 / rows));
+  // jobs per pair at scale: one per row at A; at B the tile's zero tests in shards of at
+  // least 1e11 bit^2-multiplications (runner.ts), ~20 tests at 2048 bits
+  const zeroTestCost = 1.2 * (bits / 2) * bits ** 2;
+  const jobsPerPair =
+    1 / rows + Math.ceil((tileRows * rows) / Math.ceil(1e11 / zeroTestCost)) / (tileRows * rows);
   return [10, 100].map((machines) => {
     const cores = machines * 16;
     // a tile's time: its slowest job (one row of `rows` pairs on one core), B's zero tests of
@@ -487,7 +494,7 @@ function project(bits: number, scale: Scale, jobs: PerJob, bandwidth: Bandwidth,
     const limits: Record<string, number> = {
       compute: cores * perCore,
       redisBandwidth: (bandwidth.megabytesPerSecond * 1e6) / redisBytesPerPair,
-      ...(over ? { redisCpu: 1000 / over.redisCpuMsPerPair } : {}),
+      redisCpu: 1000 / (jobs.redisCpuMsPerJob * jobsPerPair),
       aRunner: 1000 / scale.runnerCpuMsPerPair,
       bZeroTests: 8 * cores * perCore,
       oneTileInFlight: (tileRows * rows) / tileSeconds,
@@ -496,7 +503,17 @@ function project(bits: number, scale: Scale, jobs: PerJob, bandwidth: Bandwidth,
     const [bottleneck, pairsPerSecond] = ranked[0];
     // with tiles pipelined (several in flight), the next limit
     const [next, nextPairsPerSecond] = ranked.find(([name]) => name !== 'oneTileInFlight')!;
-    return { machines, cores, perCore, limits, pairsPerSecond, bottleneck, next, nextPairsPerSecond };
+    return {
+      machines,
+      cores,
+      perCore,
+      jobsPerPair,
+      limits,
+      pairsPerSecond,
+      bottleneck,
+      next,
+      nextPairsPerSecond,
+    };
   });
 }
 

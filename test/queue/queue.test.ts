@@ -244,6 +244,43 @@ describe.skipIf(!haveRedis)('the job queue on a real redis-server', () => {
     });
   });
 
+  it("sends A's join jobs without rho: A's workers draw the randomisers themselves", async () => {
+    await withRedis(async (redis) => {
+      const engine = await createEngine({ queue: settings(redis.url, 'server-a') });
+      const queue = new Queue<JobData>('server-a', {
+        connection: { host: '127.0.0.1', port: redis.port },
+        prefix: KEY_PREFIX,
+      });
+      let worker: QueueWorker | undefined;
+      try {
+        const { cs } = await ciphertexts(3);
+        const right = await engine.inverse(keys.publicKey, [cs[2], cs[0]]);
+        const pending = engine.joinIndicators(
+          keys.publicKey,
+          cs.map((c) => [c]),
+          right.map((c) => [c]),
+        );
+        while ((await queue.getWaitingCount()) === 0) await sleep(20);
+        const sealer = new Sealer(await queueSecret(settings(redis.url, 'server-a')), 'server-a');
+        for (const job of await queue.getWaiting()) {
+          const { call, shard, body } = job.data;
+          const { task } = decodeTask(
+            sealer.open({ direction: 'job', call, shard }, Buffer.from(body, 'base64')),
+          );
+          expect(task.op).toBe('joinTile');
+          expect((task as Extract<typeof task, { op: 'joinTile' }>).rand.length).toBe(0);
+        }
+        worker = await QueueWorker.start({ settings: settings(redis.url, 'server-a'), threads: 1 });
+        const bits = await local.zeroTest(keys.privateKey, await pending);
+        expect(bits).toEqual([false, true, false, false, true, false]);
+      } finally {
+        await engine.close();
+        await worker?.close();
+        await queue.close();
+      }
+    });
+  });
+
   it('ends a call whose shard keeps failing with QueueJobFailedError naming the shard', async () => {
     await withRedis(async (redis) => {
       const { cs } = await ciphertexts(200);
