@@ -1,7 +1,7 @@
 // The job queue against the in-process pool (issue 13, DESIGN §7) on a redis-server of its
 // own: the nested join through the roles, 1 vs 2 worker processes, per-job cost, a SIGKILL
 // mid-job, a projection to 10 and 100 machines; to bench/results/queue-*.{json,md}. Flags:
-// --rows 100 --scale-rows 16 --scale-cols 50 --jobs 300 --bits 2048 --only jobs,scaling,kill,overhead
+// --rows 100 --scale-rows 64 --scale-cols 32 --jobs 300 --bits 2048 --only jobs,scaling,kill,overhead
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -12,8 +12,12 @@ import { generateJoinSecret } from '../src/data/join-key.js';
 import { Table } from '../src/data/table.js';
 import { createEngine, type Engine } from '../src/engine/engine.js';
 import { generateKeys, type KeyPair } from '../src/engine/keys.js';
-import { type PackedBatch, pack, wordsFor } from '../src/engine/limbs.js';
+import { pack, wordsFor } from '../src/engine/limbs.js';
+import { OPS } from '../src/engine/ops.js';
+import { JOIN_COMB } from '../src/engine/tasks.js';
+import { tileShape } from '../src/join/nested.js';
 import { saveKey } from '../src/keystore/index.js';
+import { concat, slice } from '../src/protocol/batch.js';
 import { InProcessTransport } from '../src/protocol/transport.js';
 import { QUEUE_DEFAULTS, type QueueRole, type QueueSettings } from '../src/queue/config.js';
 import {
@@ -145,15 +149,18 @@ async function nestedJoin(ctx: Context, a: Engine, b: Engine, rows: number, work
   );
 }
 
-/** rows x keyCols left ciphertexts and cols inverses, for engine-level joins. */
+/** The comb tables of `rows` left ciphertexts and of `cols` right inverses, for engine-level joins. */
 async function joinInputs(ctx: Context, rows: number, cols: number) {
   const { publicKey } = ctx.keys;
   const values = Array.from({ length: Math.max(rows, cols) }, (_, i) => BigInt(i % 7));
   const cs = await ctx.owners.encrypt(publicKey, values, { mode: 'djn' });
   const words = wordsFor(publicKey.n ** 2n);
-  const left: PackedBatch = pack(cs.slice(0, rows), words);
   const right = await ctx.owners.inversePacked(publicKey, pack(cs.slice(0, cols), words));
-  return { left, right };
+  const tables = await ctx.owners.joinTablesPacked(
+    publicKey,
+    concat([pack(cs.slice(0, rows), words), right]),
+  );
+  return { left: slice(tables, 0, rows), right: slice(tables, rows, rows + cols) };
 }
 
 async function overhead(ctx: Context, rows: number) {
@@ -206,7 +213,7 @@ async function scaling(ctx: Context, rows: number, cols: number) {
     await new Promise((resolve) => setTimeout(resolve, 1100));
     const cpuBefore = workers.map((w) => cpuSeconds(w.process.pid));
     const linesBefore = workers.map((w) => w.lines.length);
-    const run = await measured(ctx, () => engine.joinIndicatorsPacked(ctx.keys.publicKey, left, right));
+    const run = await measured(ctx, () => engine.joinPairsPacked(ctx.keys.publicKey, left, right));
     seconds.push(run.ms / 1000);
     runnerCpuMs.push(run.callerCpuMs);
     cpu.push(workers.reduce((sum, w, i) => sum + cpuSeconds(w.process.pid) - cpuBefore[i], 0));
@@ -299,7 +306,7 @@ async function killCost(ctx: Context, rows: number, cols: number) {
   const engine = await createEngine({ queue: settings(ctx, 'server-a') });
   const workers = await startWorkers(ctx, 'server-a', 2);
   await new Promise((resolve) => setTimeout(resolve, 1100));
-  const baseline = await measured(ctx, () => engine.joinIndicatorsPacked(ctx.keys.publicKey, left, right));
+  const baseline = await measured(ctx, () => engine.joinPairsPacked(ctx.keys.publicKey, left, right));
   const victim = workers[0];
   let killedAt = 0;
   const replacement: WorkerProcess[] = [];
@@ -310,7 +317,7 @@ async function killCost(ctx: Context, rows: number, cols: number) {
     killedAt = performance.now();
     replacement.push(...(await startWorkers(ctx, 'server-a', 1)));
   });
-  const killed = await measured(ctx, () => engine.joinIndicatorsPacked(ctx.keys.publicKey, left, right));
+  const killed = await measured(ctx, () => engine.joinPairsPacked(ctx.keys.publicKey, left, right));
   await kill;
   await engine.close();
   const survivors = [workers[1], ...replacement];
@@ -386,8 +393,8 @@ function median(values: number[]): number {
 async function main(): Promise<void> {
   const bits = arg('bits', 2048);
   const rows = arg('rows', 100);
-  const scaleRows = arg('scale-rows', 16);
-  const scaleCols = arg('scale-cols', 50);
+  const scaleRows = arg('scale-rows', 64);
+  const scaleCols = arg('scale-cols', 32);
   const jobs = arg('jobs', 300);
   const i = process.argv.indexOf('--only');
   const only = new Set(i >= 0 ? process.argv[i + 1].split(',') : ['jobs', 'scaling', 'kill', 'overhead']);
@@ -462,51 +469,63 @@ type Bandwidth = Awaited<ReturnType<typeof redisBandwidth>>;
 type Overhead = Awaited<ReturnType<typeof overhead>>;
 
 /**
- * Pairs/s for 10 and 100 machines of 16 cores, from this run: a core's join rate (per CPU
- * second, so other engineers' load does not shrink it), Redis's bytes per pair against its
- * bandwidth and its CPU per job against the jobs a pair makes, A's runner CPU per pair (one
- * process reassembles every reply), B's zero tests (8x cheaper than an indicator: half the
- * exponent, half the modulus; B given as many cores as A), and the protocol's one tile of
- * 1024 indicators in flight at a time (src/join/nested.ts).
+ * Pairs/s of a 10,000 x 10,000 nested join on 10 and 100 machines of 16 cores, from this
+ * run: a core's pair rate (per CPU second, so others' load does not shrink it), Redis's
+ * bytes per pair against its bandwidth and its CPU per job against the jobs a pair makes,
+ * A's runner CPU per pair (one process reassembles every reply), B's zero tests (B given as
+ * many cores as A), and the protocol's tiles (src/join/nested.ts: 32 x 32 pairs, A working
+ * on the next tile while B tests this one, a tile's rows spread one job each).
  */
 function project(bits: number, scale: Scale, jobs: PerJob, bandwidth: Bandwidth, over: Overhead | null) {
   const perCore = Number.isFinite(scale.workers1CpuMsPerPair)
     ? 1000 / scale.workers1CpuMsPerPair
     : scale.workers1PairsPerSecond;
+  // op costs at this size, from the op table: a zero test against a pair
+  const key = { fingerprint: '', n: (1n << BigInt(bits)) - 1n, g: 0n, p: (1n << BigInt(bits / 2)) - 1n };
+  const input = new Uint32Array(0);
+  const pairCost = OPS.joinPairs.cost({
+    op: 'joinPairs',
+    key,
+    ...JOIN_COMB,
+    count: 1,
+    input,
+    tile: input,
+    cols: 1,
+    randWords: 0,
+  });
+  const zeroTestCost = OPS.zeroTest.cost({ op: 'zeroTest', key: { ...key, q: key.p }, count: 1, input });
+  const { tileRows, tileCols } = tileShape(10_000, 10_000);
+  const tilePairs = tileRows * tileCols;
   const n2Bytes = (2 * bits) / 8;
-  // without a measured join, per pair: A's job its share of a row and of the broadcast
-  // tile (base64), the indicator back, B's job the indicator again (base64), each written
-  // to Redis and read from it: about 2 x 3.7 n^2 bytes (measured: 7.3 n^2 at 100 x 100)
-  const redisBytesPerPair = over ? over.redisBytesPerPair : 7.4 * n2Bytes;
-  const rows = over?.rows ?? 100;
-  const tileRows = Math.max(1, Math.floor(1024 / rows));
-  // jobs per pair at scale: one per row at A; at B the tile's zero tests in shards of at
-  // least 1e11 bit^2-multiplications (runner.ts), ~20 tests at 2048 bits
-  const zeroTestCost = 1.2 * (bits / 2) * bits ** 2;
-  const jobsPerPair =
-    1 / rows + Math.ceil((tileRows * rows) / Math.ceil(1e11 / zeroTestCost)) / (tileRows * rows);
+  const tableBytes = JOIN_COMB.teeth * JOIN_COMB.blocks * n2Bytes;
+  // without a measured join, per pair one way: A's job its share of a left table and of the
+  // tile's right tables (base64), the indicator back, B's job the indicator (base64)
+  const oneWay = (tableBytes * (1 + tileCols) * 4) / 3 / tileCols + n2Bytes + (4 / 3) * n2Bytes;
+  const redisBytesPerPair = over ? over.redisBytesPerPair : 2 * oneWay;
+  // jobs per pair: one per left row at A; B's zero tests in shards of >= 1e11 (runner.ts)
+  const jobsPerPair = 1 / tileCols + Math.ceil(tilePairs / Math.ceil(1e11 / zeroTestCost)) / tilePairs;
+  const latency = jobs.queueMsPerJob / 1000;
   return [10, 100].map((machines) => {
     const cores = machines * 16;
-    // a tile's time: its slowest job (one row of `rows` pairs on one core), B's zero tests of
-    // the tile spread over B's cores, and a job's queue latency on each side
-    const tileSeconds =
-      rows / perCore + (tileRows * rows) / (8 * perCore * cores) + (2 * jobs.queueMsPerJob) / 1000;
+    const aTile = (Math.ceil(tileRows / cores) * tileCols) / perCore + latency;
+    const bTile = (tilePairs * zeroTestCost) / pairCost / (perCore * cores) + latency;
     const limits: Record<string, number> = {
       compute: cores * perCore,
       redisBandwidth: (bandwidth.megabytesPerSecond * 1e6) / redisBytesPerPair,
       redisCpu: 1000 / (jobs.redisCpuMsPerJob * jobsPerPair),
       aRunner: 1000 / scale.runnerCpuMsPerPair,
-      bZeroTests: 8 * cores * perCore,
-      oneTileInFlight: (tileRows * rows) / tileSeconds,
+      bZeroTests: (cores * perCore * pairCost) / zeroTestCost,
+      tilesInFlight: tilePairs / Math.max(aTile, bTile),
     };
     const ranked = Object.entries(limits).sort((x, y) => x[1] - y[1]);
     const [bottleneck, pairsPerSecond] = ranked[0];
-    // with tiles pipelined (several in flight), the next limit
-    const [next, nextPairsPerSecond] = ranked.find(([name]) => name !== 'oneTileInFlight')!;
+    // with more tiles in flight, the next limit
+    const [next, nextPairsPerSecond] = ranked.find(([name]) => name !== 'tilesInFlight')!;
     return {
       machines,
       cores,
       perCore,
+      redisBytesPerPair,
       jobsPerPair,
       limits,
       pairsPerSecond,
@@ -583,13 +602,13 @@ function report(r: {
   ];
   if (r.projection) {
     lines.push(
-      `## Projection (16 cores a machine, ${r.projection[0].perCore.toFixed(1)} pairs/s per core-second)`,
+      `## Projection: a 10,000 x 10,000 nested join (16 cores a machine, ${r.projection[0].perCore.toFixed(1)} pairs/s per core-second)`,
       '',
-      '| machines | compute | Redis bytes | Redis CPU | A runner | B zero tests | one tile in flight | pairs/s | first bottleneck | then |',
+      '| machines | compute | Redis bytes | Redis CPU | A runner | B zero tests | 2 tiles in flight | pairs/s | first bottleneck | then |',
       '|---|---|---|---|---|---|---|---|---|---|',
       ...r.projection.map((p) => {
         const f = (name: string) => (p.limits[name] === undefined ? '-' : p.limits[name].toFixed(0));
-        return `| ${p.machines} | ${f('compute')} | ${f('redisBandwidth')} | ${f('redisCpu')} | ${f('aRunner')} | ${f('bZeroTests')} | ${f('oneTileInFlight')} | ${p.pairsPerSecond.toFixed(0)} | ${p.bottleneck} | ${p.next} ${p.nextPairsPerSecond.toFixed(0)} |`;
+        return `| ${p.machines} | ${f('compute')} | ${f('redisBandwidth')} | ${f('redisCpu')} | ${f('aRunner')} | ${f('bZeroTests')} | ${f('tilesInFlight')} | ${p.pairsPerSecond.toFixed(0)} | ${p.bottleneck} | ${p.next} ${p.nextPairsPerSecond.toFixed(0)} |`;
       }),
       '',
     );

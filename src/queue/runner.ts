@@ -130,8 +130,7 @@ export class QueueRunner implements TaskRunner {
 
   async run(task: KernelTask, signal?: AbortSignal): Promise<Uint32Array> {
     if (this.closed) throw new EngineClosedError();
-    if (this.local && !this.local.queued.includes(task.op))
-      return this.local.runner.run(task, signal);
+    if (this.local && !this.local.queued.includes(task.op)) return this.local.runner.run(task, signal);
     const { outWords } = taskStrides(task);
     const out = new Uint32Array(task.count * outWords);
     if (task.count === 0) return out;

@@ -7,7 +7,6 @@ import { hostname } from 'node:os';
 import { type Job, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { fingerprint, type KeyMaterial, type KeyPair, privateMaterial } from '../engine/keys.js';
-import { opOf } from '../engine/ops.js';
 import { PoolRunner } from '../engine/pool.js';
 import type { TaskRunner } from '../engine/runner.js';
 import type { KernelTask } from '../engine/tasks.js';
@@ -146,7 +145,6 @@ export class QueueWorker {
     // stalled > 0: a worker died holding this job, which is now retried here
     const attempt = { attempt: job.attemptsStarted, stalled: job.stalledCounter };
     this.log('job-start', { job: job.id, ...attempt });
-    let secrets: Uint32Array[] = [];
     let parts: Uint8Array[];
     let op = 'unknown';
     let values = 0;
@@ -157,15 +155,12 @@ export class QueueWorker {
       const task = this.admit(opened.task, opened.private);
       op = task.op;
       values = task.count;
-      secrets = opOf(task).drawSecrets?.(task) ?? [];
       parts = encodeResult(await this.pool.run(task));
     } catch (err) {
       // a pool thread that died twice may be this host's trouble: let BullMQ retry elsewhere
       if (!(err instanceof FedjoinError) || err instanceof WorkerCrashedError) throw err;
       this.stats.refused++;
       parts = encodeFailure(err.toJSON());
-    } finally {
-      for (const secret of secrets) secret.fill(0);
     }
     const sealed = this.sealer.seal({ direction: 'reply', call, shard }, parts);
     // one round trip; no MULTI: a reply pushed without its expiry is only kept longer

@@ -31,16 +31,28 @@ function tasks(): KernelTask[] {
   const n2 = wordsFor(pub.n * pub.n);
   const cs = pack([5n, 7n, 11n], n2).data;
   const rho = drawBelow(pub.n, 3 * 2);
+  const comb = { teeth: 1, blocks: 1 };
   return [
     { op: 'decrypt', key: priv, count: 3, input: cs },
     {
-      op: 'joinTile',
+      op: 'joinPairs',
       key: pub,
+      ...comb,
       count: 3,
       input: cs,
       tile: cs.slice(0, 2 * n2),
       cols: 2,
-      keyCols: 1,
+      randWords: 2 * rho.words,
+    },
+    // rho pinned (tests only): it travels like any buffer
+    {
+      op: 'joinPairs',
+      key: pub,
+      ...comb,
+      count: 3,
+      input: cs,
+      tile: cs.slice(0, 2 * n2),
+      cols: 2,
       rand: rho.data,
       randWords: 2 * rho.words,
     },

@@ -26,6 +26,7 @@ import {
 } from '../../src/errors.js';
 import { initCa } from '../../src/http/ca.js';
 import { saveKey } from '../../src/keystore/index.js';
+import { concat, slice } from '../../src/protocol/batch.js';
 import { InProcessTransport } from '../../src/protocol/transport.js';
 import { decodeTask, encodeResult, replyFrame } from '../../src/queue/codec.js';
 import { KEY_PREFIX, type QueueRole, type QueueSettings, queueSecret } from '../../src/queue/config.js';
@@ -254,12 +255,10 @@ describe.skipIf(!haveRedis)('the job queue on a real redis-server', () => {
       let worker: QueueWorker | undefined;
       try {
         const { cs } = await ciphertexts(3);
-        const right = await engine.inverse(keys.publicKey, [cs[2], cs[0]]);
-        const pending = engine.joinIndicators(
-          keys.publicKey,
-          cs.map((c) => [c]),
-          right.map((c) => [c]),
-        );
+        const words = wordsFor(keys.publicKey.n ** 2n);
+        const right = await local.inversePacked(keys.publicKey, pack([cs[2], cs[0]], words));
+        const tables = await local.joinTablesPacked(keys.publicKey, concat([pack(cs, words), right]));
+        const pending = engine.joinPairsPacked(keys.publicKey, slice(tables, 0, 3), slice(tables, 3, 5));
         while ((await queue.getWaitingCount()) === 0) await sleep(20);
         const sealer = new Sealer(await queueSecret(settings(redis.url, 'server-a')), 'server-a');
         for (const job of await queue.getWaiting()) {
@@ -267,11 +266,11 @@ describe.skipIf(!haveRedis)('the job queue on a real redis-server', () => {
           const { task } = decodeTask(
             sealer.open({ direction: 'job', call, shard }, Buffer.from(body, 'base64')),
           );
-          expect(task.op).toBe('joinTile');
-          expect((task as Extract<typeof task, { op: 'joinTile' }>).rand.length).toBe(0);
+          expect(task.op).toBe('joinPairs');
+          expect('rand' in task).toBe(false);
         }
         worker = await QueueWorker.start({ settings: settings(redis.url, 'server-a'), threads: 1 });
-        const bits = await local.zeroTest(keys.privateKey, await pending);
+        const bits = Array.from(await local.zeroTestPacked(keys.privateKey, await pending), (b) => b === 1);
         expect(bits).toEqual([false, true, false, false, true, false]);
       } finally {
         await engine.close();

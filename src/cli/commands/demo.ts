@@ -169,7 +169,7 @@ async function startDemoQueue(options: DemoOptions, print: boolean) {
       `pids ${local.workers.map((w) => w.process.pid).join(', ')}) through redis-server on port ${local.redis.port}`,
   );
   return {
-    settings: { ...local.settings, queuedOps: ['joinTile'] as const },
+    settings: { ...local.settings, queuedOps: ['joinTables', 'joinPairs'] as const },
     stop: async () => {
       await local.stop();
       const jobs = local.workers.map((w) => Number(w.lines.find((l) => l.event === 'stopped')?.jobs ?? 0));
