@@ -19,6 +19,8 @@ interface TaskHeader {
   buffers: [string, number][];
   /** The task's key carried p and q: only a worker holding that key may run it. */
   private: boolean;
+  /** Buffers left out of this job, in the call's shared part. */
+  shared: string[];
 }
 
 const bigintJson = (value: bigint): Json => ({ $hex: value.toString(16) });
@@ -40,12 +42,17 @@ function bytesOf(words: Uint32Array): Uint8Array {
   return new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
 }
 
-/** The task as byte parts (header length, header, buffers), ready to seal without a copy. */
-export function encodeTask(task: KernelTask): Uint8Array[] {
-  const header: TaskHeader = { fields: {}, buffers: [], private: false };
+/**
+ * The task as byte parts (header length, header, buffers), ready to seal without a copy.
+ * Buffers named in `shared` stay out: every shard of a call has the same one (the join's
+ * right tables), sent once per call (encodeShared) instead of once per job.
+ */
+export function encodeTask(task: KernelTask, shared: ReadonlySet<string> = new Set()): Uint8Array[] {
+  const header: TaskHeader = { fields: {}, buffers: [], private: false, shared: [...shared] };
   const buffers: Uint8Array[] = [];
   for (const [name, value] of Object.entries(task)) {
     if (value instanceof Uint32Array) {
+      if (shared.has(name)) continue;
       header.buffers.push([name, value.length]);
       buffers.push(bytesOf(value));
     } else if (name === 'key') {
@@ -58,37 +65,66 @@ export function encodeTask(task: KernelTask): Uint8Array[] {
       header.fields[name] = value as Json;
     }
   }
+  return withHeader(header, buffers);
+}
+
+/** A call's shared buffers as byte parts. */
+export function encodeShared(task: KernelTask, shared: ReadonlySet<string>): Uint8Array[] {
+  const entries = Object.entries(task).filter(([name]) => shared.has(name)) as [string, Uint32Array][];
+  return withHeader(
+    { fields: {}, buffers: entries.map(([name, value]) => [name, value.length]), private: false, shared: [] },
+    entries.map(([, value]) => bytesOf(value)),
+  );
+}
+
+function withHeader(header: TaskHeader, buffers: Uint8Array[]): Uint8Array[] {
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const length = Buffer.alloc(4);
   length.writeUInt32LE(json.length);
   return [length, json, ...buffers];
 }
 
-/** The task back from its bytes; its key has the public part only (the worker adds p, q). */
-export function decodeTask(bytes: Buffer): { task: KernelTask; private: boolean } {
-  const malformed = () => new MalformedMessageError('queue job: not a fedjoin task');
-  if (bytes.length < 4) throw malformed();
+/**
+ * The task back from its bytes; its key has the public part only (the worker adds p, q),
+ * and the buffers named in `shared` are still to be added from the call's shared part.
+ */
+export function decodeTask(bytes: Buffer): { task: KernelTask; private: boolean; shared: string[] } {
+  const { header, fields } = decodeParts(bytes);
+  if (typeof fields.op !== 'string') throw notATask();
+  const shared = Array.isArray(header.shared) ? header.shared.filter((name) => typeof name === 'string') : [];
+  return { task: fields as unknown as KernelTask, private: header.private === true, shared };
+}
+
+/** A call's shared buffers back from their bytes. */
+export function decodeShared(bytes: Buffer): Record<string, Uint32Array> {
+  return decodeParts(bytes).fields as Record<string, Uint32Array>;
+}
+
+const notATask = () => new MalformedMessageError('queue job: not a fedjoin task');
+
+function decodeParts(bytes: Buffer): { header: TaskHeader; fields: Record<string, unknown> } {
+  if (bytes.length < 4) throw notATask();
   const headerBytes = bytes.readUInt32LE(0);
   let header: TaskHeader;
   try {
     header = JSON.parse(bytes.subarray(4, 4 + headerBytes).toString('utf8')) as TaskHeader;
   } catch {
-    throw malformed();
+    throw notATask();
   }
-  if (!header || typeof header.fields !== 'object' || !Array.isArray(header.buffers)) throw malformed();
-  const task = fromJson(header.fields) as Record<string, unknown>;
+  if (!header || typeof header.fields !== 'object' || !Array.isArray(header.buffers)) throw notATask();
+  const fields = fromJson(header.fields) as Record<string, unknown>;
   let offset = 4 + headerBytes;
   for (const [name, words] of header.buffers) {
     const end = offset + 4 * words;
-    if (!Number.isInteger(words) || words < 0 || end > bytes.length) throw malformed();
+    if (!Number.isInteger(words) || words < 0 || end > bytes.length) throw notATask();
     // a fresh, aligned copy: the worker transfers it to a pool thread
     const data = new Uint32Array(words);
     bytesOf(data).set(bytes.subarray(offset, end));
-    task[name] = data;
+    fields[name] = data;
     offset = end;
   }
-  if (offset !== bytes.length || typeof task.op !== 'string') throw malformed();
-  return { task: task as unknown as KernelTask, private: header.private === true };
+  if (offset !== bytes.length) throw notATask();
+  return { header, fields };
 }
 
 const REPLY_OK = 0;

@@ -57,6 +57,8 @@ export function queueKeys(role: QueueRole) {
     registry: `${KEY_PREFIX}:${role}:registry`,
     /** A runner's reply list: workers push each result there. */
     replies: (runnerId: string) => `${KEY_PREFIX}:${role}:replies:${runnerId}`,
+    /** What every job of a call shares (the join's right tables), stored once for the call. */
+    shared: (call: string) => `${KEY_PREFIX}:${role}:shared:${call}`,
   };
 }
 

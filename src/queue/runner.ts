@@ -19,7 +19,7 @@ import {
   MalformedMessageError,
   QueueJobFailedError,
 } from '../errors.js';
-import { decodeReply, encodeTask, parseReplyFrame } from './codec.js';
+import { decodeReply, encodeShared, encodeTask, parseReplyFrame } from './codec.js';
 import {
   checkReachable,
   KEY_PREFIX,
@@ -38,6 +38,8 @@ export interface JobData {
   /** The list the worker pushes its reply to. */
   reply: string;
   body: string;
+  /** Where the buffers every job of the call shares are (encodeShared), if it has any. */
+  shared?: string;
 }
 
 /** Ops run on a local runner instead of the queue (the demo sends only A's join tiles out). */
@@ -54,6 +56,25 @@ export interface LocalRoute {
  */
 function minShardValues(task: KernelTask): number {
   return Math.max(1, Math.ceil(1e11 / opOf(task).cost(task)));
+}
+
+/** A call's shared part outlives an abandoned call by this much at most. */
+const SHARED_TTL_MS = 3_600_000;
+
+/**
+ * The buffers that every shard carries whole (the join's right tables, a broadcast
+ * exponent), worth storing once per call: a cut buffer is shorter in a shard than in the task.
+ */
+function sharedFields(task: KernelTask, bounds: readonly number[]): Set<string> {
+  const first = sliceTask(task, bounds[0], bounds[1]) as unknown as Record<string, unknown>;
+  const shared = new Set<string>();
+  for (const [name, value] of Object.entries(task)) {
+    const cut = first[name];
+    if (name !== 'input' && value instanceof Uint32Array && cut instanceof Uint32Array) {
+      if (cut.length === value.length && value.byteLength >= 4096) shared.add(name);
+    }
+  }
+  return shared;
 }
 
 /** Worker threads counted in the registry are trusted for this long before it is read again. */
@@ -156,6 +177,7 @@ export class QueueRunner implements TaskRunner {
   ): Promise<Uint32Array> {
     const bounds = shardBounds(task.count, await this.parallelism(), minShardValues(task));
     const shards = bounds.length - 1;
+    const shared = shards > 1 ? sharedFields(task, bounds) : new Set<string>();
     let call!: Call;
     const done = new Promise<void>((resolve, reject) => {
       call = {
@@ -172,8 +194,20 @@ export class QueueRunner implements TaskRunner {
     done.catch(() => {});
     this.calls.set(call.id, call);
     let onAbort = () => {};
+    const sharedKey = this.keys.shared(call.id);
     try {
-      await this.queue.addBulk(Array.from({ length: shards }, (_, shard) => this.job(call, task, shard)));
+      if (shared.size > 0) {
+        const sealed = this.sealer.seal(
+          { direction: 'shared', call: call.id, shard: -1 },
+          encodeShared(task, shared),
+        );
+        await this.redis.set(sharedKey, sealed, 'PX', SHARED_TTL_MS);
+      }
+      await this.queue.addBulk(
+        Array.from({ length: shards }, (_, shard) =>
+          this.job(call, task, shard, shared.size > 0 ? shared : undefined),
+        ),
+      );
       if (signal) {
         if (signal.aborted) throw new AbortedError();
         const aborted = new Promise<never>((_, reject) => {
@@ -190,19 +224,25 @@ export class QueueRunner implements TaskRunner {
       this.calls.delete(call.id);
       // after an abort or a failed shard nobody wants the rest: drop the jobs not yet taken
       // (a running one finishes and its reply finds no call)
-      await Promise.all(
-        [...call.pending].map((shard) => this.queue.remove(jobId(call.id, shard)).catch(() => 0)),
-      );
+      await Promise.all([
+        ...[...call.pending].map((shard) => this.queue.remove(jobId(call.id, shard)).catch(() => 0)),
+        ...(shared.size > 0 ? [this.redis.del(sharedKey).catch(() => 0)] : []),
+      ]);
     }
   }
 
-  private job(call: Call, task: KernelTask, shard: number) {
+  private job(call: Call, task: KernelTask, shard: number, shared?: ReadonlySet<string>) {
     const shardTask = sliceTask(task, call.bounds[shard], call.bounds[shard + 1]);
-    const sealed = this.sealer.seal({ direction: 'job', call: call.id, shard }, encodeTask(shardTask));
+    const sealed = this.sealer.seal(
+      { direction: 'job', call: call.id, shard },
+      encodeTask(shardTask, shared),
+    );
+    const data: JobData = { call: call.id, shard, reply: this.repliesKey, body: sealed.toString('base64') };
+    if (shared) data.shared = this.keys.shared(call.id);
     return {
       // the op stays inside the seal: Redis sees a shard's size, not what it computes
       name: 'shard',
-      data: { call: call.id, shard, reply: this.repliesKey, body: sealed.toString('base64') },
+      data,
       opts: {
         // one id per (call, shard): adding it twice makes one job
         jobId: jobId(call.id, shard),

@@ -10,7 +10,8 @@ const TAG_BYTES = 16;
 
 /** What a sealed payload is bound to: replaying it under any other label fails to open. */
 export interface SealLabel {
-  direction: 'job' | 'reply';
+  /** A job, its reply, or the part every job of a call shares (shard -1). */
+  direction: 'job' | 'reply' | 'shared';
   call: string;
   shard: number;
 }

@@ -18,7 +18,7 @@ import {
   WorkerCrashedError,
 } from '../errors.js';
 import { type Log, silentLog } from '../serve/log.js';
-import { decodeTask, encodeFailure, encodeResult, replyFrame } from './codec.js';
+import { decodeShared, decodeTask, encodeFailure, encodeResult, replyFrame } from './codec.js';
 import {
   checkReachable,
   KEY_PREFIX,
@@ -45,6 +45,8 @@ export interface QueueWorkerOptions {
 
 /** A reply list nobody reads (its runner died) lapses after this. */
 const REPLY_TTL_MS = 3_600_000;
+/** Calls whose shared part a worker keeps: more than run at once on one queue. */
+const SHARED_CALLS_KEPT = 8;
 
 export interface WorkerStats {
   jobs: number;
@@ -61,6 +63,7 @@ export class QueueWorker {
   private readonly key?: KeyMaterial;
   private readonly log: Log;
   private heartbeat?: NodeJS.Timeout;
+  private readonly sharedParts = new Map<string, Promise<Record<string, Uint32Array>>>();
   private worker?: Worker<JobData>;
 
   private constructor(
@@ -137,9 +140,12 @@ export class QueueWorker {
   }
 
   private async process(job: Job<JobData>): Promise<void> {
-    const { call, shard, reply, body } = job.data;
+    const { call, shard, reply, body, shared } = job.data;
     if (typeof reply !== 'string' || !reply.startsWith(this.keys.replies(''))) {
       throw new MalformedMessageError('queue job: reply list outside this queue');
+    }
+    if (shared !== undefined && (typeof shared !== 'string' || !shared.startsWith(this.keys.shared('')))) {
+      throw new MalformedMessageError('queue job: shared part outside this queue');
     }
     const started = performance.now();
     // stalled > 0: a worker died holding this job, which is now retried here
@@ -152,7 +158,10 @@ export class QueueWorker {
       const opened = decodeTask(
         this.sealer.open({ direction: 'job', call, shard }, Buffer.from(body, 'base64')),
       );
-      const task = this.admit(opened.task, opened.private);
+      const task = this.admit(
+        await this.withShared(opened.task, opened.shared, call, shared),
+        opened.private,
+      );
       op = task.op;
       values = task.count;
       parts = encodeResult(await this.pool.run(task));
@@ -174,6 +183,37 @@ export class QueueWorker {
     this.stats.values += values;
     this.stats.busyMs += ms;
     this.log('job', { job: job.id, op, values, ...attempt, ms: Math.round(ms) });
+  }
+
+  /** The task with the buffers its call shares, fetched once per call and copied per job. */
+  private async withShared(
+    task: KernelTask,
+    names: readonly string[],
+    call: string,
+    key: string | undefined,
+  ): Promise<KernelTask> {
+    if (names.length === 0) return task;
+    if (!key) throw new MalformedMessageError('queue job: shared buffers but no shared part');
+    let part = this.sharedParts.get(call);
+    if (!part) {
+      part = this.redis.getBuffer(key).then((sealed) => {
+        if (!sealed) throw new MalformedMessageError("queue job: its call's shared part is gone from Redis");
+        return decodeShared(this.sealer.open({ direction: 'shared', call, shard: -1 }, sealed));
+      });
+      part.catch(() => this.sharedParts.delete(call));
+      this.sharedParts.set(call, part);
+      // the few calls in flight at a time; the oldest goes first
+      const oldest = this.sharedParts.keys().next().value;
+      if (this.sharedParts.size > SHARED_CALLS_KEPT && oldest !== undefined) this.sharedParts.delete(oldest);
+    }
+    const fields = await part;
+    const merged: Record<string, unknown> = { ...task };
+    for (const name of names) {
+      if (!(fields[name] instanceof Uint32Array))
+        throw new MalformedMessageError(`queue job: shared ${name} missing`);
+      merged[name] = fields[name].slice();
+    }
+    return merged as unknown as KernelTask;
   }
 
   /** The task if this worker may run it, with B's p and q added for a private-key job. */

@@ -9,9 +9,11 @@ import type { KernelTask } from '../../src/engine/tasks.js';
 import { MalformedMessageError } from '../../src/errors.js';
 import {
   decodeReply,
+  decodeShared,
   decodeTask,
   encodeFailure,
   encodeResult,
+  encodeShared,
   encodeTask,
   parseReplyFrame,
   replyFrame,
@@ -89,6 +91,19 @@ describe('task codec', () => {
         expect(encoded.includes(Buffer.from(pack([secret], wordsFor(secret)).data.buffer))).toBe(false);
       }
     }
+  });
+
+  it("leaves a call's shared buffers out of each job, for its shared part to carry once", () => {
+    const join = tasks()[1] as Extract<KernelTask, { op: 'joinPairs' }>;
+    const shared = new Set(['tile']);
+    const job = decodeTask(bytes(encodeTask(join, shared)));
+    expect(job.shared).toEqual(['tile']);
+    expect('tile' in job.task).toBe(false);
+    expect(decodeShared(bytes(encodeShared(join, shared)))).toEqual({ tile: join.tile });
+    expect({ ...job.task, tile: join.tile }).toEqual({
+      ...join,
+      key: { fingerprint: pub.fingerprint, n: pub.n, g: pub.g },
+    });
   });
 
   it('refuses bytes that are not a task', () => {

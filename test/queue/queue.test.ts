@@ -179,6 +179,11 @@ describe.skipIf(!haveRedis)('the job queue on a real redis-server', () => {
         expect(decrypted).toEqual(ms);
         expect(decrypted).toEqual(await local.decrypt(keys.privateKey, cs));
 
+        // the join's shared parts (its right tables, once per call) are gone with their calls
+        const inspect = new Redis({ host: '127.0.0.1', port: redis.port });
+        expect(await inspect.keys(`${KEY_PREFIX}:server-a:shared:*`)).toEqual([]);
+        inspect.disconnect();
+
         // each killed worker's job was taken again by a survivor after its lock lapsed
         for (const [victim, workers] of [
           [victimA, workersA],
