@@ -430,7 +430,7 @@ async function main(): Promise<void> {
     console.error('kill', kill);
     const over = only.has('overhead') && rows > 0 ? await overhead(ctx, rows) : null;
     console.error('overhead', over);
-    const projection = scale && jobsResult ? project(bits, scale, jobsResult, bandwidth, over) : null;
+    const projection = scale && jobsResult ? project(bits, scale, jobsResult, bandwidth) : null;
     const result = {
       uptimeStart,
       uptimeEnd: uptime(),
@@ -476,7 +476,7 @@ type Overhead = Awaited<ReturnType<typeof overhead>>;
  * many cores as A), and the protocol's tiles (src/join/nested.ts: 32 x 32 pairs, A working
  * on the next tile while B tests this one, a tile's rows spread one job each).
  */
-function project(bits: number, scale: Scale, jobs: PerJob, bandwidth: Bandwidth, over: Overhead | null) {
+function project(bits: number, scale: Scale, jobs: PerJob, bandwidth: Bandwidth) {
   const perCore = Number.isFinite(scale.workers1CpuMsPerPair)
     ? 1000 / scale.workers1CpuMsPerPair
     : scale.workers1PairsPerSecond;
@@ -498,10 +498,12 @@ function project(bits: number, scale: Scale, jobs: PerJob, bandwidth: Bandwidth,
   const tilePairs = tileRows * tileCols;
   const n2Bytes = (2 * bits) / 8;
   const tableBytes = JOIN_COMB.teeth * JOIN_COMB.blocks * n2Bytes;
-  // without a measured join, per pair one way: A's job its share of a left table and of the
-  // tile's right tables (base64), the indicator back, B's job the indicator (base64)
-  const oneWay = (tableBytes * (1 + tileCols) * 4) / 3 / tileCols + n2Bytes + (4 / 3) * n2Bytes;
-  const redisBytesPerPair = over ? over.redisBytesPerPair : 2 * oneWay;
+  // per pair, into Redis and out of it: A's job its share of a left table (base64); the
+  // tile's right tables once per call in, and out once per worker process that takes a job
+  // of it (up to a tile's rows at scale: tableBytes a pair); the indicator back; B's job
+  // the indicator again (base64). The measured 100 x 100 join, on 2 workers, moves less.
+  const each = (tableBytes * 4) / 3 / tileCols + n2Bytes + (4 / 3) * n2Bytes;
+  const redisBytesPerPair = 2 * each + tableBytes / tileRows + tableBytes;
   // jobs per pair: one per left row at A; B's zero tests in shards of >= 1e11 (runner.ts)
   const jobsPerPair = 1 / tileCols + Math.ceil(tilePairs / Math.ceil(1e11 / zeroTestCost)) / tilePairs;
   const latency = jobs.queueMsPerJob / 1000;
