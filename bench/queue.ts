@@ -1,7 +1,7 @@
 // The job queue against the in-process pool (issue 13, DESIGN §7) on a redis-server of its
 // own: the nested join through the roles, 1 vs 2 worker processes, per-job cost, a SIGKILL
 // mid-job, a projection to 10 and 100 machines; to bench/results/queue-*.{json,md}. Flags:
-// --rows 100 --scale-rows 64 --scale-cols 32 --jobs 300 --bits 2048 --only jobs,scaling,kill,overhead
+// --rows 100 --role-workers 2 --scale-rows 64 --scale-cols 32 --jobs 300 --bits 2048 --only jobs,...
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -163,13 +163,13 @@ async function joinInputs(ctx: Context, rows: number, cols: number) {
   return { left: slice(tables, 0, rows), right: slice(tables, rows, rows + cols) };
 }
 
-async function overhead(ctx: Context, rows: number) {
+async function overhead(ctx: Context, rows: number, perRole: number) {
   const pool = await createEngine({ workers: 2 });
   const poolRun = await nestedJoin(ctx, pool, pool, rows);
   await pool.close();
   const [workersA, workersB] = await Promise.all([
-    startWorkers(ctx, 'server-a', 2),
-    startWorkers(ctx, 'server-b', 2),
+    startWorkers(ctx, 'server-a', perRole),
+    startWorkers(ctx, 'server-b', perRole),
   ]);
   const a = await createEngine({ queue: settings(ctx, 'server-a') });
   const b = await createEngine({ queue: settings(ctx, 'server-b') });
@@ -181,6 +181,7 @@ async function overhead(ctx: Context, rows: number) {
   return {
     rows,
     pairs,
+    workersPerRole: perRole,
     poolSeconds: poolRun.ms / 1000,
     queueSeconds: queueRun.ms / 1000,
     slowdown: queueRun.ms / poolRun.ms - 1,
@@ -200,6 +201,11 @@ async function overhead(ctx: Context, rows: number) {
 
 async function scaling(ctx: Context, rows: number, cols: number) {
   const { left, right } = await joinInputs(ctx, rows, cols);
+  // the same batch on the in-process pool's 2 threads: A's join alone, queue against pool
+  const pool = await createEngine({ workers: 2 });
+  await pool.joinPairsPacked(ctx.keys.publicKey, slice(left, 0, 2), right);
+  const poolRun = await measured(ctx, () => pool.joinPairsPacked(ctx.keys.publicKey, left, right));
+  await pool.close();
   const engine = await createEngine({ queue: settings(ctx, 'server-a') });
   const seconds: number[] = [];
   const workers: WorkerProcess[] = [];
@@ -237,6 +243,9 @@ async function scaling(ctx: Context, rows: number, cols: number) {
     workers1PairsPerSecond: pairs / seconds[0],
     workers2PairsPerSecond: pairs / seconds[1],
     speedup: seconds[0] / seconds[1],
+    pool2Seconds: poolRun.ms / 1000,
+    /** 2 worker processes against the pool's 2 threads on the same batch: the queue's cost for A's join. */
+    queueVsPool: seconds[1] / (poolRun.ms / 1000) - 1,
     /** Worker CPU per pair: equal in both runs means spreading the work cost nothing extra. */
     workers1CpuMsPerPair: (1000 * cpu[0]) / pairs,
     workers2CpuMsPerPair: (1000 * cpu[1]) / pairs,
@@ -428,7 +437,7 @@ async function main(): Promise<void> {
     console.error('scaling', scale);
     const kill = only.has('kill') ? await killCost(ctx, scaleRows, scaleCols) : null;
     console.error('kill', kill);
-    const over = only.has('overhead') && rows > 0 ? await overhead(ctx, rows) : null;
+    const over = only.has('overhead') && rows > 0 ? await overhead(ctx, rows, arg('role-workers', 2)) : null;
     console.error('overhead', over);
     const projection = scale && jobsResult ? project(bits, scale, jobsResult, bandwidth) : null;
     const result = {
@@ -563,7 +572,7 @@ function report(r: {
     ...(o
       ? [
           `| nested join ${o.rows} x ${o.rows} through the roles, pool (2 threads) | ${o.poolSeconds.toFixed(1)} s, ${o.poolPairsPerSecond.toFixed(1)} pairs/s |`,
-          `| same, queue (A: 2 workers x 1 thread, B: 2 x 1) | ${o.queueSeconds.toFixed(1)} s, ${o.queuePairsPerSecond.toFixed(1)} pairs/s |`,
+          `| same, queue (A and B: ${o.workersPerRole} worker${o.workersPerRole === 1 ? '' : 's'} x 1 thread each) | ${o.queueSeconds.toFixed(1)} s, ${o.queuePairsPerSecond.toFixed(1)} pairs/s |`,
           `| queue slower by | ${(100 * o.slowdown).toFixed(1)} % (target <= 15 %) |`,
           `| CPU for the join, pool / queue (workers, Redis and this process) | ${o.poolCpuSeconds.toFixed(0)} s / ${o.queueCpuSeconds.toFixed(0)} s: ${o.cpuOverhead >= 0 ? '+' : ''}${(100 * o.cpuOverhead).toFixed(1)} % |`,
           `| Redis per pair | ${o.redisCommandsPerPair.toFixed(2)} commands, ${(o.redisBytesPerPair / 1024).toFixed(2)} KiB in + out, ${(o.redisCpuMsPerPair * 1000).toFixed(0)} us of Redis CPU |`,
@@ -574,6 +583,7 @@ function report(r: {
       ? [
           `| engine join ${s.rows} x ${s.cols}, 1 worker process (1 thread) | ${s.workers1Seconds.toFixed(1)} s, ${s.workers1PairsPerSecond.toFixed(1)} pairs/s |`,
           `| same, 2 worker processes (1 thread each) | ${s.workers2Seconds.toFixed(1)} s, speedup ${s.speedup.toFixed(2)}x (target >= 1.8x) |`,
+          `| same batch on the in-process pool, 2 threads | ${s.pool2Seconds.toFixed(1)} s: the queue ${s.queueVsPool >= 0 ? '+' : ''}${(100 * s.queueVsPool).toFixed(1)} % |`,
           `| worker CPU per pair, 1 / 2 workers | ${s.workers1CpuMsPerPair.toFixed(1)} / ${s.workers2CpuMsPerPair.toFixed(1)} ms |`,
           `| workers busy in jobs, 1 / 2 workers | ${pct(s.workers1Busy)} / ${pct(s.workers2Busy)} of their wall time |`,
           `| cores the workers got, 1 / 2 workers | ${s.workers1Cores.toFixed(2)} / ${s.workers2Cores.toFixed(2)}: 2 x CPU ratio ${s.speedupPerCore.toFixed(2)}x |`,
