@@ -27,7 +27,8 @@ export type ErrorCode =
   | 'PEER_AUTH'
   | 'KEYSTORE'
   | 'PRIVACY_BUDGET'
-  | 'INVALID_POINT';
+  | 'INVALID_POINT'
+  | 'QUEUE_JOB_FAILED';
 
 export type ErrorDetails = Record<string, string | number | boolean | undefined>;
 
@@ -221,6 +222,18 @@ export class InvalidPointError extends FedjoinError {
   }
 }
 
+// ---- the job queue (issue 13, DESIGN §7) ----
+
+/**
+ * A shard sent to the job queue (DESIGN §7) failed on every attempt, or its workers kept
+ * dying on it: details name the shard, its value range, the attempts and the last reason.
+ */
+export class QueueJobFailedError extends FedjoinError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('QUEUE_JOB_FAILED', message, details);
+  }
+}
+
 const classes: Record<ErrorCode, new (message: string, details?: ErrorDetails) => FedjoinError> = {
   INVALID_ARGUMENT: InvalidArgumentError,
   PLAINTEXT_RANGE: PlaintextRangeError,
@@ -246,6 +259,7 @@ const classes: Record<ErrorCode, new (message: string, details?: ErrorDetails) =
   KEYSTORE: KeystoreError,
   PRIVACY_BUDGET: PrivacyBudgetError,
   INVALID_POINT: InvalidPointError,
+  QUEUE_JOB_FAILED: QueueJobFailedError,
 };
 
 /** Rebuilds the typed error from a record that crossed a thread or process boundary. */

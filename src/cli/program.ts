@@ -12,6 +12,7 @@ import { registerInit } from './commands/init.js';
 import { registerKeygen } from './commands/keygen.js';
 import { registerQuery } from './commands/query.js';
 import { registerServe } from './commands/serve.js';
+import { registerWorker } from './commands/worker.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 
 /** Subcommands in help order: one registration function per file under commands/. */
@@ -21,6 +22,7 @@ const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerInit,
   registerKeygen,
   registerServe,
+  registerWorker,
   registerEncrypt,
   registerQuery,
 ];

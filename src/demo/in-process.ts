@@ -257,7 +257,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const startEngine = performance.now();
     const run = new DemoRun(out, progress);
     engine = await run.phase('engine start', undefined, () =>
-      createEngine({ encryption, ...(options.workers === undefined ? {} : { workers: options.workers }) }),
+      createEngine({
+        encryption,
+        ...(options.workers === undefined ? {} : { workers: options.workers }),
+        ...(options.queue ? { queue: options.queue } : {}),
+      }),
     );
     const workers = engine.workers;
     out(

@@ -1,6 +1,7 @@
 // The demo's options and their defaults, apart from the pipeline so the command line can
 // describe and check them without loading the roles and the engine.
 
+import type { EngineOptions } from '../engine/engine.js';
 import type { RandomMode } from '../engine/tasks.js';
 import { InvalidArgumentError } from '../errors.js';
 
@@ -38,6 +39,8 @@ export interface DemoOptions {
   print?: (line: string) => void;
   /** Progress bars on stderr (default: when not quiet and stderr is a terminal). */
   progress?: boolean;
+  /** Send the engine's tasks to a job queue (DESIGN §7; `demo --workers-redis`). */
+  queue?: EngineOptions['queue'];
 }
 
 /** The options both drivers run with: defaults filled in, and where report lines go (none when quiet). */

@@ -15,6 +15,7 @@ import {
   InvalidKeyError,
   KeyMismatchError,
 } from '../errors.js';
+import type { QueueSettings } from '../queue/config.js';
 import { BigintBackend } from './bigint-backend.js';
 import { EC_CIPHERTEXT_WORDS, EC_HASH_WORDS, EC_POINT_WORDS } from './ec-ops.js';
 import { djnExponentBits, type KeyMaterial, privateMaterial, publicMaterial } from './keys.js';
@@ -27,7 +28,7 @@ import { RandomnessPool } from './randomness-pool.js';
 import { InThreadRunner, type TaskRunner } from './runner.js';
 import { type SlotLayout, slotBias, slotCapacityBits } from './slots.js';
 import { mapInChunks, type StreamOptions } from './stream.js';
-import { JOIN_COMB, type KernelTask, keyWords, type RandomMode } from './tasks.js';
+import { JOIN_COMB, type KernelOp, type KernelTask, keyWords, type RandomMode } from './tasks.js';
 import {
   checkBases,
   checkCiphertexts,
@@ -53,6 +54,11 @@ export interface EngineOptions {
   randomnessPoolCapacity?: number;
   /** Worker module for the pool (tests wrap the real one to inject faults). */
   workerFilename?: string;
+  /**
+   * Send tasks to a role's job queue on Redis instead of the local pool (DESIGN §7); with
+   * `queuedOps`, only those ops go there and the rest run on the local pool.
+   */
+  queue?: QueueSettings & { queuedOps?: readonly KernelOp[] };
 }
 
 export interface CallOptions {
@@ -867,9 +873,20 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   if (!Number.isInteger(workers) || workers < 0) {
     throw new InvalidArgumentError(`workers: expected a non-negative integer, got ${workers}`);
   }
-  const runner =
+  const local = async () =>
     workers === 0
       ? new InThreadRunner(await WasmBackend.create())
       : new PoolRunner({ workers, filename: options.workerFilename });
-  return new Engine(backend, runner, encryption, randomnessPoolCapacity);
+  if (options.queue) {
+    // loaded on use: without a queue, nothing of BullMQ or ioredis is imported
+    const { QueueRunner } = await import('../queue/runner.js');
+    const { queuedOps, ...settings } = options.queue;
+    const route = queuedOps ? { runner: await local(), queued: queuedOps } : undefined;
+    const runner = await QueueRunner.open(settings, route).catch(async (err) => {
+      await route?.runner.close();
+      throw err;
+    });
+    return new Engine(backend, runner, encryption, randomnessPoolCapacity);
+  }
+  return new Engine(backend, await local(), encryption, randomnessPoolCapacity);
 }

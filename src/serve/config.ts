@@ -17,6 +17,21 @@ const engineSchema = z
     backend: z.enum(['wasm', 'bigint']).optional(),
     workers: z.number().int().min(0).max(256).optional(),
     encryption: z.enum(['standard', 'djn', 'pool']).optional(),
+    /** Run the engine's tasks on `fedjoin worker` processes through Redis (DESIGN §7, docs/DEPLOYMENT.md). */
+    queue: z
+      .object({
+        redis: z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL'),
+        /** Whose queue (default: the config's role). */
+        role: z.enum(['server-a', 'server-b']),
+        caFile: z.string().min(1).optional(),
+        secretFile: z.string().min(1).optional(),
+        parallelism: z.number().int().min(1).max(1_000_000).optional(),
+        attempts: z.number().int().min(1).max(20).optional(),
+        lockDurationMs: z.number().int().min(100).optional(),
+        stalledIntervalMs: z.number().int().min(100).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -171,11 +186,24 @@ export async function loadRoleConfig(
   const base = dirname(absolute);
   const at = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
   const table = (t: TableConfig): TableConfig => ({ ...t, csv: at(t.csv) });
+  const { queue } = config.engine;
   return {
     path: absolute,
     config: {
       ...config,
       credentials: at(config.credentials),
+      ...(queue
+        ? {
+            engine: {
+              ...config.engine,
+              queue: {
+                ...queue,
+                ...(queue.caFile ? { caFile: at(queue.caFile) } : {}),
+                ...(queue.secretFile ? { secretFile: at(queue.secretFile) } : {}),
+              },
+            },
+          }
+        : {}),
       ...(config.publicKey ? { publicKey: at(config.publicKey) } : {}),
       ...(config.keyFile ? { keyFile: at(config.keyFile) } : {}),
       ...(config.stateFile ? { stateFile: at(config.stateFile) } : {}),
@@ -184,6 +212,21 @@ export async function loadRoleConfig(
       ...(config.training ? { training: table(config.training) } : {}),
     },
   };
+}
+
+/**
+ * The engine's job queue (DESIGN §7) from FEDJOIN_REDIS_URL, FEDJOIN_REDIS_CA and
+ * FEDJOIN_QUEUE_SECRET_FILE over the file's engine.queue; its role defaults to the config's.
+ */
+function applyQueueEnv(out: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
+  const engine = { ...((out.engine as Record<string, unknown> | undefined) ?? {}) };
+  if (!engine.queue && !env.FEDJOIN_REDIS_URL) return;
+  const queue = { ...((engine.queue as Record<string, unknown> | undefined) ?? {}) };
+  if (env.FEDJOIN_REDIS_URL) queue.redis = env.FEDJOIN_REDIS_URL;
+  if (env.FEDJOIN_REDIS_CA) queue.caFile = env.FEDJOIN_REDIS_CA;
+  if (env.FEDJOIN_QUEUE_SECRET_FILE) queue.secretFile = env.FEDJOIN_QUEUE_SECRET_FILE;
+  if (queue.role === undefined && typeof out.role === 'string') queue.role = out.role;
+  out.engine = { ...engine, queue };
 }
 
 /**
@@ -205,6 +248,7 @@ function applyEnv(raw: unknown, env: NodeJS.ProcessEnv): unknown {
   if (env.FEDJOIN_CREDENTIALS) out.credentials = env.FEDJOIN_CREDENTIALS;
   if (env.FEDJOIN_KEY_FILE) out.keyFile = env.FEDJOIN_KEY_FILE;
   if (env.FEDJOIN_PUBLIC_KEY) out.publicKey = env.FEDJOIN_PUBLIC_KEY;
+  applyQueueEnv(out, env);
   if (env.FEDJOIN_PEERS) {
     let peers: unknown;
     try {

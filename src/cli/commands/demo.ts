@@ -22,6 +22,7 @@ interface DemoFlags {
   encryption: DemoOptions['encryption'];
   json?: boolean;
   processes?: boolean;
+  workersRedis?: boolean;
   report: string | false;
 }
 
@@ -68,6 +69,11 @@ export function registerDemo(program: Command): void {
       '--processes',
       'also run the queries and the training with every role in its own process (fedjoin serve), HTTPS + ' +
         'mutual TLS on loopback, and check the answers and models equal the in-process ones',
+    )
+    .option(
+      '--workers-redis',
+      "run A's nested-join tiles on 2 `fedjoin worker` processes through a redis-server the demo starts " +
+        '(DESIGN §7; needs redis-server), and check the answers as usual',
     )
     .option(
       '--report <dir>',
@@ -121,7 +127,19 @@ export function registerDemo(program: Command): void {
         }
         return;
       }
-      const result = await runDemo(options);
+      if (flags.workersRedis && flags.processes) {
+        this.error('--workers-redis and --processes do not combine', {
+          exitCode: EXIT_USAGE,
+          code: 'fedjoin.usage',
+        });
+      }
+      const queue = flags.workersRedis ? await startDemoQueue(options, flags.json !== true) : undefined;
+      let result: Awaited<ReturnType<typeof runDemo>>;
+      try {
+        result = await runDemo(queue ? { ...options, queue: queue.settings } : options);
+      } finally {
+        await queue?.stop();
+      }
       const report = flags.report === false ? undefined : await writeDemoReport(flags.report, result);
       if (flags.json)
         process.stdout.write(`${JSON.stringify({ ...result, report: report ?? null }, jsonSafe, 2)}\n`);
@@ -133,4 +151,29 @@ export function registerDemo(program: Command): void {
         );
       }
     });
+}
+
+/**
+ * A redis-server and 2 `fedjoin worker --role server-a` processes for the demo's engine,
+ * which sends them A's join tiles only (everything else runs on its own pool). stop()
+ * prints how many tiles each worker ran.
+ */
+async function startDemoQueue(options: DemoOptions, print: boolean) {
+  const { availableParallelism } = await import('node:os');
+  const { startLocalQueue } = await import('../../queue/local.js');
+  const threads = Math.max(1, Math.floor((options.workers ?? availableParallelism()) / 2));
+  const local = await startLocalQueue('server-a', 2, threads);
+  const say = (line: string) => print && process.stdout.write(`${line}\n`);
+  say(
+    `queue: A's join tiles go to 2 fedjoin worker processes (${threads} thread${threads === 1 ? '' : 's'} each, ` +
+      `pids ${local.workers.map((w) => w.process.pid).join(', ')}) through redis-server on port ${local.redis.port}`,
+  );
+  return {
+    settings: { ...local.settings, queuedOps: ['joinTables', 'joinPairs'] as const },
+    stop: async () => {
+      await local.stop();
+      const jobs = local.workers.map((w) => Number(w.lines.find((l) => l.event === 'stopped')?.jobs ?? 0));
+      say(`queue: the workers ran ${jobs.join(' and ')} join jobs; redis-server stopped`);
+    },
+  };
 }
