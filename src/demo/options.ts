@@ -7,11 +7,11 @@ import { InvalidArgumentError } from '../errors.js';
 
 export const DEMO_DEFAULT_BITS = 2048;
 /**
- * Rows of each table in the nested-loop sample: 24 x 24 = 576 indicators per query, half
- * the rows sharing an id (12 joined rows, above B's default minimum group size of 10).
+ * Rows of each table in the nested-loop sample: 40 x 40 = 1,600 indicators per query, half
+ * the rows sharing an id (20 joined rows, above B's default minimum group size of 10).
  */
-export const DEMO_DEFAULT_NESTED_ROWS = 24;
-/** More would take far longer than the demo's few minutes (each indicator costs ~10-40 ms). */
+export const DEMO_DEFAULT_NESTED_ROWS = 40;
+/** More would take far longer than the demo's minute (each indicator costs ~5-20 ms of a core). */
 export const DEMO_MAX_NESTED_ROWS = 400;
 export const DEMO_DEFAULT_ENCRYPTION: RandomMode = 'djn';
 /** Training rounds over the join (round 0: owners only; then B refines with DP-SGD). */

@@ -450,7 +450,7 @@ class ProcessRun {
       inTraining.runs.reduce((t, r) => t + r.ms, 0);
     const wall = { inProcessMs, processesMs, ratio: processesMs / inProcessMs };
     this.out(
-      `    plaintext centralised baseline (in-process run): accuracy ${pct(inTraining.baseline.accuracy)}, ` +
+      `    plaintext baseline (in-process run): accuracy ${pct(inTraining.baseline.accuracy)}, ` +
         `AUC ${inTraining.baseline.auc.toFixed(3)}`,
     );
     this.out(

@@ -24,7 +24,7 @@ export async function demoReport(result: DemoResult, processes?: ProcessDemoResu
   }
   if (result.training) {
     answers.push({
-      label: 'plaintext centralised baseline: accuracy',
+      label: 'plaintext baseline (same objective, same joined rows): accuracy',
       value: show(result.training.baseline.accuracy),
     });
   }
@@ -37,7 +37,7 @@ export async function demoReport(result: DemoResult, processes?: ProcessDemoResu
       const ev = t.report?.evaluation;
       if (ev) answers.push({ label: `over HTTP, training ${t.label}: accuracy`, value: show(ev.accuracy) });
       answers.push({
-        label: `over HTTP, training ${t.label}: ${t.dp ? 'within 6 points of the baseline' : 'the in-process model'}`,
+        label: `over HTTP, training ${t.label}: ${t.dp ? 'within 3 points of the baseline' : 'the in-process model'}`,
         value: t.match,
       });
     }
