@@ -87,17 +87,21 @@ interface HashedSplit {
   /** both owners' tables: rows per second with `workers` workers, and per CPU-second */
   taggingRowsPerSecond: number;
   taggingRowsPerCpuSecond: number;
-  /** the Paillier-tag join of bench/baselines/join.json at the same size, if there is one */
-  baseline: { seconds: number; perSecond: number } | null;
+  /** the hashed join of bench/baselines/join.json at the same size, if there is one */
+  baseline: { seconds: number; perSecond: number; commit: string } | null;
   loadAtEnd: number;
 }
 
-/** The hashed row of the committed baseline (the Paillier-tag join before issue 10). */
+/** The hashed row of the committed baseline, and the commit it ran. */
 function hashedBaseline(rows: number): HashedSplit['baseline'] {
   try {
-    const baseline = JSON.parse(readFileSync(`${BASELINES_DIR}/join.json`, 'utf8')) as { rows: Row[] };
+    const baseline = JSON.parse(readFileSync(`${BASELINES_DIR}/join.json`, 'utf8')) as {
+      rows: Row[];
+      environment?: { git?: { commit?: string } };
+    };
     const row = baseline.rows.find((r) => r.mode === 'hashed' && r.leftRows === rows);
-    return row ? { seconds: row.seconds, perSecond: row.perSecond } : null;
+    const commit = baseline.environment?.git?.commit?.slice(0, 7) ?? 'commit not recorded';
+    return row ? { seconds: row.seconds, perSecond: row.perSecond, commit } : null;
   } catch {
     return null;
   }
@@ -296,7 +300,7 @@ async function main(): Promise<void> {
   console.log(`\n${md}\n\nwrote ${files.json}${files.baseline ? ` and ${files.baseline.json}` : ''}`);
 }
 
-/** The hashed join's split, per row and against the Paillier-tag baseline (issue 10 item 8). */
+/** The hashed join's split, per row and against the committed baseline (issue 10 item 8). */
 function hashedSplitTable(row: Row, split: HashedSplit, workers: number): string[] {
   const rows = row.pairsOrRows;
   const part = (name: string, p: Part) =>
@@ -317,8 +321,8 @@ function hashedSplitTable(row: Row, split: HashedSplit, workers: number): string
     part('total', split.total),
     '',
     old
-      ? `Against the Paillier-tag join (bench/baselines/join.json): ${old.seconds.toFixed(1)} s, ${old.perSecond.toFixed(0)} rows/s; now ${row.seconds.toFixed(1)} s, ${row.perSecond.toFixed(0)} rows/s: ${(old.seconds / row.seconds).toFixed(1)}x faster. Target: under 6 s for 10,000 x 10,000.`
-      : 'No Paillier-tag baseline at this size in bench/baselines/join.json.',
+      ? `Against the committed baseline (bench/baselines/join.json, ${old.commit}): ${old.seconds.toFixed(1)} s, ${old.perSecond.toFixed(0)} rows/s; now ${row.seconds.toFixed(1)} s, ${row.perSecond.toFixed(0)} rows/s: ${(old.seconds / row.seconds).toFixed(2)}x. Target: under 6 s for 10,000 x 10,000.`
+      : 'No hashed baseline at this size in bench/baselines/join.json.',
     `CPU time over ${workers} cores: ${idle.toFixed(1)} s, the wall time of this join with nothing else running. Load average at the end: ${split.loadAtEnd}.`,
     `Owner tagging (hash to group, ElGamal encryption; registration and upload included): ${split.taggingRowsPerSecond.toFixed(0)} rows/s on ${workers} workers; ${split.taggingRowsPerCpuSecond.toFixed(0)} rows per CPU-second, per core (target 5,000).`,
   ];
