@@ -322,6 +322,27 @@ function fromDigits(dst: usize, r: usize, L: i32, M: i32, bits: u32): u32 {
 }
 
 /**
+ * Columns j..j+3 of two rows at once: T[j..j+3] += a0 X[j..] + m0 N[j..] + a1 X[j-1..] +
+ * m1 N[j-1..] (row c+1 is the same run shifted by one digit), X at px, N at pn, T at pt.
+ */
+@inline function addRowPair(pt: usize, px: usize, pn: usize, va0: v128, vm0: v128, va1: v128, vm1: v128): void {
+  const x = v128.load(px);
+  const xs = v128.load(px - 4);
+  const y = v128.load(pn);
+  const ys = v128.load(pn - 4);
+  const lo = i64x2.add(
+    i64x2.add(i64x2.extmul_low_i32x4_u(va0, x), i64x2.extmul_low_i32x4_u(vm0, y)),
+    i64x2.add(i64x2.extmul_low_i32x4_u(va1, xs), i64x2.extmul_low_i32x4_u(vm1, ys)),
+  );
+  const hi = i64x2.add(
+    i64x2.add(i64x2.extmul_high_i32x4_u(va0, x), i64x2.extmul_high_i32x4_u(vm0, y)),
+    i64x2.add(i64x2.extmul_high_i32x4_u(va1, xs), i64x2.extmul_high_i32x4_u(vm1, ys)),
+  );
+  v128.store(pt, i64x2.add(v128.load(pt), lo));
+  v128.store(pt + 16, i64x2.add(v128.load(pt + 16), hi));
+}
+
+/**
  * RES = A B / R' mod N as a value below 2N (M digits), for digit vectors A, B below 2N.
  * RES may alias A or B: it is written only once T holds the whole product.
  * Per row pair: the reduction digits m_c, m_c+1 come from two scalar column sums (public
@@ -364,21 +385,7 @@ export function mulCore(ctx: usize, A: usize, B: usize, RES: usize): void {
     let pn = NF;
     let pt = tc;
     do {
-      // columns c+j .. c+j+3: row c takes B[j..j+3], row c+1 the same run shifted by one digit
-      const x = v128.load(pb);
-      const xs = v128.load(pb - 4);
-      const y = v128.load(pn);
-      const ys = v128.load(pn - 4);
-      const lo = i64x2.add(
-        i64x2.add(i64x2.extmul_low_i32x4_u(va0, x), i64x2.extmul_low_i32x4_u(vm0, y)),
-        i64x2.add(i64x2.extmul_low_i32x4_u(va1, xs), i64x2.extmul_low_i32x4_u(vm1, ys)),
-      );
-      const hi = i64x2.add(
-        i64x2.add(i64x2.extmul_high_i32x4_u(va0, x), i64x2.extmul_high_i32x4_u(vm0, y)),
-        i64x2.add(i64x2.extmul_high_i32x4_u(va1, xs), i64x2.extmul_high_i32x4_u(vm1, ys)),
-      );
-      v128.store(pt, i64x2.add(v128.load(pt), lo));
-      v128.store(pt + 16, i64x2.add(v128.load(pt + 16), hi));
+      addRowPair(pt, pb, pn, va0, vm0, va1, vm1);
       pb += 16;
       pn += 16;
       pt += 32;
@@ -456,20 +463,7 @@ export function sqrCore(ctx: usize, A: usize, RES: usize): void {
     }
     let pw = W + (<usize>(c & ~3) << 2);
     do {
-      const x = v128.load(pw);
-      const xs = v128.load(pw - 4);
-      const y = v128.load(pn);
-      const ys = v128.load(pn - 4);
-      const lo = i64x2.add(
-        i64x2.add(i64x2.extmul_low_i32x4_u(va0, x), i64x2.extmul_low_i32x4_u(vm0, y)),
-        i64x2.add(i64x2.extmul_low_i32x4_u(va1, xs), i64x2.extmul_low_i32x4_u(vm1, ys)),
-      );
-      const hi = i64x2.add(
-        i64x2.add(i64x2.extmul_high_i32x4_u(va0, x), i64x2.extmul_high_i32x4_u(vm0, y)),
-        i64x2.add(i64x2.extmul_high_i32x4_u(va1, xs), i64x2.extmul_high_i32x4_u(vm1, ys)),
-      );
-      v128.store(pt, i64x2.add(v128.load(pt), lo));
-      v128.store(pt + 16, i64x2.add(v128.load(pt + 16), hi));
+      addRowPair(pt, pw, pn, va0, vm0, va1, vm1);
       pw += 16;
       pn += 16;
       pt += 32;
