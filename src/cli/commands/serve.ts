@@ -19,7 +19,7 @@ import {
   startServerB,
 } from '../../serve/start-role.js';
 import { answerStdin } from './serve-client.js';
-import { guarded } from './util.js';
+import { guarded, untilSignal } from './util.js';
 
 interface ServeFlags {
   config?: string;
@@ -67,16 +67,4 @@ export function registerServe(program: Command): void {
         process.stdin.destroy();
       });
     });
-}
-
-function untilSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
 }

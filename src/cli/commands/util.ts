@@ -1,5 +1,6 @@
-// Helpers shared by the deployment commands (init, keygen, serve, encrypt, query): option
-// parsers and the one way they turn an error into a message and an exit code.
+// Helpers shared by the deployment commands (init, keygen, serve, worker, encrypt, query):
+// option parsers, the one way they turn an error into a message and an exit code, and the
+// wait of a long-running command for its stop signal.
 
 import { type Command, CommanderError, InvalidArgumentError } from 'commander';
 import { exactJson } from '../../data/exact-json.js';
@@ -41,4 +42,17 @@ function errorLine(err: unknown): string {
 /** Indented JSON with exact bigints (src/data/exact-json.ts). */
 export function toJson(value: unknown): string {
   return exactJson(value, 2);
+}
+
+/** Resolves on the first SIGINT or SIGTERM: a served role or worker then closes cleanly. */
+export function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
 }

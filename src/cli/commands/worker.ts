@@ -14,7 +14,7 @@ import { loadRoleConfig } from '../../serve/config.js';
 import { obtainPassphrase } from '../../serve/files.js';
 import { jsonLog } from '../../serve/log.js';
 import { EXIT_FAILURE } from '../exit-codes.js';
-import { guarded, integerOption } from './util.js';
+import { guarded, integerOption, untilSignal } from './util.js';
 
 interface WorkerFlags {
   role: QueueRole;
@@ -88,16 +88,4 @@ export function registerWorker(program: Command): void {
         log('stopped', { ...worker.stats });
       });
     });
-}
-
-function untilSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
 }
