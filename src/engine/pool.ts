@@ -49,6 +49,11 @@ export class PoolRunner implements TaskRunner {
       maxThreads: options.workers,
       idleTimeout: 30_000,
     });
+    // Piscina reports a result that arrives for a task it has already failed (its worker
+    // died just after posting it), or a worker error outside any task, as an 'error' event;
+    // unhandled, that event is an uncaught exception that ends the process. runShard has
+    // already retried or failed the shard, so such an event carries nothing to act on.
+    this.piscina.on('error', () => {});
   }
 
   /** Resolves once no shard is queued or running (at once if none is). */

@@ -171,6 +171,21 @@ describe('faults', () => {
     }
   });
 
+  it("survives Piscina's stray-result event (a worker's reply to a task it already failed)", async () => {
+    const runner = new PoolRunner({ workers: 1 });
+    try {
+      const piscina = (runner as unknown as { piscina: import('node:events').EventEmitter }).piscina;
+      // unhandled, an 'error' event throws here, as it would crash a served role
+      expect(() =>
+        piscina.emit('error', new Error('Unexpected message from Worker: { taskId: 1 }')),
+      ).not.toThrow();
+      const task = tasks(3)[5];
+      expect(await runner.run(task)).toEqual(local.run(task));
+    } finally {
+      await runner.close();
+    }
+  });
+
   it("rebuilds a worker's error record as the typed error class", async () => {
     process.env.FEDJOIN_FAULT_RECORD = '1';
     const runner = new PoolRunner({ workers: 1, filename: faultyWorker });
