@@ -1,6 +1,7 @@
 // EC ElGamal on ristretto255 for the hashed join's tags (DESIGN §3.2, issue 10): B's key
 // Y = xG; the owners' encryption (R, C) = (rG, T + rY); A's per-query blinding and
-// re-randomisation (alpha R + r'G, alpha C + r'Y); B's decryption C - xR.
+// re-randomisation (alpha R + r'G, alpha C + r'Y), whose (r'G, r'Y) may be made ahead;
+// B's decryption C - xR.
 // Flat buffers: points and scalars count x 32 bytes, ciphertexts count x 64 (R || C). Each
 // batch is a pure function of its arguments; randomness is drawn before the call.
 import { createHash } from 'node:crypto';
@@ -112,10 +113,87 @@ export function encryptTags(publicKey: Uint8Array, points: Uint8Array, rowScalar
 }
 
 /**
- * §3.2 step 2 (server A): (alpha R + r'G, alpha C + r'Y) per ciphertext, an encryption of
- * alpha T under fresh randomness. `alpha` is one secret scalar per query, owned (and wiped
- * at the query's end) by the caller; `freshScalars` holds r' per row, one-time, zeroed when
- * the call returns or throws. Returns count x 64 bytes.
+ * Encryptions of the identity under Y, (r'G, r'Y) per scalar of `scalars` (each in [1, L)):
+ * A's re-randomisers for §3.2 step 2, which depend on no data, so that idle workers can make
+ * them ahead of a query (src/join/rerandomizers.ts). The scalars are zeroed when the call
+ * returns or throws; the result is as secret (it strips the re-randomisation of a blinded
+ * tag) and is used once. Returns count x 64 bytes.
+ */
+export function encryptIdentities(publicKey: Uint8Array, scalars: Uint8Array): Uint8Array {
+  try {
+    assertPoint('publicKey', publicKey);
+    const count = countOf('scalars', scalars, SCALAR_BYTES);
+    assertScalars('scalars', scalars, count);
+    // layout: Y | r'[count] | out[count]
+    const rAt = POINT_BYTES;
+    const outAt = rAt + count * SCALAR_BYTES;
+    return withScratch(outAt + count * CIPHERTEXT_BYTES, (at) => {
+      lib.HEAPU8.set(publicKey, at);
+      lib.HEAPU8.set(scalars, at + rAt);
+      for (let i = 0; i < count; i++) {
+        const r = at + rAt + i * SCALAR_BYTES;
+        const out = at + outAt + i * CIPHERTEXT_BYTES;
+        expectOk(lib._crypto_scalarmult_ristretto255_base(out, r), "r'G");
+        expectOk(lib._crypto_scalarmult_ristretto255(out + POINT_BYTES, r, at), "r'Y");
+      }
+      return lib.HEAPU8.slice(at + outAt, at + outAt + count * CIPHERTEXT_BYTES);
+    });
+  } finally {
+    scalars.fill(0);
+  }
+}
+
+/**
+ * §3.2 step 2 (server A): (alpha R + Z_R, alpha C + Z_C) per ciphertext (R, C), with
+ * (Z_R, Z_C) the matching re-randomiser of `rerandomizers` (encryptIdentities): an
+ * encryption of alpha T under fresh randomness. `alpha` is one secret scalar per query,
+ * owned (and wiped at the query's end) by the caller; `rerandomizers` are one-time and
+ * zeroed when the call returns or throws. Returns count x 64 bytes.
+ */
+export function blindWith(ciphertexts: Uint8Array, alpha: Uint8Array, rerandomizers: Uint8Array): Uint8Array {
+  try {
+    const count = countOf('ciphertexts', ciphertexts, CIPHERTEXT_BYTES);
+    sameCount('rerandomizers', rerandomizers, CIPHERTEXT_BYTES, count, 'ciphertext');
+    assertScalar('alpha', alpha);
+    assertNoIdentity('ciphertexts', ciphertexts, CIPHERTEXT_BYTES, 0, 'R');
+    assertNoIdentity('ciphertexts', ciphertexts, CIPHERTEXT_BYTES, POINT_BYTES, 'C');
+    // layout: alpha | in[count] | Z[count] | out[count] | a temporary
+    const inAt = SCALAR_BYTES;
+    const zAt = inAt + count * CIPHERTEXT_BYTES;
+    const outAt = zAt + count * CIPHERTEXT_BYTES;
+    const tmpAt = outAt + count * CIPHERTEXT_BYTES;
+    return withScratch(tmpAt + POINT_BYTES, (at) => {
+      lib.HEAPU8.set(alpha, at);
+      lib.HEAPU8.set(ciphertexts, at + inAt);
+      lib.HEAPU8.set(rerandomizers, at + zAt);
+      const t = at + tmpAt;
+      for (let i = 0; i < count; i++) {
+        const ct = at + inAt + i * CIPHERTEXT_BYTES;
+        const z = at + zAt + i * CIPHERTEXT_BYTES;
+        const out = at + outAt + i * CIPHERTEXT_BYTES;
+        for (const part of [0, POINT_BYTES]) {
+          // scalarmult decodes its point first; alpha != 0 and the point is not the
+          // identity, so a failure can only be a non-canonical R or C
+          if (lib._crypto_scalarmult_ristretto255(t, at, ct + part) !== 0) {
+            throw invalidPoint('ciphertexts', i, part === 0 ? 'R' : 'C');
+          }
+          // add decodes Z's part: a non-canonical one fails here
+          if (lib._crypto_core_ristretto255_add(out + part, t, z + part) !== 0) {
+            throw invalidPoint('rerandomizers', i, part === 0 ? 'R' : 'C');
+          }
+        }
+      }
+      return lib.HEAPU8.slice(at + outAt, at + tmpAt);
+    });
+  } finally {
+    rerandomizers.fill(0);
+  }
+}
+
+/**
+ * §3.2 step 2 in one call: blindWith under re-randomisers made now from `freshScalars` (r'
+ * per row, one-time, zeroed when the call returns or throws), (alpha R + r'G, alpha C + r'Y).
+ * Returns count x 64 bytes.
  */
 export function blindAndRerandomize(
   publicKey: Uint8Array,
@@ -124,47 +202,13 @@ export function blindAndRerandomize(
   freshScalars: Uint8Array,
 ): Uint8Array {
   try {
-    assertPoint('publicKey', publicKey);
     const count = countOf('ciphertexts', ciphertexts, CIPHERTEXT_BYTES);
     sameCount('freshScalars', freshScalars, SCALAR_BYTES, count, 'ciphertext');
-    assertScalar('alpha', alpha);
-    assertScalars('freshScalars', freshScalars, count);
-    assertNoIdentity('ciphertexts', ciphertexts, CIPHERTEXT_BYTES, 0, 'R');
-    assertNoIdentity('ciphertexts', ciphertexts, CIPHERTEXT_BYTES, POINT_BYTES, 'C');
-    // layout: Y | alpha | in[count] | r'[count] | out[count] | two temporaries
-    const alphaAt = POINT_BYTES;
-    const inAt = alphaAt + SCALAR_BYTES;
-    const rAt = inAt + count * CIPHERTEXT_BYTES;
-    const outAt = rAt + count * SCALAR_BYTES;
-    const tmpAt = outAt + count * CIPHERTEXT_BYTES;
-    return withScratch(tmpAt + 2 * POINT_BYTES, (at) => {
-      lib.HEAPU8.set(publicKey, at);
-      lib.HEAPU8.set(alpha, at + alphaAt);
-      lib.HEAPU8.set(ciphertexts, at + inAt);
-      lib.HEAPU8.set(freshScalars, at + rAt);
-      const a = at + alphaAt;
-      const t1 = at + tmpAt;
-      const t2 = t1 + POINT_BYTES;
-      for (let i = 0; i < count; i++) {
-        const R = at + inAt + i * CIPHERTEXT_BYTES;
-        const r = at + rAt + i * SCALAR_BYTES;
-        const out = at + outAt + i * CIPHERTEXT_BYTES;
-        // scalarmult decodes its point first; alpha != 0 and R != identity, so a failure
-        // can only be a non-canonical R (or C below)
-        if (lib._crypto_scalarmult_ristretto255(t1, a, R) !== 0) throw invalidPoint('ciphertexts', i, 'R');
-        expectOk(lib._crypto_scalarmult_ristretto255_base(t2, r), "r'G");
-        expectOk(lib._crypto_core_ristretto255_add(out, t1, t2), "alpha R + r'G");
-        if (lib._crypto_scalarmult_ristretto255(t1, a, R + POINT_BYTES) !== 0) {
-          throw invalidPoint('ciphertexts', i, 'C');
-        }
-        expectOk(lib._crypto_scalarmult_ristretto255(t2, r, at), "r'Y");
-        expectOk(lib._crypto_core_ristretto255_add(out + POINT_BYTES, t1, t2), "alpha C + r'Y");
-      }
-      return lib.HEAPU8.slice(at + outAt, at + tmpAt);
-    });
-  } finally {
+  } catch (err) {
     freshScalars.fill(0);
+    throw err;
   }
+  return blindWith(ciphertexts, alpha, encryptIdentities(publicKey, freshScalars));
 }
 
 /**

@@ -5,12 +5,12 @@
 // inputs with InvalidPointError naming the caller's index (task.first + i).
 import { ristretto255, ristretto255_hasher } from '@noble/curves/ed25519.js';
 import { bytesToNumberLE } from '@noble/curves/utils.js';
-import { blindAndRerandomize, CIPHERTEXT_BYTES, decryptPoints, encryptTags } from '../ec/elgamal.js';
+import { blindWith, CIPHERTEXT_BYTES, decryptPoints, encryptIdentities, encryptTags } from '../ec/elgamal.js';
 import { fromHashBatch, invalidPoint, POINT_BYTES, WIDE_BYTES } from '../ec/ristretto.js';
 import { InvalidPointError } from '../errors.js';
 import type { KernelTask } from './tasks.js';
 
-type EcOp = 'ecEncryptTags' | 'ecBlind' | 'ecDecrypt';
+type EcOp = 'ecEncryptTags' | 'ecRerandomizers' | 'ecBlind' | 'ecDecrypt';
 type EcTask<K extends EcOp> = KernelTask & { op: K };
 
 /** Words of a point or scalar (32 bytes), of a ciphertext R || C (64), of a from-hash input (64). */
@@ -110,28 +110,31 @@ export const EC_OPS: { [K in EcOp]: EcOpSpec<EcTask<K>> } = {
       return [encoded(Point.BASE.multiply(r)), encoded(T.add(Y.multiply(r)))];
     },
   },
+  ecRerandomizers: {
+    strides: () => ({ inWords: 0, outWords: EC_CIPHERTEXT_WORDS }),
+    // r'G 45, r'Y 122 (us)
+    cost: () => 167 * COST_PER_US,
+    sodium: (task) => inCallerIndex(task, () => encryptIdentities(bytesOf(task.ecKey), bytesOf(task.rand))),
+    reference: (task, i) => {
+      const Y = pointAt(task.ecKey, 0, 'publicKey');
+      const r = scalarAt(task.rand, i * task.randWords);
+      return [encoded(Point.BASE.multiply(r)), encoded(Y.multiply(r))];
+    },
+  },
   ecBlind: {
     strides: () => ({ inWords: EC_CIPHERTEXT_WORDS, outWords: EC_CIPHERTEXT_WORDS }),
-    // 3 variable-base (alpha R, alpha C, r'Y) 122 each, r'G 45, 2 additions 25 (us)
-    cost: () => 461 * COST_PER_US,
+    // 2 variable-base (alpha R, alpha C) 122 each, 2 additions 25 (us)
+    cost: () => 294 * COST_PER_US,
     sodium: (task) =>
-      inCallerIndex(task, () =>
-        blindAndRerandomize(
-          bytesOf(task.ecKey),
-          bytesOf(task.input),
-          bytesOf(task.alpha),
-          bytesOf(task.rand),
-        ),
-      ),
+      inCallerIndex(task, () => blindWith(bytesOf(task.input), bytesOf(task.alpha), bytesOf(task.rand))),
     reference: (task, i) => {
       const [R, C] = ciphertextAt(task, i);
-      const Y = pointAt(task.ecKey, 0, 'publicKey');
       const alpha = scalarAt(task.alpha, 0);
-      const r = scalarAt(task.rand, i * task.randWords);
-      return [
-        encoded(R.multiply(alpha).add(Point.BASE.multiply(r))),
-        encoded(C.multiply(alpha).add(Y.multiply(r))),
-      ];
+      const at = i * task.randWords;
+      const index = task.first + i;
+      const zR = pointAt(task.rand, at, 'rerandomizers', index, 'R');
+      const zC = pointAt(task.rand, at + EC_POINT_WORDS, 'rerandomizers', index, 'C');
+      return [encoded(R.multiply(alpha).add(zR)), encoded(C.multiply(alpha).add(zC))];
     },
   },
   ecDecrypt: {

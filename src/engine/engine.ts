@@ -75,11 +75,24 @@ export interface ExponentOptions extends CallOptions {
   secret?: boolean;
 }
 
+/** Most re-randomisers kept per EC key: 64 bytes each, so 4 MiB; a 32,768 x 32,768-row join's worth. */
+export const RERANDOMIZER_POOL_CAPACITY = 1 << 16;
+/** Re-randomisers a worker makes per background step (~11 ms of work at ~170 us each). */
+const RERANDOMIZER_FILL_STEP = 64;
+
+/** The re-randomiser pool's id for Y: its encoding in hex (its own namespace, apart from Paillier fingerprints). */
+const rerandomizerPoolId = (ecPublicKey: Uint8Array) => `ec:${Buffer.from(ecPublicKey).toString('hex')}`;
+
 export class Engine {
   private closed = false;
   private readonly pool: RandomnessPool;
+  /** A's re-randomisers per B's EC key (prepareRerandomizers), 16 words each. */
+  private readonly rerandomizers = new RandomnessPool(RERANDOMIZER_POOL_CAPACITY);
+  /** How many re-randomisers to keep ready per pool id. */
+  private readonly rerandomizerTargets = new Map<string, number>();
+  /** Pool ids a background fill is running for, and those fills. */
   private readonly filling = new Set<string>();
-  private fillDone: Promise<void> = Promise.resolve();
+  private readonly fills = new Set<Promise<void>>();
 
   constructor(
     readonly backend: BackendName,
@@ -603,10 +616,46 @@ export class Engine {
   }
 
   /**
+   * Keeps up to `count` of A's re-randomisers for B's EC key ready (at most
+   * RERANDOMIZER_POOL_CAPACITY): encryptions of the identity (r'G, r'Y) that ecBlind uses
+   * first. They depend on no data, so idle workers make them in the background, as for the
+   * 'pool' encryption mode; server A asks for as many as its largest join needs. Each is
+   * a one-time secret: handed out once, wiped from the pool, wiped by ecBlind after use.
+   */
+  prepareRerandomizers(ecPublicKey: Uint8Array, count: number): void {
+    assertPoint('ecPublicKey', ecPublicKey);
+    const id = rerandomizerPoolId(ecPublicKey);
+    this.rerandomizerTargets.set(id, Math.min(RERANDOMIZER_POOL_CAPACITY, Math.max(0, Math.floor(count))));
+    this.keepFilled(id, this.rerandomizers, EC_CIPHERTEXT_WORDS, RERANDOMIZER_FILL_STEP, (n) =>
+      this.makeRerandomizers(ecPublicKey, n),
+    );
+  }
+
+  /** Re-randomisers ready for B's EC key (prepareRerandomizers). */
+  rerandomizerPoolSize(ecPublicKey: Uint8Array): number {
+    return this.rerandomizers.size(rerandomizerPoolId(ecPublicKey));
+  }
+
+  /** `count` fresh (r'G, r'Y) under Y, r' from node:crypto (drawn here, wiped after). */
+  private makeRerandomizers(ecPublicKey: Uint8Array, count: number): Promise<Uint32Array> {
+    const ecKey = wordsOf(ecPublicKey);
+    return this.ecRandomized(count, EC_CIPHERTEXT_WORDS, {}, (rand) => ({
+      op: 'ecRerandomizers',
+      ecKey,
+      count,
+      input: new Uint32Array(0),
+      rand,
+      randWords: EC_POINT_WORDS,
+      first: 0,
+    })).then((batch) => batch.data);
+  }
+
+  /**
    * §3.2 step 2 (server A): (alpha R + r'G, alpha C + r'Y) for each 16-word ciphertext
-   * (R, C) under B's EC key Y, r' fresh from node:crypto: an encryption of alpha T that
-   * shares no randomness with its input. `alpha` (32 bytes, in [1, L)) stays the caller's
-   * to wipe; this call wipes every copy it makes.
+   * (R, C) under B's EC key Y: an encryption of alpha T that shares no randomness with its
+   * input. (r'G, r'Y) come from the re-randomiser pool (prepareRerandomizers) first, the
+   * rest are made now with r' fresh from node:crypto. `alpha` (32 bytes, in [1, L)) stays
+   * the caller's to wipe; this call wipes every copy it makes and every re-randomiser.
    */
   async ecBlind(
     ecPublicKey: Uint8Array,
@@ -617,22 +666,42 @@ export class Engine {
     assertPoint('ecPublicKey', ecPublicKey);
     assertScalar('alpha', alpha);
     checkPacked(ciphertexts, EC_CIPHERTEXT_WORDS, 'ciphertexts');
+    if (this.closed) throw new EngineClosedError();
+    const id = rerandomizerPoolId(ecPublicKey);
     const ecKey = wordsOf(ecPublicKey);
     const secret = wordsOf(alpha);
     const { count, data: input } = ciphertexts;
+    const taken = this.rerandomizers.take(id, EC_CIPHERTEXT_WORDS, count);
+    let rand = taken.data;
     try {
-      return await this.ecRandomized(count, EC_CIPHERTEXT_WORDS, options, (rand) => ({
+      if (taken.count < count) {
+        rand = new Uint32Array(count * EC_CIPHERTEXT_WORDS);
+        rand.set(taken.data);
+        taken.data.fill(0);
+        rand.set(
+          await this.makeRerandomizers(ecPublicKey, count - taken.count),
+          taken.count * EC_CIPHERTEXT_WORDS,
+        );
+      }
+      const task = {
         op: 'ecBlind',
         ecKey,
         alpha: secret,
         count,
         input,
         rand,
-        randWords: EC_POINT_WORDS,
+        randWords: EC_CIPHERTEXT_WORDS,
         first: 0,
-      }));
+      } as const;
+      return { words: EC_CIPHERTEXT_WORDS, count, data: await this.run(task, options.signal) };
     } finally {
       secret.fill(0);
+      rand.fill(0);
+      if (this.rerandomizerTargets.has(id)) {
+        this.keepFilled(id, this.rerandomizers, EC_CIPHERTEXT_WORDS, RERANDOMIZER_FILL_STEP, (n) =>
+          this.makeRerandomizers(ecPublicKey, n),
+        );
+      }
     }
   }
 
@@ -749,26 +818,46 @@ export class Engine {
     return { chunkSize: 256, inFlight: Math.max(2, 2 * this.runner.workers) };
   }
 
-  /**
-   * Refills the randomness pool for `key` in the background, one value per worker at a
-   * time and only while no caller's work is queued, until the pool is at capacity.
-   */
+  /** Refills the 'pool' mode's r^n for `key` in the background, up to the pool's capacity. */
   private keepPoolFull(key: KeyMaterial): void {
-    if (!this.backgroundFill || this.filling.has(key.fingerprint)) return;
-    this.filling.add(key.fingerprint);
-    const step = async (): Promise<void> => {
-      while (!this.closed && this.pool.room(key.fingerprint) > 0) {
+    this.keepFilled(key.fingerprint, this.pool, keyWords(key).n2, 1, (n) => this.randomFactors(key, n));
+  }
+
+  /**
+   * Fills `pool`'s values for `id` in the background, `step` values per worker at a time and
+   * only while no caller's work is queued, up to its target (the capacity, or for
+   * re-randomisers prepareRerandomizers' count). A failed fill only means the next call
+   * computes its own.
+   */
+  private keepFilled(
+    id: string,
+    pool: RandomnessPool,
+    words: number,
+    step: number,
+    make: (count: number) => Promise<Uint32Array>,
+  ): void {
+    if (!this.backgroundFill || this.filling.has(id)) return;
+    const target = () => Math.min(pool.capacity, this.rerandomizerTargets.get(id) ?? pool.capacity);
+    this.filling.add(id);
+    const fill = async (): Promise<void> => {
+      while (!this.closed && pool.size(id) < target()) {
         // yield to callers: start a fill only when no caller's shard is queued or running
         await this.runner.whenIdle();
         if (this.closed) break;
-        const count = Math.min(Math.max(1, this.runner.workers), this.pool.room(key.fingerprint));
-        const data = await this.randomFactors(key, count);
-        if (!this.closed) this.pool.add(key.fingerprint, data, keyWords(key).n2, count);
+        const count = Math.min(Math.max(1, this.runner.workers) * step, target() - pool.size(id));
+        if (count <= 0) break;
+        const data = await make(count);
+        if (this.closed) data.fill(0);
+        else pool.add(id, data, words, count);
       }
     };
-    this.fillDone = step()
-      .catch(() => {}) // a failed background fill only means the next call computes its own
-      .finally(() => this.filling.delete(key.fingerprint));
+    const done: Promise<void> = fill()
+      .catch(() => {})
+      .finally(() => {
+        this.filling.delete(id);
+        this.fills.delete(done);
+      });
+    this.fills.add(done);
   }
 
   /** Rejects data made under another key (fingerprints differ). */
@@ -779,8 +868,9 @@ export class Engine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.fillDone;
+    await Promise.all(this.fills);
     this.pool.clear();
+    this.rerandomizers.clear();
     await this.runner.close();
   }
 }

@@ -88,13 +88,23 @@ export type KernelTask =
     })
   | (EcBatch & {
       /**
-       * §3.2 step 2 (server A): per ciphertext (R, C), 16 words, (alpha R + r'G, alpha C + r'Y):
-       * an encryption of alpha T under fresh randomness, 16 words out.
+       * A's re-randomisers for §3.2 step 2: per value (r'G, r'Y), an encryption of the
+       * identity under B's EC key, 16 words out; no input.
+       */
+      op: 'ecRerandomizers';
+      /** r' per value, 8 words each, in [1, L). */
+      rand: Uint32Array;
+      randWords: number;
+    })
+  | (EcBatch & {
+      /**
+       * §3.2 step 2 (server A): per ciphertext (R, C), 16 words, (alpha R + r'G, alpha C + r'Y)
+       * with (r'G, r'Y) from `rand`: an encryption of alpha T under fresh randomness, 16 words out.
        */
       op: 'ecBlind';
       /** The query's secret alpha, 8 words; every shard gets all of it. */
       alpha: Uint32Array;
-      /** r' per value, 8 words each, in [1, L). */
+      /** A re-randomiser (r'G, r'Y) per value (ecRerandomizers), 16 words each, used once. */
       rand: Uint32Array;
       randWords: number;
     })

@@ -1,6 +1,7 @@
 // The hashed equi-join (DESIGN §3.2): linear time, on ristretto255 ElGamal tags under B's
 // EC key. A raises every tag of both tables to a fresh secret alpha per run, re-randomises
-// it, shuffles each table and sends the tags to B in bounded batches; B decrypts alpha T,
+// it (re-randomisers made ahead by idle workers, engine.ts), shuffles each table and sends
+// the tags to B in bounded batches, blinding the next while B decrypts one; B decrypts alpha T,
 // groups equal points across the tables once both are complete, and answers a group only
 // for rows whose group has members on both sides. B sees one run's equality pattern and
 // nothing it can link to another run; A sees nothing of the rows that match no row.
@@ -29,32 +30,45 @@ export async function hashedJoin(
   const total = leftTags.count + rightTags.count;
   if (leftTags.count === 0 || rightTags.count === 0) return [];
   const perms = sides.map((tags) => randomPermutation(tags.count));
+  const batches: { side: 0 | 1; tags: PackedBatch }[] = [];
+  for (const side of [0, 1] as const) {
+    const shuffled = gather(sides[side], perms[side]);
+    for (let start = 0; start < shuffled.count; start += TAG_BATCH_MAX_ROWS) {
+      batches.push({
+        side,
+        tags: slice(shuffled, start, Math.min(shuffled.count, start + TAG_BATCH_MAX_ROWS)),
+      });
+    }
+  }
   const alpha = randomScalars(1);
+  // ecBlind copies alpha before its first await, so wiping it once the last call started is safe
+  const blind = (k: number) => run.engine.ecBlind(ecKey.publicKey, batches[k].tags, alpha);
   let reply: Message | undefined;
   let sent = 0;
+  let next = blind(0);
   try {
-    for (const side of [0, 1] as const) {
-      const shuffled = gather(sides[side], perms[side]);
-      for (let start = 0; start < shuffled.count; start += TAG_BATCH_MAX_ROWS) {
-        const batch = slice(shuffled, start, Math.min(shuffled.count, start + TAG_BATCH_MAX_ROWS));
-        const blinded = await run.engine.ecBlind(ecKey.publicKey, batch, alpha);
-        reply = await run.send({
-          type: 'tag-batch',
-          queryId: run.queryId,
-          seq: run.nextSeq(),
-          side,
-          fingerprint: ecKey.fingerprint,
-          count: blinded.count,
-          words: TAG_WORDS,
-          data: blinded.data,
-        });
-        sent += blinded.count;
-        // B answers the groups only once it holds both tables' tags
-        if (sent < total) expectType(reply, 'ack');
-        run.onProgress?.('join', sent, total);
-      }
+    for (let k = 0; k < batches.length; k++) {
+      const blinded = await next;
+      // A blinds the next batch while B decrypts this one
+      if (k + 1 < batches.length) next = blind(k + 1);
+      reply = await run.send({
+        type: 'tag-batch',
+        queryId: run.queryId,
+        seq: run.nextSeq(),
+        side: batches[k].side,
+        fingerprint: ecKey.fingerprint,
+        count: blinded.count,
+        words: TAG_WORDS,
+        data: blinded.data,
+      });
+      sent += blinded.count;
+      // B answers the groups only once it holds both tables' tags
+      if (sent < total) expectType(reply, 'ack');
+      run.onProgress?.('join', sent, total);
     }
   } finally {
+    // a batch blinded ahead of a failed send is dropped
+    next.catch(() => {});
     alpha.fill(0);
   }
   const { groups } = expectType(reply!, 'tag-groups');

@@ -142,6 +142,15 @@ export class TableStore {
   schemas(): TableSchema[] {
     return [...this.tables.values()].map((t) => t.schema());
   }
+
+  /** Tags one run of the largest hashed join of two stored tables blinds: the two largest tagged tables' rows. */
+  largestHashedJoinRows(): number {
+    const rows = [...this.tables.values()]
+      .filter((t) => t.meta.tags.length > 0)
+      .map((t) => t.rowCount)
+      .sort((a, b) => b - a);
+    return (rows[0] ?? 0) + (rows[1] ?? 0);
+  }
 }
 
 /** One table from its owners' partitions: same schema and keys required, rows concatenated. */

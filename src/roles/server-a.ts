@@ -65,6 +65,13 @@ export class ServerA {
           throw new PeerAuthError(`${from} may not send a table as owner ${message.owner}`, { from });
         }
         this.tables.store(message, message.owner);
+        // idle workers make the next hashed run's re-randomisers ahead (§3.2, engine.ts)
+        if (this.context.ecKey) {
+          this.context.engine.prepareRerandomizers(
+            this.context.ecKey.publicKey,
+            this.tables.largestHashedJoinRows(),
+          );
+        }
         return { type: 'ack' };
       case 'query':
         return this.runQuery(message);

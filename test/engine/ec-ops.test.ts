@@ -65,6 +65,17 @@ function ciphertexts(count: number): Uint32Array {
   return words(out);
 }
 
+/** `count` re-randomisers (r'G, r'Y) under the key, made by noble. */
+function rerandomizers(count: number): Uint32Array {
+  const r = randomScalars(count);
+  const out = new Uint8Array(count * 64);
+  for (let i = 0; i < count; i++) {
+    out.set(ref.base(at(r, i)), i * 64);
+    out.set(ref.mul(at(r, i), key.publicKey), i * 64 + 32);
+  }
+  return words(out);
+}
+
 /** One task per EC op, randomness pinned, `count` values. */
 function tasks(count: number): KernelTask[] {
   const Y = words(key.publicKey);
@@ -80,13 +91,22 @@ function tasks(count: number): KernelTask[] {
       first,
     },
     {
+      op: 'ecRerandomizers',
+      ecKey: Y,
+      count,
+      input: new Uint32Array(0),
+      rand: words(randomScalars(count)),
+      randWords: 8,
+      first,
+    },
+    {
       op: 'ecBlind',
       ecKey: Y,
       alpha: words(randomScalars(1)),
       count,
       input: ciphertexts(count),
-      rand: words(randomScalars(count)),
-      randWords: 8,
+      rand: rerandomizers(count),
+      randWords: 16,
       first,
     },
     { op: 'ecDecrypt', ecKey: words(key.secretKey), count, input: ciphertexts(count), first },
@@ -112,9 +132,10 @@ describe('EC ops: pool = in-thread libsodium = noble reference', () => {
     });
   }
 
-  it('strides: 16 words in, 16 out (tags, blinding); 8 out (decryption)', () => {
-    const [tag, blind, dec] = tasks(3).map((t) => reference.run(t));
-    expect([tag.length, blind.length, dec.length]).toEqual([
+  it('strides: 16 words out (tags, re-randomisers, blinding); 8 out (decryption)', () => {
+    const [tag, zeros, blind, dec] = tasks(3).map((t) => reference.run(t));
+    expect([tag.length, zeros.length, blind.length, dec.length]).toEqual([
+      3 * EC_CIPHERTEXT_WORDS,
       3 * EC_CIPHERTEXT_WORDS,
       3 * EC_CIPHERTEXT_WORDS,
       3 * EC_POINT_WORDS,
@@ -125,23 +146,23 @@ describe('EC ops: pool = in-thread libsodium = noble reference', () => {
   });
 
   it('cuts shards with copies of the key and alpha (transferred, so none stays behind) and their first index', () => {
-    const task = tasks(10)[1] as KernelTask & { op: 'ecBlind' };
+    const task = tasks(10)[2] as KernelTask & { op: 'ecBlind' };
     const shard = sliceTask(task, 4, 9) as typeof task;
     expect([shard.count, shard.first]).toEqual([5, 4]);
-    expect(shard.rand).toEqual(task.rand.subarray(4 * 8, 9 * 8));
+    expect(shard.rand).toEqual(task.rand.subarray(4 * 16, 9 * 16));
     for (const name of ['ecKey', 'alpha'] as const) {
       expect(shard[name]).toEqual(task[name]);
       expect(shard[name].buffer).not.toBe(task[name].buffer);
       expect(transferList(shard)).toContain(shard[name].buffer);
     }
     expect(secretBuffers(shard)).toEqual([shard.rand, shard.alpha]);
-    const dec = tasks(3)[2];
+    const dec = tasks(3)[3];
     expect(secretBuffers(dec)).toEqual([(dec as { ecKey: Uint32Array }).ecKey]);
   });
 
   it("names a bad point by the caller's index, from whichever shard holds it, in every backend", async () => {
     for (const bad of [0, 13, 19]) {
-      const [, blind, dec] = tasks(20);
+      const [, , blind, dec] = tasks(20);
       for (const task of [blind, dec]) {
         // a non-canonical encoding (2^255 - 1 is no field element) at C of ciphertext `bad`
         task.input.fill(0xffffffff, bad * 16 + 8, bad * 16 + 16);
@@ -155,6 +176,23 @@ describe('EC ops: pool = in-thread libsodium = noble reference', () => {
           expect(error.code).toBe('INVALID_POINT');
           expect(error.details).toMatchObject({ index: bad, component: 'C' });
         }
+      }
+    }
+  });
+
+  it("names a bad re-randomiser by the caller's index, in every backend", async () => {
+    for (const bad of [0, 13, 19]) {
+      const task = tasks(20)[2];
+      // a non-canonical encoding at R of re-randomiser `bad`
+      (task as { rand: Uint32Array }).rand.fill(0xffffffff, bad * 16, bad * 16 + 8);
+      for (const run of [
+        () => reference.run(copy(task)),
+        () => local.run(copy(task)),
+        () => pool.run(copy(task)),
+      ]) {
+        const error = await rejection(run);
+        expect(error, `at ${bad}`).toBeInstanceOf(InvalidPointError);
+        expect(error.details).toMatchObject({ name: 'rerandomizers', index: bad, component: 'R' });
       }
     }
   });
@@ -201,6 +239,40 @@ describe('Engine EC methods', () => {
       // the caller's alpha and x are its own: read, never changed
       expect(alpha).toEqual(alphaCopy);
       expect(key.secretKey).toEqual(x);
+    }
+  });
+
+  it('makes re-randomisers ahead with idle workers, up to the asked count, and hands each out once', async () => {
+    const engine = await createEngine({ workers: 2 });
+    try {
+      const Y = key.publicKey;
+      expect(engine.rerandomizerPoolSize(Y)).toBe(0);
+      engine.prepareRerandomizers(Y, 40);
+      for (let i = 0; i < 400 && engine.rerandomizerPoolSize(Y) < 40; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(engine.rerandomizerPoolSize(Y)).toBe(40);
+      // one ciphertext 60 times: outputs differ only by their re-randomisers (40 from the
+      // pool, 20 made on the spot), so 60 distinct outputs mean none was used twice
+      const one = ciphertexts(1);
+      const same = new Uint32Array(60 * 16);
+      for (let i = 0; i < 60; i++) same.set(one, i * 16);
+      const alpha = randomScalars(1);
+      const blinded = await engine.ecBlind(Y, { words: 16, count: 60, data: same }, alpha);
+      const rows = Array.from({ length: 60 }, (_, i) =>
+        hex(bytes(blinded.data.subarray(i * 16, i * 16 + 16))),
+      );
+      expect(new Set(rows).size).toBe(60);
+      const points = await engine.ecDecrypt(key.secretKey, blinded);
+      const first = hex(bytes(points.data.subarray(0, 8)));
+      for (let i = 1; i < 60; i++) expect(hex(bytes(points.data.subarray(i * 8, i * 8 + 8)))).toBe(first);
+      // used ones are gone; the pool then refills to the count asked for, never past it
+      for (let i = 0; i < 400 && engine.rerandomizerPoolSize(Y) < 40; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(engine.rerandomizerPoolSize(Y)).toBe(40);
+    } finally {
+      await engine.close();
     }
   });
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { splitBundled } from '../../src/data/bundled.js';
 import { type Cell, type ColumnSchema, Table } from '../../src/data/table.js';
 import { createEngine, type Engine } from '../../src/engine/engine.js';
-import { fingerprint, generateKeys } from '../../src/engine/keys.js';
+import { ecKeyOf, fingerprint, generateKeys } from '../../src/engine/keys.js';
 import {
   InvalidKeyError,
   KeyMismatchError,
@@ -104,6 +104,13 @@ describe('bundled data, two parties with overlapping ids', () => {
     const labColumns = ['id', 'worst_area'];
     await fed.owner('lab').shareTable(lab.project(labColumns), { joinKeys: [['id']] });
     await fed.owner('lab').shareTable(labSample.project(labColumns), { joinKeys: [['id']] });
+    // A's idle workers make the largest hashed join's re-randomisers ahead of it (§3.2)
+    const Y = ecKeyOf(fed.publicKey)!.publicKey;
+    const largest = hospital.rowCount + lab.rowCount;
+    for (let i = 0; i < 500 && engine.rerandomizerPoolSize(Y) < largest; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(engine.rerandomizerPoolSize(Y)).toBe(largest);
     const cases: [string, JoinMode, Table[]][] = [
       [
         'SELECT COUNT(*), AVG(h.mean_radius), SUM(l.worst_area) FROM hospital h JOIN lab l ON h.id = l.id',
