@@ -80,35 +80,30 @@ function sameCount(name: string, buffer: Uint8Array, stride: number, count: numb
  * Returns count x 64 bytes.
  */
 export function encryptTags(publicKey: Uint8Array, points: Uint8Array, rowScalars: Uint8Array): Uint8Array {
+  let zeros: Uint8Array | undefined;
   try {
-    assertPoint('publicKey', publicKey);
     const count = countOf('points', points, POINT_BYTES);
     sameCount('rowScalars', rowScalars, SCALAR_BYTES, count, 'point');
-    assertScalars('rowScalars', rowScalars, count);
     assertNoIdentity('points', points, POINT_BYTES, 0);
-    // layout: Y | T[count] | r[count] | out[count] (R || C) | rY
-    const tAt = POINT_BYTES;
-    const rAt = tAt + count * POINT_BYTES;
-    const outAt = rAt + count * SCALAR_BYTES;
-    const rY = outAt + count * CIPHERTEXT_BYTES;
-    return withScratch(rY + POINT_BYTES, (at) => {
-      lib.HEAPU8.set(publicKey, at);
-      lib.HEAPU8.set(points, at + tAt);
-      lib.HEAPU8.set(rowScalars, at + rAt);
+    // (rG, rY), then C = T + rY; rY is as secret as r (with C it gives T), so it is wiped
+    zeros = encryptIdentities(publicKey, rowScalars, 'rowScalars');
+    const z = zeros;
+    // layout: T[count] | (rG || rY)[count], C written over rY
+    const zAt = count * POINT_BYTES;
+    return withScratch(zAt + count * CIPHERTEXT_BYTES, (at) => {
+      lib.HEAPU8.set(points, at);
+      lib.HEAPU8.set(z, at + zAt);
       for (let i = 0; i < count; i++) {
-        const r = at + rAt + i * SCALAR_BYTES;
-        const out = at + outAt + i * CIPHERTEXT_BYTES;
-        expectOk(lib._crypto_scalarmult_ristretto255_base(out, r), 'rG');
-        expectOk(lib._crypto_scalarmult_ristretto255(at + rY, r, at), 'rY');
+        const c = at + zAt + i * CIPHERTEXT_BYTES + POINT_BYTES;
         // add decodes T first: a non-canonical T fails here
-        if (lib._crypto_core_ristretto255_add(out + POINT_BYTES, at + tAt + i * POINT_BYTES, at + rY) !== 0) {
+        if (lib._crypto_core_ristretto255_add(c, at + i * POINT_BYTES, c) !== 0)
           throw invalidPoint('points', i);
-        }
       }
-      return lib.HEAPU8.slice(at + outAt, at + rY);
+      return lib.HEAPU8.slice(at + zAt, at + zAt + count * CIPHERTEXT_BYTES);
     });
   } finally {
     rowScalars.fill(0);
+    zeros?.fill(0);
   }
 }
 
@@ -119,11 +114,11 @@ export function encryptTags(publicKey: Uint8Array, points: Uint8Array, rowScalar
  * returns or throws; the result is as secret (it strips the re-randomisation of a blinded
  * tag) and is used once. Returns count x 64 bytes.
  */
-export function encryptIdentities(publicKey: Uint8Array, scalars: Uint8Array): Uint8Array {
+export function encryptIdentities(publicKey: Uint8Array, scalars: Uint8Array, name = 'scalars'): Uint8Array {
   try {
     assertPoint('publicKey', publicKey);
-    const count = countOf('scalars', scalars, SCALAR_BYTES);
-    assertScalars('scalars', scalars, count);
+    const count = countOf(name, scalars, SCALAR_BYTES);
+    assertScalars(name, scalars, count);
     // layout: Y | r'[count] | out[count]
     const rAt = POINT_BYTES;
     const outAt = rAt + count * SCALAR_BYTES;
@@ -208,7 +203,7 @@ export function blindAndRerandomize(
     freshScalars.fill(0);
     throw err;
   }
-  return blindWith(ciphertexts, alpha, encryptIdentities(publicKey, freshScalars));
+  return blindWith(ciphertexts, alpha, encryptIdentities(publicKey, freshScalars, 'freshScalars'));
 }
 
 /**
