@@ -13,16 +13,26 @@ export function sliceTask(task: KernelTask, start: number, end: number): KernelT
   const shard = { ...task, count, input: cut(task.input, inWords) } as KernelTask;
   if ('rand' in shard && shard.rand !== undefined) shard.rand = cut(shard.rand, shard.randWords);
   if ('input2' in shard) shard.input2 = cut(shard.input2, inWords);
-  if ('exp' in shard) shard.exp = shard.expStride > 0 ? cut(shard.exp, shard.expStride) : shard.exp.slice();
-  // the join's right-hand tables are broadcast: every shard pairs its rows with all of them
-  if ('tile' in shard) shard.tile = shard.tile.slice();
-  // transferred, so no copy of a secret x or alpha stays on the calling thread
-  if ('ecKey' in shard) {
-    shard.ecKey = shard.ecKey.slice();
-    shard.first += start;
-  }
-  if ('alpha' in shard) shard.alpha = shard.alpha.slice();
+  if ('exp' in shard && shard.expStride > 0) shard.exp = cut(shard.exp, shard.expStride);
+  // whole copies: transferred, so no copy of a secret x or alpha stays on the calling thread
+  for (const [name, value] of broadcastBuffers(task))
+    (shard as unknown as Record<string, unknown>)[name] = value.slice();
+  if ('ecKey' in shard) shard.first += start;
   return shard;
+}
+
+/**
+ * The buffers every shard of `task` carries whole: a broadcast exponent (stride 0), the
+ * join's right-hand tables (every shard pairs its rows with all of them), an EC task's
+ * key and alpha.
+ */
+export function broadcastBuffers(task: KernelTask): [string, Uint32Array][] {
+  const list: [string, Uint32Array][] = [];
+  if ('exp' in task && task.expStride === 0) list.push(['exp', task.exp]);
+  if ('tile' in task) list.push(['tile', task.tile]);
+  if ('ecKey' in task) list.push(['ecKey', task.ecKey]);
+  if ('alpha' in task) list.push(['alpha', task.alpha]);
+  return list;
 }
 
 /** The buffers a shard owns outright (all of them are fresh copies). */
@@ -35,6 +45,15 @@ export function transferList(task: KernelTask): ArrayBuffer[] {
   if ('ecKey' in task) list.push(task.ecKey.buffer as ArrayBuffer);
   if ('alpha' in task) list.push(task.alpha.buffer as ArrayBuffer);
   return list;
+}
+
+/**
+ * The task needs a key only server B holds: a Paillier private-key op (the key carries p
+ * and q), or B's EC decryption (its ecKey is x). Such a task never leaves B's hosts with
+ * its secret: on the queue B's own workers put their key in (src/queue).
+ */
+export function needsPrivateKey(task: KernelTask): boolean {
+  return ('key' in task && task.key.p !== undefined) || task.op === 'ecDecrypt';
 }
 
 /**

@@ -1,8 +1,10 @@
 // Kernel tasks and their results as bytes for the queue (DESIGN §7). A task is a u32
 // header length, a JSON header (every field that is not a buffer, bigints as hex, and of
-// the key only fingerprint, n and g: p and q never leave the caller), then each buffer's
-// words. A reply is a status byte, then the result's words or an error record.
+// the key only fingerprint, n and g: p and q never leave the caller, nor does B's EC secret x,
+// named by its public key's fingerprint instead), then each buffer's words. A reply is a status byte, then the result's words or an error record.
+import { ecFingerprint, ecPublicKey } from '../ec/elgamal.js';
 import type { KeyMaterial } from '../engine/keys.js';
+import { needsPrivateKey } from '../engine/shard.js';
 import type { KernelTask } from '../engine/tasks.js';
 import { type ErrorRecord, isErrorRecord, MalformedMessageError } from '../errors.js';
 
@@ -48,17 +50,18 @@ function bytesOf(words: Uint32Array): Uint8Array {
  * right tables), sent once per call (encodeShared) instead of once per job.
  */
 export function encodeTask(task: KernelTask, shared: ReadonlySet<string> = new Set()): Uint8Array[] {
-  const header: TaskHeader = { fields: {}, buffers: [], private: false, shared: [...shared] };
+  const header: TaskHeader = { fields: {}, buffers: [], private: needsPrivateKey(task), shared: [...shared] };
   const buffers: Uint8Array[] = [];
   for (const [name, value] of Object.entries(task)) {
-    if (value instanceof Uint32Array) {
+    if (task.op === 'ecDecrypt' && name === 'ecKey') {
+      // B's EC secret x stays on B's host, as p and q do: the job names the key, B's worker adds x
+      header.fields.ecFingerprint = ecFingerprint(ecPublicKey(bytesOf(value as Uint32Array)));
+    } else if (value instanceof Uint32Array) {
       if (shared.has(name)) continue;
       header.buffers.push([name, value.length]);
       buffers.push(bytesOf(value));
     } else if (name === 'key') {
-      const key = value as KeyMaterial;
-      header.private = key.p !== undefined;
-      header.fields.key = publicKeyJson(key);
+      header.fields.key = publicKeyJson(value as KeyMaterial);
     } else if (typeof value === 'bigint') {
       header.fields[name] = bigintJson(value);
     } else {

@@ -8,7 +8,7 @@ import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { opOf, taskStrides } from '../engine/ops.js';
 import type { TaskRunner } from '../engine/runner.js';
-import { shardBounds, sliceTask } from '../engine/shard.js';
+import { broadcastBuffers, needsPrivateKey, secretBuffers, shardBounds, sliceTask } from '../engine/shard.js';
 import type { KernelOp, KernelTask } from '../engine/tasks.js';
 import {
   AbortedError,
@@ -61,20 +61,13 @@ function minShardValues(task: KernelTask): number {
 /** A call's shared part outlives an abandoned call by this much at most. */
 const SHARED_TTL_MS = 3_600_000;
 
-/**
- * The buffers that every shard carries whole (the join's right tables, a broadcast
- * exponent), worth storing once per call: a cut buffer is shorter in a shard than in the task.
- */
-function sharedFields(task: KernelTask, bounds: readonly number[]): Set<string> {
-  const first = sliceTask(task, bounds[0], bounds[1]) as unknown as Record<string, unknown>;
-  const shared = new Set<string>();
-  for (const [name, value] of Object.entries(task)) {
-    const cut = first[name];
-    if (name !== 'input' && value instanceof Uint32Array && cut instanceof Uint32Array) {
-      if (cut.length === value.length && value.byteLength >= 4096) shared.add(name);
-    }
-  }
-  return shared;
+/** The broadcast buffers (shard.ts) worth storing once per call instead of once per job. */
+function sharedFields(task: KernelTask): Set<string> {
+  return new Set(
+    broadcastBuffers(task)
+      .filter(([, value]) => value.byteLength >= 4096)
+      .map(([name]) => name),
+  );
 }
 
 /** Worker threads counted in the registry are trusted for this long before it is read again. */
@@ -156,7 +149,7 @@ export class QueueRunner implements TaskRunner {
     const out = new Uint32Array(task.count * outWords);
     if (task.count === 0) return out;
     if (signal?.aborted) throw new AbortedError();
-    if ('key' in task && task.key.p !== undefined && this.settings.role !== 'server-b') {
+    if (needsPrivateKey(task) && this.settings.role !== 'server-b') {
       throw new InvalidArgumentError(
         `${task.op}: a private-key task cannot go to ${this.settings.role}'s queue; only server B's workers hold the key`,
       );
@@ -177,7 +170,7 @@ export class QueueRunner implements TaskRunner {
   ): Promise<Uint32Array> {
     const bounds = shardBounds(task.count, await this.parallelism(), minShardValues(task));
     const shards = bounds.length - 1;
-    const shared = shards > 1 ? sharedFields(task, bounds) : new Set<string>();
+    const shared = shards > 1 ? sharedFields(task) : new Set<string>();
     let call!: Call;
     const done = new Promise<void>((resolve, reject) => {
       call = {
@@ -237,6 +230,8 @@ export class QueueRunner implements TaskRunner {
       { direction: 'job', call: call.id, shard },
       encodeTask(shardTask, shared),
     );
+    // the shard's copies of secrets are sealed now; the caller keeps (and wipes) its own
+    for (const buffer of secretBuffers(shardTask)) buffer.fill(0);
     const data: JobData = { call: call.id, shard, reply: this.repliesKey, body: sealed.toString('base64') };
     if (shared) data.shared = this.keys.shared(call.id);
     return {

@@ -9,6 +9,7 @@ import { Redis } from 'ioredis';
 import { fingerprint, type KeyMaterial, type KeyPair, privateMaterial } from '../engine/keys.js';
 import { PoolRunner } from '../engine/pool.js';
 import type { TaskRunner } from '../engine/runner.js';
+import { secretBuffers } from '../engine/shard.js';
 import type { KernelTask } from '../engine/tasks.js';
 import {
   FedjoinError,
@@ -154,14 +155,12 @@ export class QueueWorker {
     let parts: Uint8Array[];
     let op = 'unknown';
     let values = 0;
+    let task: KernelTask | undefined;
     try {
       const opened = decodeTask(
         this.sealer.open({ direction: 'job', call, shard }, Buffer.from(body, 'base64')),
       );
-      const task = this.admit(
-        await this.withShared(opened.task, opened.shared, call, shared),
-        opened.private,
-      );
+      task = this.admit(await this.withShared(opened.task, opened.shared, call, shared), opened.private);
       op = task.op;
       values = task.count;
       parts = encodeResult(await this.pool.run(task));
@@ -170,6 +169,9 @@ export class QueueWorker {
       if (!(err instanceof FedjoinError) || err instanceof WorkerCrashedError) throw err;
       this.stats.refused++;
       parts = encodeFailure(err.toJSON());
+    } finally {
+      // this job's copies of r, alpha, x...: the pool's threads wipe their own
+      if (task) for (const buffer of secretBuffers(task)) buffer.fill(0);
     }
     const sealed = this.sealer.seal({ direction: 'reply', call, shard }, parts);
     // one round trip; no MULTI: a reply pushed without its expiry is only kept longer
@@ -216,8 +218,25 @@ export class QueueWorker {
     return merged as unknown as KernelTask;
   }
 
-  /** The task if this worker may run it, with B's p and q added for a private-key job. */
+  /** The task if this worker may run it, with B's p and q (or EC secret x) added for a private-key job. */
   private admit(task: KernelTask, needsPrivateKey: boolean): KernelTask {
+    if (task.op === 'ecDecrypt') {
+      const ec = this.options.keys?.ec;
+      const { ecFingerprint: got, ...rest } = task as KernelTask & { ecFingerprint?: unknown };
+      if (!needsPrivateKey || !ec) {
+        throw new KeyMismatchError(
+          "ecDecrypt: only server B's workers hold B's EC key; this job belongs on B's queue",
+        );
+      }
+      if (got !== ec.fingerprint) {
+        throw new KeyMismatchError("ecDecrypt: job under another EC key than this worker's", {
+          expected: ec.fingerprint,
+          got: String(got),
+        });
+      }
+      // a copy per job: the worker wipes the task's secret buffers once it ran
+      return { ...rest, ecKey: new Uint32Array(ec.secretKey.slice().buffer) } as KernelTask;
+    }
     if (!('key' in task)) {
       if (needsPrivateKey) throw new MalformedMessageError('queue job: private flag on a task without a key');
       return task;

@@ -2,6 +2,7 @@
 // p and q never leave the caller (the private flag says a worker must add its own), and a
 // sealed payload opens only under its own queue secret, queue, call, shard and direction.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { generateEcKey } from '../../src/ec/elgamal.js';
 import { generateKeys, type KeyMaterial, privateMaterial, publicMaterial } from '../../src/engine/keys.js';
 import { pack, wordsFor } from '../../src/engine/limbs.js';
 import { drawBelow } from '../../src/engine/randomness.js';
@@ -104,6 +105,24 @@ describe('task codec', () => {
       ...join,
       key: { fingerprint: pub.fingerprint, n: pub.n, g: pub.g },
     });
+  });
+
+  it("leaves B's EC secret x out of a decryption job, naming its public key instead, and marks the job private", () => {
+    const ec = generateEcKey();
+    const x = new Uint32Array(ec.secretKey.slice().buffer);
+    const task: KernelTask = {
+      op: 'ecDecrypt',
+      ecKey: x,
+      count: 1,
+      input: new Uint32Array(16).fill(7),
+      first: 0,
+    };
+    const encoded = bytes(encodeTask(task));
+    expect(encoded.includes(Buffer.from(ec.secretKey))).toBe(false);
+    const job = decodeTask(encoded);
+    expect(job.private).toBe(true);
+    expect('ecKey' in job.task).toBe(false);
+    expect(job.task).toMatchObject({ op: 'ecDecrypt', ecFingerprint: ec.fingerprint, count: 1, first: 0 });
   });
 
   it('refuses bytes that are not a task', () => {

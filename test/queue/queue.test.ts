@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateJoinSecret } from '../../src/data/join-key.js';
 import { type Cell, type ColumnSchema, Table } from '../../src/data/table.js';
 import { createEngine, type Engine } from '../../src/engine/engine.js';
-import { generateKeys, type KeyPair, privateMaterial } from '../../src/engine/keys.js';
+import { ecKeyOf, generateKeys, type KeyPair, privateMaterial } from '../../src/engine/keys.js';
 import { pack, wordsFor } from '../../src/engine/limbs.js';
 import { PoolRunner } from '../../src/engine/pool.js';
 import type { TaskRunner } from '../../src/engine/runner.js';
@@ -150,10 +150,20 @@ describe.skipIf(!haveRedis)('the job queue on a real redis-server', () => {
           { owner, client },
           { owner: reference.owner, client: reference.client },
         ]) {
-          await fed.owner('left-owner').shareTable(left, { joinKeys: [['k']], joinModes: ['nested'] });
-          await fed.owner('right-owner').shareTable(right, { joinKeys: [['k']], joinModes: ['nested'] });
+          await fed
+            .owner('left-owner')
+            .shareTable(left, { joinKeys: [['k']], joinModes: ['nested', 'hashed'] });
+          await fed
+            .owner('right-owner')
+            .shareTable(right, { joinKeys: [['k']], joinModes: ['nested', 'hashed'] });
         }
 
+        // A's workers make the hashed join's re-randomisers once the tables are stored:
+        // wait for them, so that the worker killed next holds a join tile
+        const Y = ecKeyOf(keys.publicKey)!.publicKey;
+        while (engineA.rerandomizerPoolSize(Y) < left.rowCount + right.rowCount) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
         // one of A's workers dies holding a join tile
         const victimA = workersA[0];
         const killedA = victimA.waitFor('job-start').then(() => victimA.process.kill('SIGKILL'));
@@ -167,6 +177,12 @@ describe.skipIf(!haveRedis)('the job queue on a real redis-server', () => {
 
         const second = await client.query(SUMS, { mode: 'nested' });
         expectSqliteAnswer(second, runSqlite([left, right], SUMS)[0], 7);
+        // hashed: A's blinding on A's workers, the EC decryption on B's, which add B's x themselves
+        expectSqliteAnswer(
+          await client.query(SUMS, { mode: 'hashed' }),
+          runSqlite([left, right], SUMS)[0],
+          7,
+        );
 
         // a large decrypt batch; one of B's workers dies holding a shard of it
         const { ms, cs } = await ciphertexts(1500);
