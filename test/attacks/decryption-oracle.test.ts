@@ -54,6 +54,30 @@ describe.each(DEPLOYMENTS)('server A probing server B (%s)', (_kind, deploy) => 
   let d: Deployment;
   let patients: MessageOf<'encrypted-table'>;
   let visits: MessageOf<'encrypted-table'>;
+
+  /** The client's query while A rewrites its messages to B with `rewrite`: B's one opaque refusal. */
+  async function expectRefusedUnder(rewrite: (message: Message) => Message, mode: 'hashed' | 'nested') {
+    d.rewrite = rewrite;
+    try {
+      const error = await d.client.query(SQL, { mode }).catch((e: unknown) => e);
+      expect(error).toMatchObject({
+        code: 'POLICY_REFUSED',
+        message: 'server B refused the request',
+        details: {},
+      });
+    } finally {
+      d.rewrite = undefined;
+    }
+  }
+
+  /** Twice the batch's words, as count x 2: a second look at every row or pair. */
+  const doubled = <M extends { count: number; data: Uint32Array }>(message: M): M => {
+    const data = new Uint32Array(2 * message.data.length);
+    data.set(message.data);
+    data.set(message.data, message.data.length);
+    return { ...message, count: 2 * message.count, data };
+  };
+
   beforeAll(async () => {
     d = await deploy({ engine, owners: ['clinic', 'insurer'], policy: { minGroupSize: 2 } });
     patients = await d.owner('clinic').shareTable(PATIENTS, { joinKeys: [['pid']] });
@@ -122,56 +146,26 @@ describe.each(DEPLOYMENTS)('server A probing server B (%s)', (_kind, deploy) => 
   });
 
   it('cannot stretch a hashed run past the registered sizes, nor slip in a point that is no canonical encoding', async () => {
-    const stretch = (message: Message): Message => {
-      if (message.type !== 'tag-batch' || message.side !== 0) return message;
-      // every left tag twice: more tags than the table has rows
-      const data = new Uint32Array(2 * message.data.length);
-      data.set(message.data);
-      data.set(message.data, message.data.length);
-      return { ...message, count: 2 * message.count, data };
-    };
+    // every left tag twice: more tags than the table has rows
+    const stretch = (message: Message): Message =>
+      message.type === 'tag-batch' && message.side === 0 ? doubled(message) : message;
     const corrupt = (message: Message): Message => {
       if (message.type !== 'tag-batch' || message.side !== 1) return message;
       const data = message.data.slice();
       data.fill(0xffffffff, 8, 16); // C of the first tag: 2^256 - 1 encodes no point
       return { ...message, data };
     };
-    for (const rewrite of [stretch, corrupt]) {
-      d.rewrite = rewrite;
-      try {
-        const error = await d.client.query(SQL, { mode: 'hashed' }).catch((e: unknown) => e);
-        expect(error).toMatchObject({
-          code: 'POLICY_REFUSED',
-          message: 'server B refused the request',
-          details: {},
-        });
-      } finally {
-        d.rewrite = undefined;
-      }
-    }
+    for (const rewrite of [stretch, corrupt]) await expectRefusedUnder(rewrite, 'hashed');
     const [row] = runSqlite([PATIENTS, VISITS], SQL);
     expect((await d.client.query(SQL, { mode: 'hashed' })).items.map((i) => i.value)).toEqual(row);
   });
 
   it('cannot stretch a submitted query past the registered sizes: extra indicators are refused and abort the query', async () => {
-    d.rewrite = (message) => {
-      if (message.type !== 'indicator-batch') return message;
-      // twice the indicators the tables have pairs for: a second look at every pair
-      const data = new Uint32Array(2 * message.data.length);
-      data.set(message.data);
-      data.set(message.data, message.data.length);
-      return { ...message, count: 2 * message.count, data };
-    };
-    try {
-      const error = await d.client.query(SQL, { mode: 'nested' }).catch((e: unknown) => e);
-      expect(error).toMatchObject({
-        code: 'POLICY_REFUSED',
-        message: 'server B refused the request',
-        details: {},
-      });
-    } finally {
-      d.rewrite = undefined;
-    }
+    // twice the indicators the tables have pairs for: a second look at every pair
+    await expectRefusedUnder(
+      (message) => (message.type === 'indicator-batch' ? doubled(message) : message),
+      'nested',
+    );
     const [row] = runSqlite([PATIENTS, VISITS], SQL);
     expect((await d.client.query(SQL, { mode: 'nested' })).items.map((i) => i.value)).toEqual(row);
   });

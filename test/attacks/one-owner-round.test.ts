@@ -14,6 +14,7 @@ import { InProcessTransport } from '../../src/protocol/transport.js';
 import type { DataOwner } from '../../src/roles/data-owner.js';
 import { createFederation, type Federation } from '../../src/roles/federation.js';
 import { ROLES } from '../../src/roles/names.js';
+import { recordDecryptions } from '../helpers/decryptions.js';
 
 const REFUSAL = 'server B refused the request';
 
@@ -67,17 +68,7 @@ beforeAll(async () => {
   eastTables.push(eastRows, reflect(eastRows, 'mean_area'));
 
   engine = await createEngine({ workers: 2, encryption: 'djn' });
-  // every ciphertext B decrypts, whichever form it uses
-  const realDecrypt = engine.decrypt.bind(engine);
-  engine.decrypt = async (key, cs, options) => {
-    decrypted.push([...cs]);
-    return realDecrypt(key, cs, options);
-  };
-  const realDecryptPacked = engine.decryptPacked.bind(engine);
-  engine.decryptPacked = async (key, cs, options) => {
-    decrypted.push(unpack(cs));
-    return realDecryptPacked(key, cs, options);
-  };
+  recordDecryptions(engine, decrypted);
   transport = new DeviatingTransport();
   fed = await createFederation({
     engine,

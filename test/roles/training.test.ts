@@ -22,6 +22,7 @@ import { ROLES } from '../../src/roles/names.js';
 const REFUSAL = 'server B refused the request';
 
 import { meanStd, plainLogistic } from '../fl/plain-solver.js';
+import { recordDecryptions } from '../helpers/decryptions.js';
 
 const HOSPITAL = ['mean_radius', 'mean_texture', 'mean_concave_points', 'mean_area'];
 const LAB = ['worst_radius', 'worst_concave_points', 'worst_texture', 'worst_area'];
@@ -79,17 +80,7 @@ beforeAll(async () => {
   baseline = { ...optimum, accuracy: accuracy(y, p), auc: auc(y, p), rows: labRows.length };
 
   engine = await createEngine({ workers: 2, encryption: 'djn' });
-  // every ciphertext B decrypts, whichever form it uses
-  const realDecrypt = engine.decrypt.bind(engine);
-  engine.decrypt = async (key, cs, options) => {
-    decrypted.push([...cs]);
-    return realDecrypt(key, cs, options);
-  };
-  const realDecryptPacked = engine.decryptPacked.bind(engine);
-  engine.decryptPacked = async (key, cs, options) => {
-    decrypted.push(unpack(cs));
-    return realDecryptPacked(key, cs, options);
-  };
+  recordDecryptions(engine, decrypted);
   const transport = new TamperingTransport(true);
   fed = await createFederation({
     engine,
