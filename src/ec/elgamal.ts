@@ -5,15 +5,15 @@
 // Flat buffers: points and scalars count x 32 bytes, ciphertexts count x 64 (R || C). Each
 // batch is a pure function of its arguments; randomness is drawn before the call.
 import { createHash } from 'node:crypto';
-import { BatchLengthError, InvalidKeyError } from '../errors.js';
+import { BatchLengthError } from '../errors.js';
 import {
   assertNoIdentity,
   assertPoint,
   assertScalar,
   assertScalars,
+  assertSecretKey,
   countOf,
   invalidPoint,
-  isScalar,
   lib,
   POINT_BYTES,
   randomScalars,
@@ -41,9 +41,7 @@ export function ecFingerprint(publicKey: Uint8Array): string {
 
 /** Y = xG, e.g. to check a stored key pair. */
 export function ecPublicKey(secretKey: Uint8Array): Uint8Array {
-  if (!isScalar(secretKey)) {
-    throw new InvalidKeyError('secretKey: expected a scalar in [1, L), 32 bytes little-endian');
-  }
+  assertSecretKey('secretKey', secretKey);
   return withScratch(2 * POINT_BYTES, (at) => {
     lib.HEAPU8.set(secretKey, at);
     expectOk(lib._crypto_scalarmult_ristretto255_base(at + POINT_BYTES, at), 'xG');
@@ -212,9 +210,7 @@ export function blindAndRerandomize(
  * is x, owned by the caller. Returns count x 32 bytes.
  */
 export function decryptPoints(secretKey: Uint8Array, ciphertexts: Uint8Array): Uint8Array {
-  if (!isScalar(secretKey)) {
-    throw new InvalidKeyError('secretKey: expected a scalar in [1, L), 32 bytes little-endian');
-  }
+  assertSecretKey('secretKey', secretKey);
   const count = countOf('ciphertexts', ciphertexts, CIPHERTEXT_BYTES);
   assertNoIdentity('ciphertexts', ciphertexts, CIPHERTEXT_BYTES, 0, 'R');
   assertNoIdentity('ciphertexts', ciphertexts, CIPHERTEXT_BYTES, POINT_BYTES, 'C');

@@ -5,7 +5,7 @@
 // 32-byte little-endian integers in [1, L).
 import { randomBytes } from 'node:crypto';
 import sodium from 'libsodium-wrappers-sumo';
-import { EngineMemoryError, InvalidArgumentError, InvalidPointError } from '../errors.js';
+import { EngineMemoryError, InvalidArgumentError, InvalidKeyError, InvalidPointError } from '../errors.js';
 
 export const POINT_BYTES = 32;
 export const SCALAR_BYTES = 32;
@@ -149,6 +149,13 @@ export function isScalar(scalar: Uint8Array): boolean {
 export function assertScalar(name: string, scalar: Uint8Array): void {
   if (!isScalar(scalar)) {
     throw new InvalidArgumentError(`${name}: expected a scalar in [1, L), 32 bytes little-endian`);
+  }
+}
+
+/** A secret key x (B's EC key) must be a scalar in [1, L): else InvalidKeyError, naming only `name`. */
+export function assertSecretKey(name: string, scalar: Uint8Array): void {
+  if (!isScalar(scalar)) {
+    throw new InvalidKeyError(`${name}: expected a scalar in [1, L), 32 bytes little-endian`);
   }
 }
 

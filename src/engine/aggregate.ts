@@ -2,48 +2,28 @@
 // is E(sum of plaintexts). Rows of a row-major batch are summed coordinate-wise, pairwise
 // in rounds, each round one packed `add` over every coordinate: log2(rows) engine calls
 // whatever the row width, instead of one reduction per coordinate.
-import type { PublicKey } from 'paillier-bigint';
-import type { Engine } from './engine.js';
-import type { PackedBatch } from './limbs.js';
+import { concat, type PackedBatch, repeat, slice } from './limbs.js';
 
-/** The coordinate-wise homomorphic sum of the `width`-value rows of `rows` (row-major). */
-export async function sumRows(
-  engine: Engine,
-  publicKey: PublicKey,
+/**
+ * The coordinate-wise sum of the `width`-value rows of `rows` (row-major) by `add`, the
+ * engine's add on batches it has already checked (Engine.sumRows): each round adds its
+ * first half of rows to its second.
+ */
+export async function sumRowsWith(
+  add: (a: PackedBatch, b: PackedBatch) => Promise<PackedBatch>,
   rows: PackedBatch,
   width: number,
 ): Promise<PackedBatch> {
-  const { words } = rows;
-  const view = (data: Uint32Array, from: number, to: number): PackedBatch => ({
-    words,
-    count: (to - from) * width,
-    data: data.subarray(from * width * words, to * width * words),
-  });
-  let level = rows;
   let count = width === 0 ? 0 : rows.count / width;
   // E(0) with r = 1 is the product's identity: 1 mod n^2
-  if (count === 0) return ones(width, words);
+  if (count === 0) return repeat(1n, width, rows.words);
+  const range = (batch: PackedBatch, from: number, to: number) => slice(batch, from * width, to * width);
+  let level = rows;
   while (count > 1) {
     const half = Math.floor(count / 2);
-    const sums = await engine.addPacked(
-      publicKey,
-      view(level.data, 0, half),
-      view(level.data, half, 2 * half),
-    );
-    if (count % 2 === 0) level = sums;
-    else {
-      const data = new Uint32Array((half + 1) * width * words);
-      data.set(sums.data);
-      data.set(view(level.data, count - 1, count).data, half * width * words);
-      level = { words, count: (half + 1) * width, data };
-    }
+    const sums = await add(range(level, 0, half), range(level, half, 2 * half));
+    level = count % 2 === 0 ? sums : concat([sums, range(level, count - 1, count)]);
     count = Math.ceil(count / 2);
   }
   return level;
-}
-
-function ones(count: number, words: number): PackedBatch {
-  const data = new Uint32Array(count * words);
-  for (let i = 0; i < count; i++) data[i * words] = 1;
-  return { words, count, data };
 }

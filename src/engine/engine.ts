@@ -6,20 +6,20 @@
 
 import { availableParallelism } from 'node:os';
 import type { PrivateKey, PublicKey } from 'paillier-bigint';
-import { assertPoint, assertScalar, isScalar, randomScalars } from '../ec/ristretto.js';
+import { assertPoint, assertScalar, assertSecretKey, randomScalars } from '../ec/ristretto.js';
 import {
   BatchLengthError,
   EncodingOverflowError,
   EngineClosedError,
   InvalidArgumentError,
-  InvalidKeyError,
   KeyMismatchError,
 } from '../errors.js';
 import type { QueueSettings } from '../queue/config.js';
+import { sumRowsWith } from './aggregate.js';
 import { BigintBackend } from './bigint-backend.js';
 import { EC_CIPHERTEXT_WORDS, EC_HASH_WORDS, EC_POINT_WORDS } from './ec-ops.js';
 import { djnExponentBits, type KeyMaterial, privateMaterial, publicMaterial } from './keys.js';
-import { type PackedBatch, pack, unpack, wordsFor } from './limbs.js';
+import { interleave, type PackedBatch, pack, repeat, slice, unpack, wordsFor } from './limbs.js';
 import { modInverse } from './modular.js';
 import { joinTableWords } from './ops.js';
 import { PoolRunner } from './pool.js';
@@ -76,7 +76,7 @@ export interface ExponentOptions extends CallOptions {
 }
 
 /** Most re-randomisers kept per EC key: 64 bytes each, so 4 MiB; a 32,768 x 32,768-row join's worth. */
-export const RERANDOMIZER_POOL_CAPACITY = 1 << 16;
+const RERANDOMIZER_POOL_CAPACITY = 1 << 16;
 /** Re-randomisers a worker makes per background step (~11 ms of work at ~170 us each). */
 const RERANDOMIZER_FILL_STEP = 64;
 
@@ -169,14 +169,31 @@ export class Engine {
       const a = drawBits(djnExponentBits(key.n), count);
       return { rand: a.data, randWords: a.words };
     }
-    // pool: precomputed values first; a shortfall is computed now, never reused
     const randWords = keyWords(key).n2;
-    const taken = this.pool.take(key.fingerprint, randWords, count);
-    if (taken.count === count) return { rand: taken.data, randWords };
-    const rand = new Uint32Array(count * randWords);
-    rand.set(taken.data);
-    rand.set(await this.randomFactors(key, count - taken.count), taken.count * randWords);
+    const rand = await this.fromPool(this.pool, key.fingerprint, randWords, count, (n) =>
+      this.randomFactors(key, n),
+    );
     return { rand, randWords };
+  }
+
+  /**
+   * `count` values of `pool` for `id`: precomputed ones first, a shortfall made now by
+   * `make`. A pool hands each value out once and wipes its copy, so none is ever reused.
+   */
+  private async fromPool(
+    pool: RandomnessPool,
+    id: string,
+    words: number,
+    count: number,
+    make: (count: number) => Promise<Uint32Array>,
+  ): Promise<Uint32Array> {
+    const taken = pool.take(id, words, count);
+    if (taken.count === count) return taken.data;
+    const out = new Uint32Array(count * words);
+    out.set(taken.data);
+    taken.data.fill(0);
+    out.set(await make(count - taken.count), taken.count * words);
+    return out;
   }
 
   /** `count` fresh values r^n mod n^2 with r uniform in Z*_n. */
@@ -296,6 +313,28 @@ export class Engine {
     return this.addUnder(key, this.checkedPacked(key, a, 'a'), this.checkedPacked(key, b, 'b'), options);
   }
 
+  /**
+   * The coordinate-wise homomorphic sum of the `width`-value rows of `rows` (row-major), in
+   * log2(rows) rounds of one packed add each (aggregate.ts). The rows are checked once: every
+   * later round adds this call's own sums.
+   */
+  async sumRows(
+    publicKey: PublicKey,
+    rows: PackedBatch,
+    width: number,
+    options: CallOptions = {},
+  ): Promise<PackedBatch> {
+    const key = publicMaterial(publicKey);
+    const checked = this.checkedPacked(key, rows, 'rows');
+    if (width > 0 && rows.count % width !== 0) {
+      throw new BatchLengthError(`rows: ${rows.count} values are not rows of ${width}`, {
+        count: rows.count,
+        width,
+      });
+    }
+    return sumRowsWith((a, b) => this.addUnder(key, a, b, options), checked, width);
+  }
+
   private async addUnder(
     key: KeyMaterial,
     a: PackedBatch,
@@ -411,20 +450,15 @@ export class Engine {
     if (!Array.isArray(slots) || slots.length !== layout.valueBits.length) {
       throw new BatchLengthError(`slots: expected ${layout.valueBits.length} batches, one per slot`);
     }
-    const words = keyWords(key).n2;
     const rows = slots[0]?.count ?? 0;
-    const data = new Uint32Array(rows * slots.length * words);
     for (const [i, batch] of slots.entries()) {
       if (batch.count !== rows) {
         throw new BatchLengthError(`slots[${i}] has ${batch.count} values, slots[0] ${rows}`, { index: i });
       }
       this.checkedPacked(key, batch, `slots[${i}]`);
-      // row-major for the kernel: row r's slot i at r * slots + i
-      for (let r = 0; r < rows; r++) {
-        data.set(batch.data.subarray(r * words, (r + 1) * words), (r * slots.length + i) * words);
-      }
     }
-    return this.packUnder(key, { words, count: rows * slots.length, data }, layout, options);
+    // row-major for the kernel: row r's slot i at r * slots + i
+    return this.packUnder(key, interleave(slots, keyWords(key).n2), layout, options);
   }
 
   /**
@@ -455,7 +489,7 @@ export class Engine {
     const widths = Uint32Array.from(layout.widths.slice(0, slots - 1));
     const task = { op: 'packSlots', key, count: rows, input: cells.data, slots, widths } as const;
     const packed = { words: words.n2, count: rows, data: await this.run(task, options.signal) };
-    const bias = pack(new Array<bigint>(rows).fill(slotBias(layout)), words.n);
+    const bias = repeat(slotBias(layout), rows, words.n);
     return this.addUnder(key, packed, await this.encryptUnder(key, bias, options), options);
   }
 
@@ -508,8 +542,8 @@ export class Engine {
       const tables = await this.tablesUnder(key, both, options);
       const indicators = await this.pairsUnder(
         key,
-        sliceRows(tables, 0, rows),
-        sliceRows(tables, rows, rows + cols),
+        slice(tables, 0, rows),
+        slice(tables, rows, rows + cols),
         options,
       );
       product = product === undefined ? indicators : await this.addUnder(key, product, indicators, options);
@@ -624,10 +658,21 @@ export class Engine {
    */
   prepareRerandomizers(ecPublicKey: Uint8Array, count: number): void {
     assertPoint('ecPublicKey', ecPublicKey);
+    const target = Math.min(RERANDOMIZER_POOL_CAPACITY, Math.max(0, Math.floor(count)));
+    this.rerandomizerTargets.set(rerandomizerPoolId(ecPublicKey), target);
+    this.refillRerandomizers(ecPublicKey);
+  }
+
+  /** Refills B's EC key's re-randomisers in the background up to prepareRerandomizers' count. */
+  private refillRerandomizers(ecPublicKey: Uint8Array): void {
     const id = rerandomizerPoolId(ecPublicKey);
-    this.rerandomizerTargets.set(id, Math.min(RERANDOMIZER_POOL_CAPACITY, Math.max(0, Math.floor(count))));
-    this.keepFilled(id, this.rerandomizers, EC_CIPHERTEXT_WORDS, RERANDOMIZER_FILL_STEP, (n) =>
-      this.makeRerandomizers(ecPublicKey, n),
+    this.keepFilled(
+      id,
+      this.rerandomizers,
+      EC_CIPHERTEXT_WORDS,
+      RERANDOMIZER_FILL_STEP,
+      () => this.rerandomizerTargets.get(id) ?? 0,
+      (n) => this.makeRerandomizers(ecPublicKey, n),
     );
   }
 
@@ -671,18 +716,11 @@ export class Engine {
     const ecKey = wordsOf(ecPublicKey);
     const secret = wordsOf(alpha);
     const { count, data: input } = ciphertexts;
-    const taken = this.rerandomizers.take(id, EC_CIPHERTEXT_WORDS, count);
-    let rand = taken.data;
+    let rand: Uint32Array | undefined;
     try {
-      if (taken.count < count) {
-        rand = new Uint32Array(count * EC_CIPHERTEXT_WORDS);
-        rand.set(taken.data);
-        taken.data.fill(0);
-        rand.set(
-          await this.makeRerandomizers(ecPublicKey, count - taken.count),
-          taken.count * EC_CIPHERTEXT_WORDS,
-        );
-      }
+      rand = await this.fromPool(this.rerandomizers, id, EC_CIPHERTEXT_WORDS, count, (n) =>
+        this.makeRerandomizers(ecPublicKey, n),
+      );
       const task = {
         op: 'ecBlind',
         ecKey,
@@ -696,12 +734,8 @@ export class Engine {
       return { words: EC_CIPHERTEXT_WORDS, count, data: await this.run(task, options.signal) };
     } finally {
       secret.fill(0);
-      rand.fill(0);
-      if (this.rerandomizerTargets.has(id)) {
-        this.keepFilled(id, this.rerandomizers, EC_CIPHERTEXT_WORDS, RERANDOMIZER_FILL_STEP, (n) =>
-          this.makeRerandomizers(ecPublicKey, n),
-        );
-      }
+      rand?.fill(0);
+      this.refillRerandomizers(ecPublicKey);
     }
   }
 
@@ -715,9 +749,7 @@ export class Engine {
     ciphertexts: PackedBatch,
     options: CallOptions = {},
   ): Promise<PackedBatch> {
-    if (!isScalar(ecSecretKey)) {
-      throw new InvalidKeyError('ecSecretKey: expected a scalar in [1, L), 32 bytes little-endian');
-    }
+    assertSecretKey('ecSecretKey', ecSecretKey);
     checkPacked(ciphertexts, EC_CIPHERTEXT_WORDS, 'ciphertexts');
     const x = wordsOf(ecSecretKey);
     try {
@@ -820,24 +852,30 @@ export class Engine {
 
   /** Refills the 'pool' mode's r^n for `key` in the background, up to the pool's capacity. */
   private keepPoolFull(key: KeyMaterial): void {
-    this.keepFilled(key.fingerprint, this.pool, keyWords(key).n2, 1, (n) => this.randomFactors(key, n));
+    this.keepFilled(
+      key.fingerprint,
+      this.pool,
+      keyWords(key).n2,
+      1,
+      () => this.pool.capacity,
+      (n) => this.randomFactors(key, n),
+    );
   }
 
   /**
    * Fills `pool`'s values for `id` in the background, `step` values per worker at a time and
-   * only while no caller's work is queued, up to its target (the capacity, or for
-   * re-randomisers prepareRerandomizers' count). A failed fill only means the next call
-   * computes its own.
+   * only while no caller's work is queued, up to `target()` (read again each step: a later
+   * request may change it). A failed fill only means the next call computes its own.
    */
   private keepFilled(
     id: string,
     pool: RandomnessPool,
     words: number,
     step: number,
+    target: () => number,
     make: (count: number) => Promise<Uint32Array>,
   ): void {
     if (!this.backgroundFill || this.filling.has(id)) return;
-    const target = () => Math.min(pool.capacity, this.rerandomizerTargets.get(id) ?? pool.capacity);
     this.filling.add(id);
     const fill = async (): Promise<void> => {
       while (!this.closed && pool.size(id) < target()) {
@@ -935,15 +973,6 @@ function checkRows(rows: readonly (readonly bigint[])[], n: bigint, name: string
 
 /** Values of one row table: the comb's teeth x blocks powers. */
 const JOIN_POWERS = JOIN_COMB.teeth * JOIN_COMB.blocks;
-
-/** Rows [start, end) of a packed batch (a view, no copy). */
-function sliceRows(batch: PackedBatch, start: number, end: number): PackedBatch {
-  return {
-    words: batch.words,
-    count: end - start,
-    data: batch.data.subarray(start * batch.words, end * batch.words),
-  };
-}
 
 /** Exponents packed at a common width; a single exponent is broadcast (stride 0). */
 function packExponents(es: readonly bigint[]): { exp: Uint32Array; expWords: number; expStride: number } {

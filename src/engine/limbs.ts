@@ -2,6 +2,8 @@
 // value of a batch padded to the same stride. This is the one layout shared with
 // assembly/limbs.ts; wasm.ts checks LIMB_BITS against the binary at load.
 
+import { MalformedMessageError } from '../errors.js';
+
 export const LIMB_BITS = 32;
 
 /** Words needed for a value of `bits` bits (at least 1). */
@@ -28,24 +30,26 @@ export interface PackedBatch {
   readonly data: Uint32Array;
 }
 
+// Words are read and written as their in-memory bytes (word 0 first, each little-endian):
+// every platform Node runs fedjoin on is little-endian.
+if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) {
+  throw new Error('fedjoin: big-endian hosts are not supported');
+}
+
 /** Writes x (non-negative) into dst[offset .. offset + words); x must fit. */
 export function writeWords(dst: Uint32Array, offset: number, words: number, x: bigint): void {
-  // 8 hex digits per word from the end of one hex string: ~10x cheaper than shifting a
-  // 4096-bit BigInt 128 times
+  // one hex string, decoded and byte-reversed natively: ~3x cheaper than a parse per word
   const hex = x.toString(16);
-  const used = Math.ceil(hex.length / 8);
-  if (x < 0n || used > words) throw new RangeError(`value does not fit in ${words} words`);
-  for (let j = 0; j < words; j++) {
-    const end = hex.length - 8 * j;
-    dst[offset + j] = end > 0 ? Number.parseInt(hex.slice(Math.max(0, end - 8), end), 16) : 0;
-  }
+  if (x < 0n || hex.length > 8 * words) throw new RangeError(`value does not fit in ${words} words`);
+  const bytes = Buffer.from(hex.padStart(8 * words, '0'), 'hex').reverse();
+  new Uint8Array(dst.buffer, dst.byteOffset + 4 * offset, 4 * words).set(bytes);
 }
 
 export function readWords(src: Uint32Array, offset: number, words: number): bigint {
-  // build from hex: one BigInt parse instead of `words` shifts and ors
-  let hex = '';
-  for (let j = words - 1; j >= 0; j--) hex += src[offset + j].toString(16).padStart(8, '0');
-  return BigInt(`0x${hex}`);
+  if (words === 0) return 0n;
+  // the words' bytes reversed natively into one hex string: ~10x cheaper than a string per word
+  const bytes = Buffer.from(src.buffer, src.byteOffset + 4 * offset, 4 * words);
+  return BigInt(`0x${Buffer.from(bytes).reverse().toString('hex')}`);
 }
 
 export function pack(values: readonly bigint[], words: number): PackedBatch {
@@ -72,4 +76,61 @@ export function lessThanWords(a: Uint32Array, b: Uint32Array): boolean {
     if (a[j] !== b[j]) return a[j] < b[j];
   }
   return false;
+}
+
+// ---- batch operations: rows move by copying words, never through bigints
+
+/** Values [start, end) as a batch of their own (a view, not a copy). */
+export function slice(batch: PackedBatch, start: number, end: number): PackedBatch {
+  return {
+    words: batch.words,
+    count: end - start,
+    data: batch.data.subarray(start * batch.words, end * batch.words),
+  };
+}
+
+/** The values at `indices`, in that order: a join's column, or a batch in shuffled order. */
+export function gather(batch: PackedBatch, indices: ArrayLike<number>): PackedBatch {
+  const { words } = batch;
+  const data = new Uint32Array(indices.length * words);
+  for (let k = 0; k < indices.length; k++) {
+    const i = indices[k];
+    data.set(batch.data.subarray(i * words, (i + 1) * words), k * words);
+  }
+  return { words, count: indices.length, data };
+}
+
+/** The batches one after another (equal strides). */
+export function concat(batches: readonly PackedBatch[], words = batches[0]?.words ?? 1): PackedBatch {
+  const count = batches.reduce((total, b) => total + b.count, 0);
+  const data = new Uint32Array(count * words);
+  let offset = 0;
+  for (const b of batches) {
+    if (b.words !== words)
+      throw new MalformedMessageError(`batches differ in stride: ${b.words} and ${words}`);
+    data.set(b.data, offset);
+    offset += b.data.length;
+  }
+  return { words, count, data };
+}
+
+/** Equal-length columns as one row-major batch: row r is columns[0][r], columns[1][r], ... */
+export function interleave(columns: readonly PackedBatch[], words = columns[0]?.words ?? 1): PackedBatch {
+  const width = columns.length;
+  const rows = columns[0]?.count ?? 0;
+  const data = new Uint32Array(rows * width * words);
+  for (const [c, column] of columns.entries()) {
+    for (let r = 0; r < rows; r++) {
+      data.set(column.data.subarray(r * words, (r + 1) * words), (r * width + c) * words);
+    }
+  }
+  return { words, count: rows * width, data };
+}
+
+/** `count` copies of one value: e.g. E(0) = 1 with r = 1, the identity of homomorphic sums. */
+export function repeat(value: bigint, count: number, words: number): PackedBatch {
+  const one = pack([value], words).data;
+  const data = new Uint32Array(count * words);
+  for (let i = 0; i < count; i++) data.set(one, i * words);
+  return { words, count, data };
 }

@@ -2,7 +2,6 @@
 // column of the joined rows homomorphically and sends B only the totals, packed into as few
 // plaintexts as fit (packing.ts, headroom for the join's size); B decrypts totals, never a row,
 // and answers the client with its own count of the join (server-b-gate.ts). AVG = SUM / COUNT.
-import { sumRows } from '../engine/aggregate.js';
 import { QueryError } from '../errors.js';
 import { concat, interleave, type PackedBatch, slice, toWire } from '../protocol/batch.js';
 import type { ColumnMeta } from '../protocol/messages.js';
@@ -29,7 +28,7 @@ export async function sendTotals(run: QueryRun, items: readonly JoinedColumn[]):
     items.map((c) => c.values),
     run.words,
   );
-  const totals = await sumRows(run.engine, run.publicKey, rows, items.length);
+  const totals = await run.engine.sumRows(run.publicKey, rows, items.length);
   // B derives the same layouts from its registrations and its own count of the join
   const layouts = totalLayouts(run.publicKey.n, items.length, items[0]?.values.count ?? 0);
   const packed: PackedBatch[] = [];

@@ -4,11 +4,21 @@
 // from then on roles move rows by copying words (gather, interleave, concat): no
 // value becomes a bigint between the wire and the kernel.
 import { fingerprint } from '../engine/keys.js';
-import { type PackedBatch, pack, wordsFor } from '../engine/limbs.js';
+import { type PackedBatch, wordsFor } from '../engine/limbs.js';
 import { KeyMismatchError, MalformedMessageError } from '../errors.js';
 
-// bigints enter and leave only at the edges: plaintexts before encryption, after decryption
-export { type PackedBatch, pack, unpack } from '../engine/limbs.js';
+// bigints enter and leave only at the edges: plaintexts before encryption, after decryption;
+// between them rows move as words (the engine's batch operations, limbs.ts)
+export {
+  concat,
+  gather,
+  interleave,
+  type PackedBatch,
+  pack,
+  repeat,
+  slice,
+  unpack,
+} from '../engine/limbs.js';
 
 /** What every batch under a key must match: the key's fingerprint and words per value. */
 export interface BatchShape {
@@ -57,59 +67,4 @@ export function fromWire(
     );
   }
   return { count: batch.count, words: batch.words, data: batch.data };
-}
-
-/** Values [start, end) as a batch of their own (a view, not a copy). */
-export function slice(batch: PackedBatch, start: number, end: number): PackedBatch {
-  return {
-    words: batch.words,
-    count: end - start,
-    data: batch.data.subarray(start * batch.words, end * batch.words),
-  };
-}
-
-/** The values at `indices`, in that order: a join's column, or a batch in shuffled order. */
-export function gather(batch: PackedBatch, indices: ArrayLike<number>): PackedBatch {
-  const { words } = batch;
-  const data = new Uint32Array(indices.length * words);
-  for (let k = 0; k < indices.length; k++) {
-    const i = indices[k];
-    data.set(batch.data.subarray(i * words, (i + 1) * words), k * words);
-  }
-  return { words, count: indices.length, data };
-}
-
-/** The batches one after another (equal strides). */
-export function concat(batches: readonly PackedBatch[], words = batches[0]?.words ?? 1): PackedBatch {
-  const count = batches.reduce((total, b) => total + b.count, 0);
-  const data = new Uint32Array(count * words);
-  let offset = 0;
-  for (const b of batches) {
-    if (b.words !== words)
-      throw new MalformedMessageError(`batches differ in stride: ${b.words} and ${words}`);
-    data.set(b.data, offset);
-    offset += b.data.length;
-  }
-  return { words, count, data };
-}
-
-/** Equal-length columns as one row-major batch: row r is columns[0][r], columns[1][r], ... */
-export function interleave(columns: readonly PackedBatch[], words = columns[0]?.words ?? 1): PackedBatch {
-  const width = columns.length;
-  const rows = columns[0]?.count ?? 0;
-  const data = new Uint32Array(rows * width * words);
-  for (const [c, column] of columns.entries()) {
-    for (let r = 0; r < rows; r++) {
-      data.set(column.data.subarray(r * words, (r + 1) * words), (r * width + c) * words);
-    }
-  }
-  return { words, count: rows * width, data };
-}
-
-/** `count` copies of one value: e.g. E(0) = 1 with r = 1, the identity of homomorphic sums. */
-export function repeat(value: bigint, count: number, words: number): PackedBatch {
-  const one = pack([value], words).data;
-  const data = new Uint32Array(count * words);
-  for (let i = 0; i < count; i++) data.set(one, i * words);
-  return { words, count, data };
 }

@@ -5,7 +5,6 @@
 // fits the model on them and contributes alone. B chooses the participants, verifies every
 // signed contribution and decrypts only aggregates (docs/DECISIONS.md "Federated learning").
 import type { PublicKey } from 'paillier-bigint';
-import { sumRows } from '../engine/aggregate.js';
 import type { Engine } from '../engine/engine.js';
 import { MalformedMessageError } from '../errors.js';
 import { authorize } from '../protocol/authorization.js';
@@ -178,7 +177,7 @@ export class Coordinator {
     const length = vectors[0].count;
     if (vectors.some((v) => v.count !== length))
       throw new MalformedMessageError('contributions differ in length');
-    const sums = await sumRows(engine, publicKey, concat(vectors), length);
+    const sums = await engine.sumRows(publicKey, concat(vectors), length);
     return this.request(ROLES.serverB, {
       type: 'aggregate-weights',
       trainingId,

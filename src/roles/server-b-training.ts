@@ -7,7 +7,6 @@
 // when it ends or idles. Every refusal is one opaque PolicyRefusedError; the reason is logged here.
 import { createPublicKey, generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
 import type { Cell } from '../data/table.js';
-import { sumRows } from '../engine/aggregate.js';
 import type { Engine } from '../engine/engine.js';
 import { fingerprint, type KeyPair } from '../engine/keys.js';
 import { FedjoinError, PeerAuthError, PolicyRefusedError } from '../errors.js';
@@ -356,7 +355,7 @@ export class ServerBTraining {
     if (aggregate.count !== width || vectors.some((v) => v.count !== width)) {
       throw new Refusal('a contribution or the aggregate has the wrong length');
     }
-    const recomputed = await sumRows(engine, keys.publicKey, concat(vectors), width);
+    const recomputed = await engine.sumRows(keys.publicKey, concat(vectors), width);
     const k = recomputed.data.findIndex((w, i) => w !== aggregate.data[i]);
     if (k >= 0) {
       throw new Refusal(
