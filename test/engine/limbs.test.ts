@@ -66,6 +66,17 @@ describe('limb codec', () => {
     for (let i = 0; i < xs.length; i++) expect(readWords(batch.data, i * 3, 3), `value ${i}`).toBe(xs[i]);
   });
 
+  it('reads and writes through a view that starts inside its buffer, leaving the rest alone, and reads 0 words as 0', () => {
+    const whole = new Uint32Array(12).fill(0xdeadbeef);
+    const view = whole.subarray(3, 9);
+    writeWords(view, 2, 3, (1n << 95n) + 7n);
+    expect(readWords(view, 2, 3)).toBe((1n << 95n) + 7n);
+    expect(readWords(whole, 5, 3)).toBe((1n << 95n) + 7n);
+    expect([...whole.subarray(0, 5), ...whole.subarray(8)]).toEqual(new Array(9).fill(0xdeadbeef));
+    expect(readWords(view, 0, 0)).toBe(0n);
+    expect(() => writeWords(view, 0, 1, -1n)).toThrowError(RangeError);
+  });
+
   it('writeWords rejects a value that does not fit its stride, naming the stride', () => {
     const dst = new Uint32Array(2);
     expect(() => writeWords(dst, 0, 2, 1n << 64n)).toThrowError(
