@@ -8,7 +8,7 @@
 
 import { bitLength } from '../engine/limbs.js';
 import { EncodingOverflowError, MalformedMessageError } from '../errors.js';
-import { decodeInteger, decodeValue, encodeValue } from './fixed-point.js';
+import { decodeInteger, decodeValue, encodeValue, signedToNumber } from './fixed-point.js';
 import type { Cell, Column, ColumnType } from './table.js';
 
 export interface CellEncoding {
@@ -85,6 +85,16 @@ export function decodeCell(x: bigint, encoding: CellEncoding, n: bigint): Cell {
   if (encoding.type === 'string') return decodeString(x);
   if (encoding.type === 'integer') return decodeInteger(x, n, 0);
   return decodeValue(x, n, encoding.fractionBits);
+}
+
+/**
+ * decodeCell of the plaintext s mod n for a signed s in (-n/2, n/2), as an unpacked slot
+ * holds it: a numeric cell is read from s itself, not mapped into [0, n) and back.
+ */
+export function decodeSignedCell(s: bigint, encoding: CellEncoding, n: bigint): Cell {
+  if (encoding.type === 'string') return decodeString(s < 0n ? n + s : s);
+  if (encoding.type === 'integer') return s;
+  return signedToNumber(s, encoding.fractionBits);
 }
 
 function encodeString(value: string, n: bigint): bigint {

@@ -142,7 +142,16 @@ export function toSigned(x: bigint, n: bigint): bigint {
 /** x / 2^F as the nearest double (within one ulp beyond 2^1000). */
 export function decodeValue(x: bigint, n: bigint, fractionBits = DEFAULT_FRACTION_BITS): number {
   checkFractionBits(fractionBits);
-  const s = toSigned(x, n);
+  return toNumber(toSigned(x, n), fractionBits);
+}
+
+/** decodeValue of the plaintext s mod n for a signed s in (-n/2, n/2), as an unpacked slot holds it. */
+export function signedToNumber(s: bigint, fractionBits = DEFAULT_FRACTION_BITS): number {
+  checkFractionBits(fractionBits);
+  return toNumber(s, fractionBits);
+}
+
+function toNumber(s: bigint, fractionBits: number): number {
   let m = s < 0n ? -s : s;
   let extra = 0;
   // Number(bigint) overflows to Infinity past 2^1024; shifting first keeps 1000 bits.

@@ -23,19 +23,8 @@ const FOLD_LABEL = 'fedjoin/nested-key/v1\u0000';
  * integer (n must exceed 2^257).
  */
 export function foldKey(parts: readonly KeyPart[], n: bigint, secret: Uint8Array): bigint {
-  if (!(secret instanceof Uint8Array) || secret.length < MIN_JOIN_SECRET_BYTES) {
-    throw new InvalidArgumentError(`join secret: expected at least ${MIN_JOIN_SECRET_BYTES} bytes`);
-  }
-  if (n <= 1n << BigInt(NESTED_KEY_BITS + 1)) {
-    throw new InvalidArgumentError(`n: must exceed 2^${NESTED_KEY_BITS + 1} to hold folded join keys`);
-  }
-  if (parts.length === 1 && typeof parts[0] === 'bigint')
-    return encodeValue(parts[0], n, { fractionBits: 0 });
-  const digest = createHmac('sha256', secret)
-    .update(FOLD_LABEL, 'utf8')
-    .update(canonicalKey(parts), 'utf8')
-    .digest();
-  return BigInt(`0x${digest.toString('hex')}`);
+  checkFolding(n, secret);
+  return fold(parts, n, secret);
 }
 
 /** §3.1: the nested-mode plaintext of every row of `table` for the key over `columns`. */
@@ -45,5 +34,27 @@ export function nestedKeyPlaintexts(
   n: bigint,
   secret: Uint8Array,
 ): bigint[] {
-  return keyParts(table, columns).map((parts) => foldKey(parts, n, secret));
+  const keys = keyParts(table, columns);
+  // the same secret and n for every row: checked once, and (as per row) not for no rows
+  if (keys.length > 0) checkFolding(n, secret);
+  return keys.map((parts) => fold(parts, n, secret));
+}
+
+function checkFolding(n: bigint, secret: Uint8Array): void {
+  if (!(secret instanceof Uint8Array) || secret.length < MIN_JOIN_SECRET_BYTES) {
+    throw new InvalidArgumentError(`join secret: expected at least ${MIN_JOIN_SECRET_BYTES} bytes`);
+  }
+  if (n <= 1n << BigInt(NESTED_KEY_BITS + 1)) {
+    throw new InvalidArgumentError(`n: must exceed 2^${NESTED_KEY_BITS + 1} to hold folded join keys`);
+  }
+}
+
+function fold(parts: readonly KeyPart[], n: bigint, secret: Uint8Array): bigint {
+  if (parts.length === 1 && typeof parts[0] === 'bigint')
+    return encodeValue(parts[0], n, { fractionBits: 0 });
+  const digest = createHmac('sha256', secret)
+    .update(FOLD_LABEL, 'utf8')
+    .update(canonicalKey(parts), 'utf8')
+    .digest();
+  return BigInt(`0x${digest.toString('hex')}`);
 }

@@ -21,8 +21,9 @@ import {
   withScratch,
 } from './ristretto.js';
 
-/** One ciphertext: R (32 bytes) then C (32 bytes). */
-export const CIPHERTEXT_BYTES = 2 * POINT_BYTES;
+import { CIPHERTEXT_BYTES } from './sizes.js';
+
+export { CIPHERTEXT_BYTES };
 
 export interface EcKeyPair {
   /** x in [1, L), 32 bytes little-endian; B's alone. Its holder wipes it (fill(0)) when done. */

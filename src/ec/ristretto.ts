@@ -7,10 +7,9 @@ import { randomBytes } from 'node:crypto';
 import sodium from 'libsodium-wrappers-sumo';
 import { EngineMemoryError, InvalidArgumentError, InvalidKeyError, InvalidPointError } from '../errors.js';
 
-export const POINT_BYTES = 32;
-export const SCALAR_BYTES = 32;
-/** Input of the from-hash map (RFC 9496 §4.3.4) and of scalar reduction. */
-export const WIDE_BYTES = 64;
+import { POINT_BYTES, SCALAR_BYTES, WIDE_BYTES } from './sizes.js';
+
+export { POINT_BYTES, SCALAR_BYTES, WIDE_BYTES } from './sizes.js';
 
 /**
  * The raw exports of libsodium's Emscripten module that this file calls. The wrapper API

@@ -5,18 +5,17 @@
 // inputs with InvalidPointError naming the caller's index (task.first + i).
 import { ristretto255, ristretto255_hasher } from '@noble/curves/ed25519.js';
 import { bytesToNumberLE } from '@noble/curves/utils.js';
-import { blindWith, CIPHERTEXT_BYTES, decryptPoints, encryptIdentities, encryptTags } from '../ec/elgamal.js';
-import { fromHashBatch, invalidPoint, POINT_BYTES, WIDE_BYTES } from '../ec/ristretto.js';
+import { blindWith, decryptPoints, encryptIdentities, encryptTags } from '../ec/elgamal.js';
+import { fromHashBatch, invalidPoint } from '../ec/ristretto.js';
 import { InvalidPointError } from '../errors.js';
 import type { KernelTask } from './tasks.js';
 
 type EcOp = 'ecEncryptTags' | 'ecRerandomizers' | 'ecBlind' | 'ecDecrypt';
 type EcTask<K extends EcOp> = KernelTask & { op: K };
 
-/** Words of a point or scalar (32 bytes), of a ciphertext R || C (64), of a from-hash input (64). */
-export const EC_POINT_WORDS = POINT_BYTES / 4;
-export const EC_CIPHERTEXT_WORDS = CIPHERTEXT_BYTES / 4;
-export const EC_HASH_WORDS = WIDE_BYTES / 4;
+import { EC_CIPHERTEXT_WORDS, EC_HASH_WORDS, EC_POINT_WORDS } from '../ec/sizes.js';
+
+export { EC_CIPHERTEXT_WORDS, EC_HASH_WORDS, EC_POINT_WORDS };
 
 /**
  * Shard sizing in ops.ts's unit (Montgomery multiplications x bits^2, about 5e8 a

@@ -4,7 +4,7 @@
 // one plaintext per packed ciphertext, unpacks with its own layouts and decodes with the
 // registered encodings.
 import type { PrivateKey } from 'paillier-bigint';
-import { decodeCell } from '../data/cell-codec.js';
+import { decodeSignedCell } from '../data/cell-codec.js';
 import type { Engine } from '../engine/engine.js';
 import { unpackSlots } from '../engine/slots.js';
 import { interleave, type PackedBatch, toWire, unpack } from '../protocol/batch.js';
@@ -98,10 +98,10 @@ export async function decodeFeatures(
     for (const [j, layout] of layouts.entries()) {
       unpackSlots(plain[b * layouts.length + j], layout).forEach((x, s) => {
         const { row, column } = cells[j][s];
-        if (row < block.length) block[row][column] = x < 0n ? n + x : x;
+        if (row < block.length) block[row][column] = x;
       });
     }
-    for (const row of block) out.rows.push(columns.map((column, c) => decodeCell(row[c], column, n)));
+    for (const row of block) out.rows.push(columns.map((column, c) => decodeSignedCell(row[c], column, n)));
   }
   return out;
 }

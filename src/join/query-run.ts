@@ -7,7 +7,7 @@ import type { PublicKey } from 'paillier-bigint';
 import type { Engine } from '../engine/engine.js';
 import type { EcPublicKey } from '../engine/keys.js';
 import { MalformedMessageError } from '../errors.js';
-import type { Message } from '../protocol/messages.js';
+import type { JoinMode, Message } from '../protocol/messages.js';
 import type { Query } from '../query/plan.js';
 import type { Pair } from './pairs.js';
 import type { StoredTable } from './table-store.js';
@@ -17,7 +17,7 @@ export const QUERY_NOT_OPEN = 'not-open';
 /** Times A runs a query again after server B lost it (restarted mid-query). */
 const MAX_REOPENS = 3;
 
-export type JoinMode = 'hashed' | 'nested';
+export type { JoinMode } from '../protocol/messages.js';
 export type Phase = 'join' | 'aggregate' | 'features';
 export type ProgressListener = (phase: Phase, done: number, total: number) => void;
 
@@ -48,6 +48,27 @@ export interface Joined {
   left: StoredTable;
   right: StoredTable;
   plan: Query;
+  /** Each pair's row of the left (side 0) or right (side 1) table, in pair order. */
+  rows(side: 0 | 1): Uint32Array;
+}
+
+/** The join of `pairs`; each side's row indices are made on first use, once for all its columns. */
+export function joinedPairs(
+  run: QueryRun,
+  pairs: Pair[],
+  left: StoredTable,
+  right: StoredTable,
+  plan: Query,
+): Joined {
+  const rows: [Uint32Array?, Uint32Array?] = [];
+  return {
+    run,
+    pairs,
+    left,
+    right,
+    plan,
+    rows: (side) => (rows[side] ??= Uint32Array.from(pairs, (pair) => pair[side])),
+  };
 }
 
 /**

@@ -15,11 +15,6 @@ export function randomPermutation(size: number): Uint32Array {
   return perm;
 }
 
-/** items reordered so that out[k] = items[perm[k]]. */
-export function applyPermutation<T>(items: readonly T[], perm: Uint32Array): T[] {
-  return Array.from(perm, (i) => items[i]);
-}
-
 /** The reply to a shuffled batch put back in the original order: out[perm[k]] = reply[k]. */
 export function undoPermutation<T>(reply: ArrayLike<T>, perm: Uint32Array): T[] {
   const out = new Array<T>(perm.length);

@@ -9,7 +9,7 @@ import type { TableSchema } from '../data/table.js';
 import type { EcPublicKey } from '../engine/keys.js';
 import { KeyMismatchError, MalformedMessageError, PeerAuthError, QueryError } from '../errors.js';
 import { concat, type PackedBatch } from '../protocol/batch.js';
-import { type ColumnMeta, type MessageOf, TAG_WORDS } from '../protocol/messages.js';
+import { type ColumnMeta, type JoinMode, type MessageOf, TAG_WORDS } from '../protocol/messages.js';
 
 type EncryptedTable = MessageOf<'encrypted-table'>;
 
@@ -46,28 +46,15 @@ export class StoredTable {
     return meta;
   }
 
-  /** The folded nested-loop key its owner made for exactly these key columns, in this order (§3.1). */
-  nestedKey(columns: readonly string[]): PackedBatch {
-    const key = this.meta.nestedKeys.find((k) => k.columns.join('\u0000') === columns.join('\u0000'));
-    if (!key) {
-      throw new QueryError(
-        `table ${this.name} has no nested join key for (${columns.join(', ')}): its owner must encrypt with that key`,
-        { part: 'join key' },
-      );
-    }
-    return this.batch(key.data);
+  /** The column lists of the join keys its owner made `mode`'s data for, in the order declared. */
+  declaredKeys(mode: JoinMode): string[][] {
+    return (mode === 'hashed' ? this.meta.tags : this.meta.nestedKeys).map((key) => key.columns);
   }
 
-  /** The hashed tags its owner made for exactly these key columns, in this order (§3.2). */
-  tag(columns: readonly string[]): PackedBatch {
-    const tag = this.meta.tags.find((t) => t.columns.join('\u0000') === columns.join('\u0000'));
-    if (!tag) {
-      throw new QueryError(
-        `table ${this.name} has no hashed join tag for (${columns.join(', ')}): its owner must encrypt with that key, or use mode nested`,
-        { part: 'join key' },
-      );
-    }
-    return { words: TAG_WORDS, count: this.meta.rowCount, data: tag.data };
+  /** Declared key `k`'s data for `mode`: hashed tags (§3.2) or folded nested-loop keys (§3.1). */
+  joinKey(mode: JoinMode, k: number): PackedBatch {
+    if (mode === 'nested') return this.batch(this.meta.nestedKeys[k].data);
+    return { words: TAG_WORDS, count: this.meta.rowCount, data: this.meta.tags[k].data };
   }
 
   /** Column names and types a query may name: data columns and key columns. */

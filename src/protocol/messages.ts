@@ -5,6 +5,7 @@
 // ristretto255 ElGamal tags (16 words: R || C) under B's EC key. No message to server B
 // carries a row identity.
 import { z } from 'zod';
+import { EC_CIPHERTEXT_WORDS } from '../ec/sizes.js';
 import { MalformedMessageError } from '../errors.js';
 import { columnRefSchema, queryPlanSchema } from '../query/plan.js';
 
@@ -15,8 +16,9 @@ const words = z.number().int().positive().max(512);
 const packed = z.custom<Uint32Array>((v) => v instanceof Uint32Array, 'expected a packed Uint32Array');
 const columnType = z.enum(['integer', 'decimal', 'string']);
 export const joinModes = ['hashed', 'nested'] as const;
-/** Words of one EC ElGamal tag: R || C, two 32-byte ristretto255 encodings (src/engine/ec-ops.ts). */
-export const TAG_WORDS = 16;
+export type JoinMode = (typeof joinModes)[number];
+/** Words of one EC ElGamal tag: R || C, two 32-byte ristretto255 encodings. */
+export const TAG_WORDS = EC_CIPHERTEXT_WORDS;
 /** Most tags in one tag-batch (§3.2: A sends them in bounded batches). */
 export const TAG_BATCH_MAX_ROWS = 4096;
 /** In tag-groups: the row's key is in one table only, so B answers no group for it. */

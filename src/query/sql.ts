@@ -261,6 +261,18 @@ export function isAggregateQuery(query: Query): boolean {
 }
 
 /**
+ * Refuses a query that selects a plain column: only a training may. For a parsed query this
+ * is !isAggregateQuery (the parser refuses a mix); a plan from the wire may mix them.
+ */
+export function requireAggregateQuery(query: Query): void {
+  if (query.select.some((s) => s.kind === 'column')) {
+    throw new QueryError('a non-aggregate SELECT is only allowed as the feature list of a TRAIN query', {
+      part: 'SELECT list',
+    });
+  }
+}
+
+/**
  * Checks `query` against the tables' schemas and returns it with the schemas' spelling
  * of every table and column name. Refused with QueryError: an unknown table or column, a
  * decimal join key or two key columns of different types (equality would not be exact),
@@ -330,22 +342,39 @@ export function orientJoinKeys(
   leftKeys: readonly (readonly string[])[],
   rightKeys: readonly (readonly string[])[],
 ): Query | undefined {
+  return declaredJoinKey(plan, leftKeys, rightKeys)?.plan;
+}
+
+/** The declared keys a join matched: their indices in each table's list, and the oriented plan. */
+export interface DeclaredJoinKey {
+  plan: Query;
+  left: number;
+  right: number;
+}
+
+/**
+ * orientJoinKeys with the first declared key of each table it matched, so that the key's
+ * data is taken by index, not looked up by its columns again.
+ */
+export function declaredJoinKey(
+  plan: Query,
+  leftKeys: readonly (readonly string[])[],
+  rightKeys: readonly (readonly string[])[],
+): DeclaredJoinKey | undefined {
   const same = (a: readonly string[], b: readonly string[]) =>
     a.length === b.length && a.every((x, i) => x === b[i]);
-  for (const key of leftKeys) {
+  for (const [left, key] of leftKeys.entries()) {
     if (key.length !== plan.joinKeys.length) continue;
     const ordered = key.map((column) => plan.joinKeys.find((k) => k.left.column === column));
     if (ordered.some((k) => k === undefined)) continue;
     const pairs = ordered as JoinKey[];
-    if (
-      rightKeys.some((r) =>
-        same(
-          r,
-          pairs.map((k) => k.right.column),
-        ),
-      )
-    )
-      return { ...plan, joinKeys: pairs };
+    const right = rightKeys.findIndex((r) =>
+      same(
+        r,
+        pairs.map((k) => k.right.column),
+      ),
+    );
+    if (right >= 0) return { plan: { ...plan, joinKeys: pairs }, left, right };
   }
   return undefined;
 }

@@ -6,18 +6,18 @@
 import { randomBytes } from 'node:crypto';
 import { ratioToNumber } from '../data/fixed-point.js';
 import type { Table } from '../data/table.js';
-import { MalformedMessageError, QueryError } from '../errors.js';
+import { MalformedMessageError } from '../errors.js';
 import { sigmoid } from '../fl/logistic.js';
 import { accuracy, auc, logLoss } from '../fl/metrics.js';
 import { parseTrainQuery } from '../fl/train-query.js';
 import { authorize } from '../protocol/authorization.js';
-import type { Message, MessageOf } from '../protocol/messages.js';
+import type { JoinMode, Message, MessageOf } from '../protocol/messages.js';
 import { expectType } from '../protocol/messages.js';
 import type { Transport } from '../protocol/transport.js';
-import { isAggregateQuery, parseQuery, type Query } from '../query/sql.js';
+import { parseQuery, type Query, requireAggregateQuery } from '../query/sql.js';
 import { ROLES } from './names.js';
 
-export type JoinMode = 'hashed' | 'nested';
+export type { JoinMode } from '../protocol/messages.js';
 
 /** One select item's answer. */
 export interface AnswerItem {
@@ -115,11 +115,7 @@ export class Client {
    */
   async query(sql: string, options: { mode?: JoinMode } = {}): Promise<Answer> {
     const plan = parseQuery(sql);
-    if (!isAggregateQuery(plan)) {
-      throw new QueryError('a non-aggregate SELECT is only allowed as the feature list of a TRAIN query', {
-        part: 'SELECT list',
-      });
-    }
+    requireAggregateQuery(plan);
     const queryId = this.newId('query');
     const mode = options.mode ?? 'hashed';
     const { transport } = this.options;

@@ -11,6 +11,7 @@ import { canonicalKey, keyParts } from '../data/join-key.js';
 import { nestedKeyPlaintexts } from '../data/nested-key.js';
 import type { Table } from '../data/table.js';
 import { tagHashes } from '../ec/hash-to-group.js';
+import { EC_HASH_WORDS } from '../engine/ec-ops.js';
 import type { Engine } from '../engine/engine.js';
 import { ecKeyOf, fingerprint } from '../engine/keys.js';
 import { InvalidKeyError, MalformedMessageError } from '../errors.js';
@@ -25,7 +26,7 @@ import { toPartial } from '../fl/logistic.js';
 import { l2ForC, solveLogistic } from '../fl/newton.js';
 import { authorize } from '../protocol/authorization.js';
 import { batchShape, pack } from '../protocol/batch.js';
-import { expectType, type Message, type MessageOf, TAG_WORDS } from '../protocol/messages.js';
+import { expectType, type JoinMode, type Message, type MessageOf } from '../protocol/messages.js';
 import { registrationDigest, signDigest } from '../protocol/signature.js';
 import type { Transport } from '../protocol/transport.js';
 import { featureName, ROLES } from './names.js';
@@ -50,7 +51,7 @@ export interface EncryptTableOptions {
    */
   joinKeys?: readonly (readonly string[])[];
   /** Join modes to prepare the keys for (default both): a hashed-only table skips the nested keys. */
-  joinModes?: readonly ('hashed' | 'nested')[];
+  joinModes?: readonly JoinMode[];
   /** Other owners holding rows of the same table (a horizontal split): only they may add partitions. */
   coOwners?: readonly string[];
   /** Called after each column with columns done / total. */
@@ -104,7 +105,7 @@ export class DataOwner {
   async encryptTable(table: Table, options: EncryptTableOptions = {}): Promise<MessageOf<'encrypted-table'>> {
     const { engine, publicKey } = this.options;
     const n = publicKey.n;
-    const { words, plaintextWords } = batchShape(publicKey);
+    const { fingerprint: keyFingerprint, words, plaintextWords } = batchShape(publicKey);
     const notValues = new Set([...(options.joinKeys ?? []).flat(), ...(options.identifiers ?? [])]);
     const names = options.columns ?? table.columnNames.filter((c) => !notValues.has(c));
     const modes = options.joinModes ?? ['hashed', 'nested'];
@@ -143,7 +144,7 @@ export class DataOwner {
       type: 'encrypted-table',
       table: table.name,
       owner: this.options.name,
-      fingerprint: fingerprint(n),
+      fingerprint: keyFingerprint,
       rowCount: table.rowCount,
       words,
       columns,
@@ -172,7 +173,8 @@ export class DataOwner {
     }
     const hashes = tagHashes(keyParts(table, columns).map(canonicalKey), secret);
     try {
-      const input = { words: TAG_WORDS, count: table.rowCount, data: new Uint32Array(hashes.buffer) };
+      const data = new Uint32Array(hashes.buffer, hashes.byteOffset, hashes.byteLength / 4);
+      const input = { words: EC_HASH_WORDS, count: table.rowCount, data };
       return {
         fingerprint: ec.fingerprint,
         data: (await this.options.engine.ecEncryptTags(ec.publicKey, input)).data,
@@ -266,13 +268,13 @@ export class DataOwner {
       local = { weights: model.weights, bias: model.bias, present: model.present, samples: table.rowCount };
     }
     const plain = encodeContribution(local, publicKey.n);
-    const { words, plaintextWords } = batchShape(publicKey);
+    const { fingerprint: keyFingerprint, words, plaintextWords } = batchShape(publicKey);
     const { data } = await engine.encryptPacked(publicKey, pack(plain, plaintextWords));
     const fields = {
       round: request.round,
       nonce: request.nonce,
       owner: ROLES.owner(name),
-      fingerprint: fingerprint(publicKey.n),
+      fingerprint: keyFingerprint,
       features: names,
       present: presenceMask(local),
       data,
@@ -287,7 +289,6 @@ export class DataOwner {
     };
   }
 
-  /** Encrypts `table` and hands it to server A. */
   /**
    * The registration of an encrypted table with B (DESIGN §1.1), signed: each column's
    * encoding and role (value, join key, identifier), declared bounds, the join keys and

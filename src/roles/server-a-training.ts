@@ -35,10 +35,13 @@ export async function extractFeatures(
   const { global, standardization, features, label } = message;
   const select = [...features, label].map((c) => ({ kind: 'column' as const, ...c }));
   const plan = serverA.validPlan({ ...message.plan, select });
+  // the stored spelling of each ref (select order): a joined column's side and name are
+  // taken from it, never from the client's spelling
+  const refs = plan.select.flatMap((s) => (s.kind === 'column' ? [s] : []));
   const { engine, publicKey } = serverA.joinContext;
   await serverA.join(message.trainingId, message.mode, plan, {}, async (joined) => {
-    const columns = features.map((ref) => serverA.joinedColumn(joined, ref));
-    const labelColumn = serverA.joinedColumn(joined, label);
+    const columns = refs.slice(0, features.length).map((ref) => serverA.joinedColumn(joined, ref));
+    const labelColumn = serverA.joinedColumn(joined, refs[features.length]);
     const v = global.weights.map((w, k) => w / standardization.std[k]);
     const score = await weightedSums(engine, publicKey, columns, v, joined.pairs.length);
     const scoreMeta: ColumnMeta = {
@@ -64,22 +67,28 @@ async function weightedSums(
   rows: number,
 ): Promise<PackedBatch> {
   const words = columns[0]?.values.words ?? 1;
-  // 1 = E(0) with r = 1
-  let positive = repeat(1n, rows, words);
-  let negative = repeat(1n, rows, words);
-  if (rows === 0) return positive;
+  // 1 = E(0) with r = 1: the score when every term is 0
+  const zero = () => repeat(1n, rows, words);
+  if (rows === 0) return zero();
   // every term at the score's fraction bits, whatever the column's own scale
   const scales = columns.map(({ meta }, k) =>
     BigInt(Math.round(Math.abs(v[k]) * 2 ** (GLOBAL_SCORE_FRACTION_BITS - meta.fractionBits))),
   );
   // the score is packed in a slot of its own width: refuse a model it would not fit
   checkScoreScales(scales);
+  // each sum starts at its first term: an inverse per row only when a weight is negative
+  let positive: PackedBatch | undefined;
+  let negative: PackedBatch | undefined;
+  const plus = (sum: PackedBatch | undefined, term: PackedBatch) =>
+    sum ? engine.addPacked(publicKey, sum, term) : term;
   for (const [k, { values }] of columns.entries()) {
     const scale = scales[k];
     if (scale === 0n) continue;
     const term = await engine.multiplyPacked(publicKey, values, scale);
-    if (v[k] > 0) positive = await engine.addPacked(publicKey, positive, term);
-    else negative = await engine.addPacked(publicKey, negative, term);
+    if (v[k] > 0) positive = await plus(positive, term);
+    else negative = await plus(negative, term);
   }
-  return engine.addPacked(publicKey, positive, await engine.inversePacked(publicKey, negative));
+  if (!negative) return positive ?? zero();
+  const inverse = await engine.inversePacked(publicKey, negative);
+  return positive ? engine.addPacked(publicKey, positive, inverse) : inverse;
 }

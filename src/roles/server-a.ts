@@ -15,6 +15,7 @@ import {
   type JoinContext,
   type Joined,
   type JoinMode,
+  joinedPairs,
   type ProgressListener,
   withQuery,
 } from '../join/query-run.js';
@@ -24,8 +25,8 @@ import { batchShape, gather, type PackedBatch } from '../protocol/batch.js';
 import type { Message, MessageOf } from '../protocol/messages.js';
 import type { Transport } from '../protocol/transport.js';
 import type { ColumnRef, Query } from '../query/plan.js';
-import { isAggregateQuery, orientJoinKeys, validateQuery } from '../query/sql.js';
-import { ROLES } from './names.js';
+import { declaredJoinKey, requireAggregateQuery, validateQuery } from '../query/sql.js';
+import { featureName, ROLES } from './names.js';
 import { extractFeatures } from './server-a-training.js';
 
 export type { Phase, ProgressListener } from '../join/query-run.js';
@@ -96,11 +97,7 @@ export class ServerA {
    */
   private async runQuery(message: MessageOf<'query'>): Promise<MessageOf<'query-result'>> {
     const plan = this.validPlan(message.plan);
-    if (!isAggregateQuery(plan)) {
-      throw new QueryError('a non-aggregate SELECT is only allowed as the feature list of a TRAIN query', {
-        part: 'SELECT list',
-      });
-    }
+    requireAggregateQuery(plan);
     const timingsMs: Record<string, number> = {};
     await this.join(message.queryId, message.mode, plan, timingsMs, async (joined) => {
       const start = performance.now();
@@ -135,10 +132,10 @@ export class ServerA {
         const start = performance.now();
         const pairs =
           mode === 'hashed'
-            ? await hashedJoin(run, this.ecKey(), ...tagsFor(plan, left, right))
-            : await nestedJoin(run, ...nestedKeysFor(plan, left, right));
+            ? await hashedJoin(run, this.ecKey(), ...joinKeysFor(mode, plan, left, right))
+            : await nestedJoin(run, ...joinKeysFor(mode, plan, left, right));
         timingsMs[`join (${mode})`] = performance.now() - start;
-        await then({ run, pairs, left, right, plan });
+        await then(joinedPairs(run, pairs, left, right, plan));
         return pairs.length;
       },
       () => this.reopened++,
@@ -156,13 +153,12 @@ export class ServerA {
   }
 
   /** Column `ref` of the joined rows: left row i or right row j of each pair, qualified name. */
-  joinedColumn({ pairs, left, right, plan }: Joined, ref: ColumnRef): JoinedColumn {
-    const onLeft = ref.table === plan.tables[0].name;
-    const source = onLeft ? left : right;
-    const rows = Uint32Array.from(pairs, ([i, j]) => (onLeft ? i : j));
+  joinedColumn(joined: Joined, ref: ColumnRef): JoinedColumn {
+    const onLeft = ref.table === joined.plan.tables[0].name;
+    const source = onLeft ? joined.left : joined.right;
     // qualified names: B maps them to the model's feature order
-    const meta = { ...source.columnMeta(ref.column), name: `${ref.table}.${ref.column}` };
-    return { meta, values: gather(source.column(ref.column), rows) };
+    const meta = { ...source.columnMeta(ref.column), name: featureName(ref) };
+    return { meta, values: gather(source.column(ref.column), joined.rows(onLeft ? 0 : 1)) };
   }
 
   /** The engine, key and B's channel, for the training step. */
@@ -171,35 +167,26 @@ export class ServerA {
   }
 }
 
-/** The hashed tags of both tables for the plan's join keys, in the order their owners declared. */
-function tagsFor(plan: Query, left: StoredTable, right: StoredTable): [PackedBatch, PackedBatch] {
-  const declared = (t: StoredTable) => t.meta.tags.map((tag) => tag.columns);
-  const oriented = orientJoinKeys(plan, declared(left), declared(right));
-  if (!oriented) {
-    const keys = plan.joinKeys.map((k) => `${k.left.column} = ${k.right.column}`).join(' AND ');
-    throw new QueryError(
-      `no hashed join tag for ${keys}: both owners must declare that key, or use mode nested`,
-      { part: 'join key' },
-    );
-  }
-  return [
-    left.tag(oriented.joinKeys.map((k) => k.left.column)),
-    right.tag(oriented.joinKeys.map((k) => k.right.column)),
-  ];
-}
+/** Why a join key has no data for the mode: both owners must have made it for that mode. */
+const UNDECLARED: Record<JoinMode, (keys: string) => string> = {
+  hashed: (keys) => `no hashed join tag for ${keys}: both owners must declare that key, or use mode nested`,
+  nested: (keys) => `no nested join key for ${keys}: both owners must declare that key`,
+};
 
-/** The folded nested-loop keys of both tables for the plan's join key, in the order their owners declared (§3.1). */
-function nestedKeysFor(plan: Query, left: StoredTable, right: StoredTable): [PackedBatch, PackedBatch] {
-  const declared = (t: StoredTable) => t.meta.nestedKeys.map((key) => key.columns);
-  const oriented = orientJoinKeys(plan, declared(left), declared(right));
-  if (!oriented) {
+/**
+ * Both tables' data for the plan's join key in `mode`, hashed tags (§3.2) or folded nested-loop
+ * keys (§3.1), each made over the key's columns in the order its owner declared them.
+ */
+function joinKeysFor(
+  mode: JoinMode,
+  plan: Query,
+  left: StoredTable,
+  right: StoredTable,
+): [PackedBatch, PackedBatch] {
+  const declared = declaredJoinKey(plan, left.declaredKeys(mode), right.declaredKeys(mode));
+  if (!declared) {
     const keys = plan.joinKeys.map((k) => `${k.left.column} = ${k.right.column}`).join(' AND ');
-    throw new QueryError(`no nested join key for ${keys}: both owners must declare that key`, {
-      part: 'join key',
-    });
+    throw new QueryError(UNDECLARED[mode](keys), { part: 'join key' });
   }
-  return [
-    left.nestedKey(oriented.joinKeys.map((k) => k.left.column)),
-    right.nestedKey(oriented.joinKeys.map((k) => k.right.column)),
-  ];
+  return [left.joinKey(mode, declared.left), right.joinKey(mode, declared.right)];
 }

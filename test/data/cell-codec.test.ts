@@ -4,7 +4,9 @@
 // never the cell. Only bitLength(n) matters for strings, so any odd n of that size serves.
 import { describe, expect, test } from 'vitest';
 import {
+  type CellEncoding,
   decodeCell,
+  decodeSignedCell,
   encodeCell,
   encodeCells,
   encodingFor,
@@ -74,5 +76,23 @@ describe('encodeCells', () => {
     const err = thrown(() => encodeCells(column, encodingFor('integer'), n));
     expect(err).toBeInstanceOf(EncodingOverflowError);
     expect(err.details).toMatchObject({ column: 'x', row: 3 });
+  });
+});
+
+describe('decodeSignedCell', () => {
+  const n = modulus(2048);
+
+  test('is decodeCell of the signed value mod n, for every column type', () => {
+    const cases: [CellEncoding, bigint[]][] = [
+      [encodingFor('integer'), [0n, 1n, -1n, (1n << 63n) - 1n, -(1n << 63n), (n - 1n) / 2n, -(n - 1n) / 2n]],
+      [encodingFor('decimal'), [0n, 3n, -3n, (1n << 95n) + 12345n, -(1n << 95n) - 12345n, (n - 1n) / 2n]],
+      [{ type: 'decimal', fractionBits: 0 }, [5n, -5n]],
+      [STRING, [encodeCell('zé', STRING, n)]],
+    ];
+    for (const [encoding, values] of cases) {
+      for (const s of values) {
+        expect(decodeSignedCell(s, encoding, n)).toStrictEqual(decodeCell(s < 0n ? n + s : s, encoding, n));
+      }
+    }
   });
 });

@@ -59,6 +59,8 @@ describe('folded nested-mode keys', () => {
     ['a short secret', () => foldKey(['a'], N, Buffer.alloc(15))],
     ['an n too small for 256-bit keys', () => foldKey(['a'], 1n << 257n, SECRET)],
     ['a decimal key column', () => nestedKeyPlaintexts(visits(), ['pid', 'w'], N, SECRET)],
+    ["a table's short secret", () => nestedKeyPlaintexts(visits(), ['pid'], N, Buffer.alloc(15))],
+    ["a table's n too small", () => nestedKeyPlaintexts(visits(), ['site'], 1n << 257n, SECRET)],
   ])('rejects %s with InvalidArgumentError', (_, fn) => {
     const err = thrown(fn);
     expect(err).toBeInstanceOf(InvalidArgumentError);

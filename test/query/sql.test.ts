@@ -1,7 +1,15 @@
 import { describe, expect, test } from 'vitest';
 import { Table } from '../../src/data/table.js';
 import { QueryError } from '../../src/errors.js';
-import { isAggregateQuery, parseQuery, queryColumns, validateQuery } from '../../src/query/sql.js';
+import {
+  declaredJoinKey,
+  isAggregateQuery,
+  orientJoinKeys,
+  parseQuery,
+  queryColumns,
+  requireAggregateQuery,
+  validateQuery,
+} from '../../src/query/sql.js';
 import { accepted, refused } from '../helpers/sql-examples.js';
 import { thrown } from '../helpers/thrown.js';
 
@@ -51,6 +59,54 @@ describe('parseQuery', () => {
   test('isAggregateQuery', () => {
     expect(isAggregateQuery(parseQuery(accepted[0][1]))).toBe(false);
     expect(isAggregateQuery(parseQuery(accepted[1][1]))).toBe(true);
+  });
+
+  test('requireAggregateQuery refuses what isAggregateQuery does not accept, and a plan mixing both', () => {
+    for (const [, sql] of accepted) {
+      const plan = parseQuery(sql);
+      if (isAggregateQuery(plan)) expect(() => requireAggregateQuery(plan)).not.toThrow();
+      else {
+        const err = thrown(() => requireAggregateQuery(plan));
+        expect(err).toBeInstanceOf(QueryError);
+        expect(err.message).toBe(
+          'a non-aggregate SELECT is only allowed as the feature list of a TRAIN query',
+        );
+        expect(err.details).toEqual({ part: 'SELECT list' });
+      }
+    }
+    // the parser refuses a mix; a plan from the wire need not
+    const plan = parseQuery('SELECT COUNT(*) FROM t1 a JOIN t2 b ON a.k = b.k');
+    const mixed = {
+      ...plan,
+      select: [...plan.select, { kind: 'column' as const, table: 't1', column: 'x' }],
+    };
+    expect(thrown(() => requireAggregateQuery(mixed))).toBeInstanceOf(QueryError);
+  });
+});
+
+describe('declaredJoinKey', () => {
+  const plan = parseQuery('SELECT COUNT(*) FROM t1 a JOIN t2 b ON b.h = a.h AND a.g = b.j');
+
+  test('finds the first declared key of each side in any order of the ON clause', () => {
+    const left = [['k'], ['g', 'h'], ['h', 'g'], ['g', 'h']];
+    const right = [
+      ['j', 'h'],
+      ['h', 'j'],
+      ['j', 'h'],
+    ];
+    const declared = declaredJoinKey(plan, left, right)!;
+    expect([declared.left, declared.right]).toEqual([1, 0]);
+    expect(declared.plan.joinKeys.map((k) => [k.left.column, k.right.column])).toEqual([
+      ['g', 'j'],
+      ['h', 'h'],
+    ]);
+    expect(orientJoinKeys(plan, left, right)).toEqual(declared.plan);
+  });
+
+  test('is undefined when no declared key pairs up through the ON clause', () => {
+    expect(declaredJoinKey(plan, [['g', 'h']], [['h', 'j']])).toBeUndefined();
+    expect(declaredJoinKey(plan, [['g']], [['j']])).toBeUndefined();
+    expect(orientJoinKeys(plan, [['g', 'h']], [['h', 'j']])).toBeUndefined();
   });
 });
 

@@ -14,6 +14,9 @@ import {
   PolicyRefusedError,
   QueryError,
 } from '../../src/errors.js';
+import { GLOBAL_SCORE } from '../../src/fl/refine.js';
+import { parseTrainQuery } from '../../src/fl/train-query.js';
+import { expectType } from '../../src/protocol/messages.js';
 import { InProcessTransport } from '../../src/protocol/transport.js';
 import { Client, type JoinMode } from '../../src/roles/client.js';
 import { DataOwner } from '../../src/roles/data-owner.js';
@@ -198,5 +201,57 @@ describe('refusals and protocol errors', () => {
       .request(ROLES.client, ROLES.serverB, { type: 'public-key', n: 3n, g: 4n, fingerprint: fp, ec: null })
       .catch((e: unknown) => e);
     expect(e2).toBeInstanceOf(PeerAuthError);
+  });
+});
+
+describe('feature extraction for a training', () => {
+  // the tables spelled in another case than registered, as a client may write them
+  const { query: plan, label } = parseTrainQuery(
+    'SELECT A.X, b.y FROM LT a JOIN Rt b ON a.k = b.k TRAIN LOGISTIC LABEL b.y ROUNDS 2',
+  );
+  // as the coordinator asks: every selected column but the label
+  const features = plan.select.flatMap((s) =>
+    s.kind === 'column' && !(s.table === label.table && s.column === label.column) ? [s] : [],
+  );
+  const joinedRows = runSqlite([left, right], 'SELECT a.x, b.y FROM lt a JOIN rt b ON a.k = b.k');
+
+  /** B's feature set of A's extraction for a training submitted as `trainingId`, warm-started at `weight`. */
+  async function extract(trainingId: string, weight: number) {
+    await fed.transport.request(ROLES.client, ROLES.serverB, {
+      type: 'query-submit',
+      queryId: trainingId,
+      mode: 'hashed',
+      plan,
+      training: { label, rounds: 2, dp: null, topK: null },
+    });
+    const ready = await fed.transport.request(ROLES.coordinator, ROLES.serverA, {
+      type: 'extract-features',
+      trainingId,
+      mode: 'hashed',
+      plan,
+      label,
+      features,
+      global: { weights: [weight], bias: 0 },
+      standardization: { mean: [0], std: [1] },
+    });
+    expect(expectType(ready, 'features-ready').featureSetId).toBe(trainingId);
+    return fed.serverB.featureSets.get(trainingId)!;
+  }
+
+  it('finds each feature on its own side when the query spells a table in another case than registered', async () => {
+    // the bug: A took a feature's side from the client's spelling of its table, so LT.X was
+    // looked up in rt (and would have gone to B under a name B never authorized)
+    const set = await extract('case-training', 0);
+    expect(set.columns.map((c) => c.name)).toEqual(['lt.x', 'rt.y', GLOBAL_SCORE]);
+    // the joined rows' x of lt and y of rt: decimals to the fixed point's precision
+    const rows = (pairs: unknown[][]) => pairs.map(([x, y]) => `${Number(x).toFixed(6)} ${y}`).sort();
+    expect(rows(set.rows)).toEqual(rows(joinedRows));
+  });
+
+  it.each([0, 0.75, -0.75])('scores each joined row with the warm-start weight %d', async (weight) => {
+    const set = await extract(`score-training-${weight}`, weight);
+    expect(set.rows).toHaveLength(joinedRows.length);
+    for (const [x, , score] of set.rows)
+      expect(Math.abs(Number(score) - weight * Number(x))).toBeLessThan(1e-9);
   });
 });
