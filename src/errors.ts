@@ -163,7 +163,6 @@ export class QueryError extends FedjoinError {
   }
 }
 
-/** A role's policy refuses the request (an aggregate over too few rows, a spent budget). */
 /**
  * Server B's one answer to anything it will not do (DESIGN §1.1): the same message and no
  * details whatever the reason, so a refusal tells the sender nothing (no reason, no count,

@@ -4,7 +4,7 @@
 // by paillier-bigint's generateRandomKeys (random g, |p| = |q| + 1) are accepted as they are.
 import { createHash, generatePrime } from 'node:crypto';
 import { PrivateKey, PublicKey } from 'paillier-bigint';
-import { type EcKeyPair, generateEcKey } from '../ec/elgamal.js';
+import { type EcKeyPair, ecFingerprint, generateEcKey } from '../ec/elgamal.js';
 import { InvalidArgumentError, InvalidKeyError, KeyMismatchError } from '../errors.js';
 import { bitLength } from './limbs.js';
 import { modInverse, modPowBig, randomBelow } from './modular.js';
@@ -110,7 +110,35 @@ export function serverBPublicKey(
   );
 }
 
-/** Checks a public key's shape: odd modulus of at least MIN_KEY_BITS, g in Z*_{n^2}. */
+/** B's public key as it is published: n, g, and Y in hex, each key with its fingerprint. */
+export interface PublishedPublicKey {
+  n: bigint;
+  g: bigint;
+  fingerprint: string;
+  /** null or absent: a key from before the EC key */
+  ec?: { publicKey: string; fingerprint: string } | null;
+}
+
+/**
+ * B's public key from its published form, once each key matches its fingerprint (so a key
+ * swapped in transit or on disk is refused); `mismatch` is the caller's error for the key
+ * that does not. ecFingerprint also refuses a Y that is no valid non-identity point.
+ */
+export function verifiedPublicKey(
+  published: PublishedPublicKey,
+  mismatch: (key: 'paillier' | 'ec') => Error,
+): ServerBPublicKey {
+  if (fingerprint(published.n) !== published.fingerprint) throw mismatch('paillier');
+  const ec = published.ec
+    ? {
+        publicKey: Uint8Array.from(Buffer.from(published.ec.publicKey, 'hex')),
+        fingerprint: published.ec.fingerprint,
+      }
+    : null;
+  if (ec && ecFingerprint(ec.publicKey) !== ec.fingerprint) throw mismatch('ec');
+  return serverBPublicKey(published.n, published.g, ec);
+}
+
 /**
  * Checked key material per key object: validating a key (a SHA-256, gcds, a factorisation
  * when p and q are missing) costs up to a few hundred microseconds, which a one-value call
@@ -128,6 +156,7 @@ export function publicMaterial(publicKey: PublicKey): KeyMaterial {
   return material;
 }
 
+/** Checks a public key's shape: odd modulus of at least MIN_KEY_BITS, g in Z*_{n^2}. */
 function checkPublic(publicKey: PublicKey): KeyMaterial {
   if (!(publicKey instanceof Object) || typeof publicKey.n !== 'bigint' || typeof publicKey.g !== 'bigint') {
     throw new InvalidKeyError('public key: expected a paillier-bigint PublicKey with bigint n and g');

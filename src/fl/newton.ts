@@ -3,7 +3,7 @@
 // "Numerical Optimization", 2nd ed., Alg. 3.1 and sec. 3.4). The objective is scikit-learn's
 // LogisticRegression(penalty='l2') divided by C n: mean log-loss + l2/2 ||w||^2, bias free.
 import { InvalidArgumentError } from '../errors.js';
-import { checkData, logit, sigmoid, softplus } from './logistic.js';
+import { checkData, logit, logLossGradient, sigmoid, softplus } from './logistic.js';
 
 /** Stop when every partial derivative of the (mean) objective is at most this in magnitude. */
 export const NEWTON_TOLERANCE = 1e-8;
@@ -53,25 +53,28 @@ export function solveLogistic(
   const tolerance = options.tolerance ?? NEWTON_TOLERANCE;
   // theta = (w, b): the bias is the last coordinate
   let theta = options.init ? [...options.init.weights, options.init.bias] : new Array<number>(d + 1).fill(0);
-  let state = evaluate(theta, rows, labels, options.l2, true);
+  let state = evaluate(theta, rows, labels, options.l2);
   let iterations = 0;
+  // the line search needs the objective only: logLossGradient sums it in the same order as evaluate
+  const lossAt = (next: readonly number[]) =>
+    logLossGradient(next.slice(0, d), next[d], rows, labels, options.l2).loss;
   while (maxAbs(state.gradient) > tolerance && iterations < MAX_ITERATIONS) {
     const step = choleskySolve(
-      state.hessian!,
+      state.hessian,
       state.gradient.map((g) => -g),
     );
     const slope = dot(state.gradient, step);
     // backtracking: the full Newton step is accepted near the optimum (quadratic convergence)
     let t = 1;
     let next = theta.map((v, k) => v + t * step[k]);
-    let trial = evaluate(next, rows, labels, options.l2, false);
-    while (trial.loss > state.loss + ARMIJO * t * slope && t > 1e-12) {
+    let trial = lossAt(next);
+    while (trial > state.loss + ARMIJO * t * slope && t > 1e-12) {
       t /= 2;
       next = theta.map((v, k) => v + t * step[k]);
-      trial = evaluate(next, rows, labels, options.l2, false);
+      trial = lossAt(next);
     }
     theta = next;
-    state = evaluate(theta, rows, labels, options.l2, true);
+    state = evaluate(theta, rows, labels, options.l2);
     iterations++;
   }
   return { weights: theta.slice(0, d), bias: theta[d], iterations, gradientNorm: maxAbs(state.gradient) };
@@ -80,22 +83,22 @@ export function solveLogistic(
 interface Evaluation {
   loss: number;
   gradient: number[];
-  /** (d+1) x (d+1), row-major; only when asked for */
-  hessian?: number[][];
+  /** (d+1) x (d+1), row-major */
+  hessian: number[][];
 }
 
+/** The objective, its gradient and its Hessian at theta = (w, b), in one pass over the rows. */
 function evaluate(
   theta: readonly number[],
   rows: readonly (readonly number[])[],
   labels: readonly number[],
   l2: number,
-  withHessian: boolean,
 ): Evaluation {
   const d = theta.length - 1;
   const n = rows.length;
   const weights = theta.slice(0, d);
   const gradient = new Array<number>(d + 1).fill(0);
-  const hessian = withHessian ? Array.from({ length: d + 1 }, () => new Array<number>(d + 1).fill(0)) : [];
+  const hessian = Array.from({ length: d + 1 }, () => new Array<number>(d + 1).fill(0));
   let loss = 0;
   for (let i = 0; i < n; i++) {
     const row = rows[i];
@@ -105,18 +108,16 @@ function evaluate(
     const r = p - labels[i];
     for (let k = 0; k < d; k++) gradient[k] += r * row[k];
     gradient[d] += r;
-    if (withHessian) {
-      const s = p * (1 - p);
-      // lower triangle of sum s x~ x~^T, x~ = (x, 1); mirrored below
-      for (let j = 0; j < d; j++) {
-        const sx = s * row[j];
-        const hj = hessian[j];
-        for (let k = 0; k <= j; k++) hj[k] += sx * row[k];
-      }
-      const hb = hessian[d];
-      for (let k = 0; k < d; k++) hb[k] += s * row[k];
-      hb[d] += s;
+    const s = p * (1 - p);
+    // lower triangle of sum s x~ x~^T, x~ = (x, 1); mirrored below
+    for (let j = 0; j < d; j++) {
+      const sx = s * row[j];
+      const hj = hessian[j];
+      for (let k = 0; k <= j; k++) hj[k] += sx * row[k];
     }
+    const hb = hessian[d];
+    for (let k = 0; k < d; k++) hb[k] += s * row[k];
+    hb[d] += s;
   }
   let penalty = 0;
   for (let k = 0; k <= d; k++) gradient[k] /= n;
@@ -124,15 +125,13 @@ function evaluate(
     gradient[k] += l2 * weights[k];
     penalty += weights[k] * weights[k];
   }
-  if (withHessian) {
-    for (let j = 0; j <= d; j++) {
-      for (let k = 0; k <= j; k++) {
-        hessian[j][k] = hessian[j][k] / n + (j === k && j < d ? l2 : 0);
-        hessian[k][j] = hessian[j][k];
-      }
+  for (let j = 0; j <= d; j++) {
+    for (let k = 0; k <= j; k++) {
+      hessian[j][k] = hessian[j][k] / n + (j === k && j < d ? l2 : 0);
+      hessian[k][j] = hessian[j][k];
     }
   }
-  return { loss: loss / n + (l2 / 2) * penalty, gradient, ...(withHessian ? { hessian } : {}) };
+  return { loss: loss / n + (l2 / 2) * penalty, gradient, hessian };
 }
 
 /**

@@ -83,9 +83,13 @@ export async function hashedJoin(
  * §3.2 at B: one group number per decrypted tag, the left table's in the order received,
  * then the right's. Equal points (canonical encodings: equal words) share a group; a group
  * with no member on the other side answers NO_GROUP for each of its rows. Numbers go by
- * first appearance: A's shuffle already hides which row that is.
+ * first appearance: A's shuffle already hides which row that is. `joined` is the join's
+ * size, the pairs of equal tags across the sides: B's own count, from the same tally.
  */
-export function groupTags(left: readonly PackedBatch[], right: readonly PackedBatch[]): Uint32Array {
+export function groupTags(
+  left: readonly PackedBatch[],
+  right: readonly PackedBatch[],
+): { groups: Uint32Array; joined: number } {
   const sides = [left, right];
   const counts = new Map<string, [number, number]>();
   const keys: string[][] = [[], []];
@@ -109,5 +113,7 @@ export function groupTags(left: readonly PackedBatch[], right: readonly PackedBa
     if (l > 0 && r > 0 && !numbers.has(key)) numbers.set(key, numbers.size);
     groups[k++] = numbers.get(key) ?? NO_GROUP;
   }
-  return groups;
+  let joined = 0;
+  for (const [l, r] of counts.values()) joined += l * r;
+  return { groups, joined };
 }

@@ -3,6 +3,7 @@
 // rational gamma, the discrete Laplace and the discrete Gaussian, in integer arithmetic
 // on bigints with uniform draws from node:crypto. No floating point touches a sample, so
 // the attacks on floating-point Laplace (Mironov, CCS 2012) do not apply.
+import { bitLength } from '../engine/limbs.js';
 import { randomBelow } from '../engine/modular.js';
 import { InvalidArgumentError } from '../errors.js';
 
@@ -85,7 +86,7 @@ export function discreteGaussian(sigma2: Rational): bigint {
 export function isqrt(x: bigint): bigint {
   if (x < 0n) throw new InvalidArgumentError('isqrt: negative argument');
   if (x < 2n) return x;
-  let r = 1n << BigInt(Math.ceil(x.toString(2).length / 2));
+  let r = 1n << BigInt(Math.ceil(bitLength(x) / 2));
   for (;;) {
     const next = (r + x / r) >> 1n;
     if (next >= r) return r;

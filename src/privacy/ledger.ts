@@ -3,7 +3,8 @@
 // 2017, Prop. 1) across aggregate queries and trainings, and epsilon reserved by
 // trainings in flight. A release that would take the total past the cap is refused.
 // Aborted queries are counted too: probing by aborts is bounded. The entries live in B's
-// state document (server-b-state.ts), persisted on every change.
+// state document (server-b-state.ts), which the gate saves once per operation, the
+// ledger's change with its own.
 import { DEFAULT_ORDERS, rdpToEpsilon } from '../fl/rdp-accountant.js';
 
 export interface LedgerEntry {
@@ -13,7 +14,6 @@ export interface LedgerEntry {
   rdp: number[];
   /** epsilon held by trainings that have not finished, by training id */
   reserved: Record<string, number>;
-  queries: number;
   aborts: number;
 }
 
@@ -29,7 +29,6 @@ export class PrivacyLedger {
   constructor(
     private readonly entries: Record<string, LedgerEntry>,
     private readonly limits: LedgerLimits,
-    private readonly save: () => void,
   ) {}
 
   private entry(client: string, tables: readonly string[]): LedgerEntry {
@@ -40,7 +39,6 @@ export class PrivacyLedger {
       tables: sorted,
       rdp: DEFAULT_ORDERS.map(() => 0),
       reserved: {},
-      queries: 0,
       aborts: 0,
     };
     return this.entries[key];
@@ -64,8 +62,6 @@ export class PrivacyLedger {
     if (this.spent(client, tables, rdp) > this.limits.epsilonCap * (1 + 1e-9)) return false;
     const e = this.entry(client, tables);
     e.rdp = e.rdp.map((r, i) => r + rdp[i]);
-    e.queries++;
-    this.save();
     return true;
   }
 
@@ -74,8 +70,6 @@ export class PrivacyLedger {
     if (this.spent(client, tables) + epsilon > this.limits.epsilonCap * (1 + 1e-9)) return false;
     const e = this.entry(client, tables);
     e.reserved[id] = epsilon;
-    e.queries++;
-    this.save();
     return true;
   }
 
@@ -84,12 +78,10 @@ export class PrivacyLedger {
     const e = this.entry(client, tables);
     delete e.reserved[id];
     e.rdp = e.rdp.map((r, i) => r + rdp[i]);
-    this.save();
   }
 
   /** Counts an aborted query against the client. */
   abort(client: string, tables: readonly string[]): void {
     this.entry(client, tables).aborts++;
-    this.save();
   }
 }

@@ -2,15 +2,15 @@
 // with a CA file; ACL user and password from the URL), one queue per role, the queue
 // secret that seals payloads, and the timings that decide how soon a dead worker's job is
 // retried. B's queue carries the private-key jobs; only B's workers, which hold B's key, serve it.
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import type { RedisOptions } from 'bullmq';
 
 export type { RedisOptions };
 
 import { InvalidArgumentError, KeystoreError, PeerAuthError, TransportError } from '../errors.js';
+import { loadHexSecret } from '../serve/files.js';
 
 export type QueueRole = 'server-a' | 'server-b';
-export const QUEUE_ROLES: readonly QueueRole[] = ['server-a', 'server-b'];
 
 /** Prefix of every key fedjoin keeps in Redis: an ACL user needs `~fedjoin:*` only. */
 export const KEY_PREFIX = 'fedjoin';
@@ -60,15 +60,6 @@ export function queueKeys(role: QueueRole) {
     /** What every job of a call shares (the join's right tables), stored once for the call. */
     shared: (call: string) => `${KEY_PREFIX}:${role}:shared:${call}`,
   };
-}
-
-export function checkQueueRole(role: string): QueueRole {
-  if (!(QUEUE_ROLES as readonly string[]).includes(role)) {
-    throw new InvalidArgumentError(
-      `queue role: expected server-a or server-b, got ${JSON.stringify(role).slice(0, 40)}`,
-    );
-  }
-  return role as QueueRole;
 }
 
 /**
@@ -131,21 +122,8 @@ export function redactedUrl(url: string): string {
 }
 
 /** The queue secret from its file (hex), refused when group or others may read it. */
-export async function loadQueueSecret(path: string): Promise<Buffer> {
-  let mode: number;
-  try {
-    ({ mode } = await stat(path));
-  } catch (err) {
-    throw new KeystoreError(`queue secret ${path}: cannot read it (${(err as NodeJS.ErrnoException).code})`);
-  }
-  if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
-    throw new KeystoreError(`queue secret ${path}: others may read it; expected mode 0600`);
-  }
-  const text = (await readFile(path, 'utf8')).trim();
-  if (!/^[0-9a-f]+$/i.test(text) || text.length !== 2 * QUEUE_SECRET_BYTES) {
-    throw new KeystoreError(`queue secret ${path}: expected ${QUEUE_SECRET_BYTES} bytes as hex`);
-  }
-  return Buffer.from(text, 'hex');
+export function loadQueueSecret(path: string): Promise<Buffer> {
+  return loadHexSecret(path, 'queue secret', { exactly: QUEUE_SECRET_BYTES });
 }
 
 /** The secret of `settings`: given inline, or read from its file. */

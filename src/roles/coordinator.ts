@@ -12,7 +12,7 @@ import { batchShape, concat, fromWire, toWire } from '../protocol/batch.js';
 import type { Message, MessageOf } from '../protocol/messages.js';
 import { expectType } from '../protocol/messages.js';
 import type { Transport } from '../protocol/transport.js';
-import { featureName, ROLES } from './names.js';
+import { featureName, ROLES, trainingFeatures } from './names.js';
 
 type ColumnRef = { table: string; column: string };
 type Standardization = MessageOf<'local-train'>['standardization'];
@@ -45,10 +45,7 @@ export class Coordinator {
 
   private async train(message: MessageOf<'train'>): Promise<MessageOf<'train-result'>> {
     const { trainingId, plan, label, rounds, dp, topK, mode } = message;
-    const features = plan.select.filter(
-      (s): s is { kind: 'column'; table: string; column: string } =>
-        s.kind === 'column' && !(s.table === label.table && s.column === label.column),
-    );
+    const features = trainingFeatures(plan, label);
     const names = features.map(featureName);
     const timingsMs: Record<string, number> = {};
     const timed = async <T>(phase: string, fn: () => Promise<T>): Promise<T> => {

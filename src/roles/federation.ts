@@ -4,9 +4,8 @@
 // each role would run alone.
 import type { PublicKey } from 'paillier-bigint';
 import { generateJoinSecret } from '../data/join-key.js';
-import { ecFingerprint } from '../ec/elgamal.js';
 import type { Engine } from '../engine/engine.js';
-import { type ServerBPublicKey, serverBPublicKey } from '../engine/keys.js';
+import { type ServerBPublicKey, verifiedPublicKey } from '../engine/keys.js';
 import { InvalidKeyError } from '../errors.js';
 import type { MessageOf } from '../protocol/messages.js';
 import { InProcessTransport } from '../protocol/transport.js';
@@ -67,11 +66,15 @@ export async function createFederation(options: FederationOptions): Promise<Fede
   return { transport, serverA, serverB, client, coordinator, publicKey, owner };
 }
 
-/** B's public keys from its public-key message; the EC key must match its fingerprint. */
+/** B's public keys from its public-key message; each key must match its fingerprint. */
 export function publishedKey(message: MessageOf<'public-key'>): ServerBPublicKey {
-  const y = message.ec && Uint8Array.from(Buffer.from(message.ec.publicKey, 'hex'));
-  if (y && ecFingerprint(y) !== message.ec!.fingerprint) {
-    throw new InvalidKeyError("public-key: B's EC key does not match its fingerprint");
-  }
-  return serverBPublicKey(message.n, message.g, y && { publicKey: y, fingerprint: message.ec!.fingerprint });
+  return verifiedPublicKey(
+    message,
+    (key) =>
+      new InvalidKeyError(
+        key === 'ec'
+          ? "public-key: B's EC key does not match its fingerprint"
+          : "public-key: B's key does not match its fingerprint",
+      ),
+  );
 }

@@ -15,10 +15,10 @@ import { QUERY_NOT_OPEN } from '../join/query-run.js';
 import type { PrivacyLedger } from '../privacy/ledger.js';
 import { addNoise, noiseScale, rhoFor, zcdpCurve } from '../privacy/release.js';
 import type { PackedBatch } from '../protocol/batch.js';
-import { type ColumnMeta, type MessageOf, NO_GROUP } from '../protocol/messages.js';
+import type { ColumnMeta, JoinMode, MessageOf } from '../protocol/messages.js';
 import type { ColumnRef, Query } from '../query/plan.js';
-import { orientJoinKeys, validateQuery } from '../query/sql.js';
-import { ROLES } from './names.js';
+import { orientJoinKeys, requireAggregateQuery, validateQuery } from '../query/sql.js';
+import { featureName, ROLES } from './names.js';
 import {
   encodingOf,
   type RegisteredColumn,
@@ -26,7 +26,6 @@ import {
   type TableRegistry,
 } from './server-b-registry.js';
 
-export type JoinMode = 'hashed' | 'nested';
 export type TrainingRequest = NonNullable<MessageOf<'query-submit'>['training']>;
 
 /** A query B has authorized; persisted, so a restart keeps its runs and status. */
@@ -64,9 +63,6 @@ export interface GatePolicy {
   requireDp: boolean;
 }
 
-/** The name a feature or label has in a feature set: table.column. */
-export const qualified = (ref: ColumnRef): string => `${ref.table}.${ref.column}`;
-
 /** One run of a query at B, in memory: what A has sent and what it may still send. */
 export interface Run {
   query: AuthorizedQuery;
@@ -87,6 +83,22 @@ export interface Run {
 
 export type GateLog = (event: string, fields: Record<string, unknown>) => void;
 
+/**
+ * B's one answer to anything it will not do (the gate's and the trainings' alike): the
+ * reason goes to B's own log only, `undo` drops what the refused request had started, and
+ * the sender gets the opaque PolicyRefusedError, the same whatever the reason.
+ */
+export function refuseOpaquely(
+  log: GateLog | undefined,
+  event: string,
+  fields: Record<string, unknown>,
+  undo?: () => void,
+): never {
+  log?.(event, fields);
+  undo?.();
+  throw new PolicyRefusedError();
+}
+
 export class QueryGate {
   private readonly runs = new Map<string, Run>();
 
@@ -101,18 +113,18 @@ export class QueryGate {
 
   /** Refuses opaquely: the reason is logged here, the sender learns nothing. */
   refuse(reason: string, fields: Record<string, unknown> = {}, query?: AuthorizedQuery): never {
-    this.log('refused', {
-      reason,
-      ...fields,
-      ...(query ? { queryId: query.queryId, client: query.client } : {}),
+    const who = query ? { queryId: query.queryId, client: query.client } : {};
+    return refuseOpaquely(this.log, 'refused', { reason, ...fields, ...who }, () => {
+      if (query?.status === 'open') this.abort(query);
     });
-    if (query && query.status === 'open') {
-      query.status = 'aborted';
-      this.runs.delete(query.queryId);
-      this.ledger.abort(query.client, query.tables);
-      this.save();
-    }
-    throw new PolicyRefusedError();
+  }
+
+  /** An open query ends refused, and the abort counts against its client. */
+  private abort(query: AuthorizedQuery): void {
+    query.status = 'aborted';
+    this.runs.delete(query.queryId);
+    this.ledger.abort(query.client, query.tables);
+    this.save();
   }
 
   /**
@@ -209,25 +221,20 @@ export class QueryGate {
       const { column } = this.column(plan, ref);
       if (column.role !== 'value') {
         throw new QueryError(
-          `${qualified(ref)} is ${column.role === 'key' ? 'a join key' : 'an identifier'}: never ${use}`,
+          `${featureName(ref)} is ${column.role === 'key' ? 'a join key' : 'an identifier'}: never ${use}`,
           { part: 'column' },
         );
       }
       if (column.type === 'string')
-        throw new QueryError(`${qualified(ref)} is a string column: not ${use}`, { part: 'column' });
+        throw new QueryError(`${featureName(ref)} is a string column: not ${use}`, { part: 'column' });
     };
-    const plain = plan.select.filter((s) => s.kind === 'column');
-    if (!training && plain.length > 0) {
-      throw new QueryError('a non-aggregate SELECT is only allowed as the feature list of a TRAIN query', {
-        part: 'SELECT list',
-      });
-    }
+    if (!training) requireAggregateQuery(plan);
     for (const item of plan.select) {
       if (item.kind === 'sum' || item.kind === 'avg') {
         numericValue(item, 'aggregated');
         if (this.policy.privacy && !this.column(plan, item).column.bound) {
           throw new QueryError(
-            `${qualified(item)} has no declared bound: server B adds DP noise to sums, scaled by the bound its owner declares`,
+            `${featureName(item)} has no declared bound: server B adds DP noise to sums, scaled by the bound its owner declares`,
             { part: 'column' },
           );
         }
@@ -316,19 +323,10 @@ export class QueryGate {
   }
 
   /**
-   * Hashed mode: the join size from the group numbers (left tags first, then right),
-   * pairs of equal tags across the sides; the join phase is complete.
+   * Hashed mode: the join size B counted when it grouped the tags (groupTags: pairs of
+   * equal tags across the sides); the join phase is complete.
    */
-  tagGroups(run: Run, groups: Uint32Array): void {
-    const leftCount = run.tags[0];
-    const left = new Map<number, number>();
-    for (let k = 0; k < leftCount; k++) {
-      if (groups[k] !== NO_GROUP) left.set(groups[k], (left.get(groups[k]) ?? 0) + 1);
-    }
-    let joined = 0;
-    for (let k = leftCount; k < groups.length; k++) {
-      if (groups[k] !== NO_GROUP) joined += left.get(groups[k]) ?? 0;
-    }
+  tagGroups(run: Run, joined: number): void {
     run.joined = joined;
     run.tagPoints = [[], []];
   }
@@ -357,9 +355,10 @@ export class QueryGate {
     run.featureColumns ??= [...columns];
     const allowed = new Map<string, ColumnMeta>();
     for (const s of query.plan.select) {
-      if (s.kind === 'column') allowed.set(qualified(s), this.encoding({ table: s.table, column: s.column }));
+      if (s.kind === 'column')
+        allowed.set(featureName(s), this.encoding({ table: s.table, column: s.column }));
     }
-    allowed.set(qualified(training.label), this.encoding(training.label));
+    allowed.set(featureName(training.label), this.encoding(training.label));
     for (const e of extra) allowed.set(e.name, e);
     if (new Set(columns).size !== columns.length) this.refuse('a feature column twice', {}, query);
     const encodings = columns.map((name) => {
@@ -385,7 +384,7 @@ export class QueryGate {
     const { query } = run;
     if (query.training || run.joined === null || run.answered)
       this.refuse('aggregate out of place', {}, query);
-    const items = query.plan.select.flatMap((s) => (s.kind === 'sum' || s.kind === 'avg' ? [s] : []));
+    const items = totalItems(query);
     const layouts = totalLayouts(n, items.length, run.joined);
     if (ciphertexts !== layouts.length) this.refuse('totals differ from the query', {}, query);
     run.answered = true;
@@ -407,7 +406,8 @@ export class QueryGate {
     let totals = exact;
     let statement: string | null = null;
     if (privacy) {
-      const bounds = encodings.map((e) => this.boundOf(e.name));
+      // submit made sure every summed column declares a bound
+      const bounds = totalItems(query).map((item) => this.registered(item).bound!);
       const rho = rhoFor(privacy.aggregateEpsilon, privacy.delta);
       const sensitivities = bounds.map((bound, k) =>
         BigInt(Math.ceil(bound * 2 ** encodings[k].fractionBits)),
@@ -480,15 +480,17 @@ export class QueryGate {
     return left * right;
   }
 
-  private encoding(ref: ColumnRef): ColumnMeta {
-    const column = this.registry.get(ref.table)!.columns.find((c) => c.name === ref.column)!;
-    return { ...encodingOf(column), name: qualified(ref) };
+  /** A column of an authorized query (registered spelling: submit checked it exists). */
+  private registered(ref: ColumnRef): RegisteredColumn {
+    return this.registry.column(ref)!;
   }
 
-  /** The declared bound of a summed column (submit made sure there is one). */
-  private boundOf(name: string): number {
-    const table = name.slice(0, name.indexOf('.'));
-    const column = name.slice(name.indexOf('.') + 1);
-    return this.registry.get(table)!.columns.find((c) => c.name === column)!.bound!;
+  private encoding(ref: ColumnRef): ColumnMeta {
+    return { ...encodingOf(this.registered(ref)), name: featureName(ref) };
   }
+}
+
+/** The SUM / AVG items of a query, in SELECT order: one total each. */
+function totalItems(query: AuthorizedQuery): ColumnRef[] {
+  return query.plan.select.flatMap((s) => (s.kind === 'sum' || s.kind === 'avg' ? [s] : []));
 }

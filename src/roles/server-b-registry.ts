@@ -8,6 +8,7 @@ import type { KeyObject } from 'node:crypto';
 import { MalformedMessageError, PeerAuthError } from '../errors.js';
 import type { ColumnMeta, MessageOf } from '../protocol/messages.js';
 import { registrationDigest, verifyDigest } from '../protocol/signature.js';
+import type { ColumnRef } from '../query/plan.js';
 import { ROLES } from './names.js';
 
 export type Registration = Omit<MessageOf<'table-registration'>, 'type'>;
@@ -88,6 +89,11 @@ export class TableRegistry {
       joinKeys: parts[0].joinKeys,
       owners: parts.map((p) => p.owner),
     };
+  }
+
+  /** The registered column `ref` (exact spelling), or undefined. */
+  column(ref: ColumnRef): RegisteredColumn | undefined {
+    return this.get(ref.table)?.columns.find((c) => c.name === ref.column);
   }
 
   /** Every registered table's name, for resolving a query's spelling. */

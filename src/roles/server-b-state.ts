@@ -1,11 +1,12 @@
 // What server B keeps across restarts (DESIGN §1.1): the owners' table registrations,
 // the privacy ledger, and the queries it has authorized with the runs A has opened for
 // them, so that neither a budget nor a run count resets when B restarts. One JSON
-// document, written whole to a temporary file and renamed over the old one (0600), or
-// kept in memory only when no file is given (tests, the in-process demo).
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+// document, written whole to a temporary file, synced and renamed over the old one (0600),
+// or kept in memory only when no file is given (tests, the in-process demo).
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { LedgerEntry } from '../privacy/ledger.js';
+import { writeFileAtomicSync } from '../serve/files.js';
 import type { AuthorizedQuery } from './server-b-gate.js';
 import type { Registration } from './server-b-registry.js';
 
@@ -25,10 +26,15 @@ export class ServerBState {
     private readonly file?: string,
   ) {}
 
-  /** The document in `file` (a fresh one if the file does not exist), or in memory only. */
+  /**
+   * The document in `file` (a fresh one if the file does not exist, its directory made),
+   * or in memory only. Fields a newer B no longer keeps (a ledger entry's old `queries`
+   * count) are carried along unread.
+   */
   static open(file?: string): ServerBState {
     let data: ServerBStateData = { version: VERSION, registrations: {}, ledger: {}, queries: {} };
     if (file) {
+      mkdirSync(dirname(file), { recursive: true });
       try {
         data = JSON.parse(readFileSync(file, 'utf8')) as ServerBStateData;
       } catch (err) {
@@ -40,10 +46,7 @@ export class ServerBState {
   }
 
   save(): void {
-    if (!this.file) return;
-    mkdirSync(dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, JSON.stringify(this.data), { mode: 0o600 });
-    renameSync(tmp, this.file);
+    if (this.file)
+      writeFileAtomicSync(this.file, JSON.stringify(this.data), { secret: true, overwrite: true });
   }
 }

@@ -9,7 +9,7 @@ import { createPublicKey, generateKeyPairSync, type KeyObject, randomBytes } fro
 import type { Cell } from '../data/table.js';
 import type { Engine } from '../engine/engine.js';
 import { fingerprint, type KeyPair } from '../engine/keys.js';
-import { FedjoinError, PeerAuthError, PolicyRefusedError } from '../errors.js';
+import { FedjoinError, PeerAuthError } from '../errors.js';
 import {
   contributionLayouts,
   decodeAggregate,
@@ -35,8 +35,8 @@ import {
 import { batchShape, concat, fromWire, gather, pack, unpack } from '../protocol/batch.js';
 import type { FeatureSet } from '../protocol/feature-set.js';
 import type { Message, MessageOf } from '../protocol/messages.js';
-import { ROLES } from './names.js';
-import { type AuthorizedQuery, qualified } from './server-b-gate.js';
+import { featureName, ROLES, trainingFeatures } from './names.js';
+import { type AuthorizedQuery, refuseOpaquely } from './server-b-gate.js';
 
 /** B's rules for trainings (DESIGN §1.1; docs/DECISIONS.md "Federated learning"). */
 export interface TrainingPolicy {
@@ -177,9 +177,9 @@ export class ServerBTraining {
       return await run();
     } catch (err) {
       const reason = err instanceof Refusal || err instanceof FedjoinError ? err.message : String(err);
-      this.options.log?.('training-refused', { trainingId, reason });
-      if (aborts && this.trainings.has(trainingId)) this.end(trainingId, 'refused');
-      throw new PolicyRefusedError();
+      return refuseOpaquely(this.options.log, 'training-refused', { trainingId, reason }, () => {
+        if (aborts && this.trainings.has(trainingId)) this.end(trainingId, 'refused');
+      });
     }
   }
 
@@ -446,7 +446,7 @@ export class ServerBTraining {
     training.idle.unref();
   }
 
-  /** Forgets a training and every feature set A extracted for it (A names them trainingId#n). */
+  /** Forgets a training and the feature set A extracted for it (B keeps it under the training's id). */
   private end(trainingId: string, why: 'done' | 'refused' | 'idle'): void {
     const training = this.trainings.get(trainingId);
     if (training) clearTimeout(training.idle);
@@ -460,14 +460,10 @@ export class ServerBTraining {
 /** Whether a round's parameters are what the client submitted (features and label qualified). */
 function sameAsAsked(asked: AuthorizedQuery, p: Parameters): boolean {
   const training = asked.training!;
-  const features = asked.plan.select.flatMap((s) =>
-    s.kind === 'column' && !(s.table === training.label.table && s.column === training.label.column)
-      ? [qualified(s)]
-      : [],
-  );
+  const features = trainingFeatures(asked.plan, training.label).map(featureName);
   return (
     sameList(p.features, features) &&
-    p.label === qualified(training.label) &&
+    p.label === featureName(training.label) &&
     JSON.stringify(p.dp) === JSON.stringify(training.dp) &&
     p.topK === training.topK
   );

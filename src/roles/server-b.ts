@@ -102,7 +102,6 @@ export class ServerB {
         delta: DEFAULT_PRIVACY.delta,
         maxAborts: DEFAULT_PRIVACY.maxAborts,
       },
-      save,
     );
     this.gate = new QueryGate(state.data.queries, this.registry, ledger, this.policy, save, options.log);
     options.transport.register(ROLES.serverB, (message, from) => this.receive(message, from));
@@ -222,8 +221,8 @@ export class ServerB {
     const complete = this.gate.tags(run, message.side, tags.count);
     run.tagPoints[message.side].push(await this.options.engine.ecDecrypt(ec.secretKey, tags));
     if (!complete) return { type: 'ack' };
-    const groups = groupTags(...run.tagPoints);
-    this.gate.tagGroups(run, groups);
+    const { groups, joined } = groupTags(...run.tagPoints);
+    this.gate.tagGroups(run, joined);
     return { type: 'tag-groups', queryId: message.queryId, seq: message.seq, groups };
   }
 

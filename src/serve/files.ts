@@ -4,14 +4,14 @@
 // (hex, 0600: owners only; A and B must never get it), and the passphrase, which comes
 // from $FEDJOIN_PASSPHRASE or a prompt on a terminal and is never written anywhere.
 import { randomBytes } from 'node:crypto';
+import { chmodSync, closeSync, existsSync, fsyncSync, openSync, renameSync, writeFileSync } from 'node:fs';
 import { chmod, open, readFile, rename, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import type { PublicKey } from 'paillier-bigint';
 import { z } from 'zod';
 import { JOIN_SECRET_BYTES, MIN_JOIN_SECRET_BYTES } from '../data/join-key.js';
-import { ecFingerprint } from '../ec/elgamal.js';
-import { ecKeyOf, fingerprint, type ServerBPublicKey, serverBPublicKey } from '../engine/keys.js';
+import { ecKeyOf, fingerprint, type ServerBPublicKey, verifiedPublicKey } from '../engine/keys.js';
 import { bitLength } from '../engine/limbs.js';
 import { InvalidArgumentError, KeystoreError } from '../errors.js';
 import { KEYSTORE_FORMAT, PASSPHRASE_ENV, readKeyInfo } from '../keystore/index.js';
@@ -64,19 +64,15 @@ export async function loadPublicKey(path: string): Promise<ServerBPublicKey> {
   if (!parsed.success || (parsed.data.version === 2) !== (parsed.data.ec !== undefined)) {
     throw new InvalidArgumentError(`public key ${path}: not a fedjoin public key file`);
   }
-  const n = BigInt(`0x${parsed.data.n}`);
-  if (fingerprint(n) !== parsed.data.fingerprint) {
-    throw new InvalidArgumentError(`public key ${path}: the fingerprint does not match the key`);
-  }
-  const ec = parsed.data.ec ? Uint8Array.from(Buffer.from(parsed.data.ec.publicKey, 'hex')) : null;
-  // ecFingerprint also checks Y is a valid non-identity point
-  if (ec && ecFingerprint(ec) !== parsed.data.ec!.fingerprint) {
-    throw new InvalidArgumentError(`public key ${path}: the EC fingerprint does not match the EC key`);
-  }
-  return serverBPublicKey(
-    n,
-    BigInt(`0x${parsed.data.g}`),
-    ec && { publicKey: ec, fingerprint: parsed.data.ec!.fingerprint },
+  const { n, g } = parsed.data;
+  return verifiedPublicKey(
+    { ...parsed.data, n: BigInt(`0x${n}`), g: BigInt(`0x${g}`) },
+    (key) =>
+      new InvalidArgumentError(
+        key === 'ec'
+          ? `public key ${path}: the EC fingerprint does not match the EC key`
+          : `public key ${path}: the fingerprint does not match the key`,
+      ),
   );
 }
 
@@ -86,38 +82,61 @@ export function joinSecretFileText(): string {
 }
 
 /** The owners' join secret K from its file (hex), refused when group or others may read it. */
-export async function loadJoinSecret(path: string): Promise<Buffer> {
+export function loadJoinSecret(path: string): Promise<Buffer> {
+  return loadHexSecret(path, 'join secret', { atLeast: MIN_JOIN_SECRET_BYTES });
+}
+
+/** How many bytes a secret file holds: exactly so many, or at least so many. */
+export type SecretLength = { exactly: number } | { atLeast: number };
+
+/**
+ * A secret from its file (hex), refused when group or others may read it. Errors are
+ * KeystoreErrors that name the file after `label` (e.g. 'queue secret'), never its content.
+ */
+export async function loadHexSecret(path: string, label: string, length: SecretLength): Promise<Buffer> {
   let mode: number;
   try {
     ({ mode } = await stat(path));
   } catch (err) {
-    throw new KeystoreError(`join secret ${path}: cannot read it (${(err as NodeJS.ErrnoException).code})`);
+    throw new KeystoreError(`${label} ${path}: cannot read it (${(err as NodeJS.ErrnoException).code})`);
   }
   if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
-    throw new KeystoreError(`join secret ${path}: others may read it; expected mode 0600`);
+    throw new KeystoreError(`${label} ${path}: others may read it; expected mode 0600`);
   }
   const text = (await readFile(path, 'utf8')).trim();
-  if (!/^[0-9a-f]+$/i.test(text) || text.length % 2 !== 0 || text.length / 2 < MIN_JOIN_SECRET_BYTES) {
-    throw new KeystoreError(`join secret ${path}: expected at least ${MIN_JOIN_SECRET_BYTES} bytes as hex`);
+  const bytes = text.length / 2;
+  const fits = 'exactly' in length ? bytes === length.exactly : bytes >= length.atLeast;
+  if (!/^[0-9a-f]+$/i.test(text) || text.length % 2 !== 0 || !fits) {
+    const expected = 'exactly' in length ? `${length.exactly}` : `at least ${length.atLeast}`;
+    throw new KeystoreError(`${label} ${path}: expected ${expected} bytes as hex`);
   }
   return Buffer.from(text, 'hex');
 }
 
-/** Writes `text` to `path` (mode 0600 for secrets, 0644 otherwise) via a temporary file and a rename. */
+export interface AtomicWriteOptions {
+  /** mode 0600 rather than 0644 */
+  secret: boolean;
+  /** replace an existing file rather than refuse it */
+  overwrite: boolean;
+}
+
+/**
+ * Writes `text` to `path` (mode 0600 for secrets, 0644 otherwise) via a temporary file and a
+ * rename, so a reader sees the old file or the new one whole, even after a crash.
+ */
 export async function writeFileAtomic(
   path: string,
   text: string,
-  options: { secret: boolean; overwrite: boolean },
+  options: AtomicWriteOptions,
 ): Promise<void> {
   if (!options.overwrite) {
     const exists = await stat(path).then(
       () => true,
       () => false,
     );
-    if (exists) throw new InvalidArgumentError(`${path}: exists; refusing to overwrite it`);
+    if (exists) refuseOverwrite(path);
   }
-  const mode = options.secret ? 0o600 : 0o644;
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  const { tmp, mode } = atomicTarget(path, options);
   const handle = await open(tmp, 'wx', mode);
   try {
     await handle.writeFile(text);
@@ -127,6 +146,34 @@ export async function writeFileAtomic(
   }
   await chmod(tmp, mode);
   await rename(tmp, path);
+}
+
+/** writeFileAtomic for a caller that must not yield between a change and its record (B's state). */
+export function writeFileAtomicSync(path: string, text: string, options: AtomicWriteOptions): void {
+  if (!options.overwrite && existsSync(path)) refuseOverwrite(path);
+  const { tmp, mode } = atomicTarget(path, options);
+  const fd = openSync(tmp, 'wx', mode);
+  try {
+    writeFileSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  chmodSync(tmp, mode);
+  renameSync(tmp, path);
+}
+
+/**
+ * The mode of an atomic write and its temporary file beside `path`: unique, so that two
+ * writers never share one, and created exclusively ('wx'). The mode is set again after
+ * writing because the umask may have narrowed it at creation.
+ */
+function atomicTarget(path: string, options: AtomicWriteOptions): { tmp: string; mode: number } {
+  return { tmp: `${path}.${randomBytes(6).toString('hex')}.tmp`, mode: options.secret ? 0o600 : 0o644 };
+}
+
+function refuseOverwrite(path: string): never {
+  throw new InvalidArgumentError(`${path}: exists; refusing to overwrite it`);
 }
 
 /**

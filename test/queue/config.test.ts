@@ -78,6 +78,24 @@ describe('queue secret', () => {
       expect((err as KeystoreError).code).toBe('KEYSTORE');
     }
   });
+
+  it('says which rule a refused file breaks, naming the file', async () => {
+    const loose = join(dir, 'loose-msg.secret');
+    await writeFile(loose, `${'ab'.repeat(32)}\n`);
+    await chmod(loose, 0o644);
+    const long = join(dir, 'long.secret');
+    await writeFile(long, `${'ab'.repeat(33)}\n`, { mode: 0o600 });
+    const missing = join(dir, 'missing-msg.secret');
+    for (const [path, message] of [
+      [loose, `queue secret ${loose}: others may read it; expected mode 0600`],
+      [long, `queue secret ${long}: expected 32 bytes as hex`],
+      [missing, `queue secret ${missing}: cannot read it (ENOENT)`],
+    ]) {
+      const err = await fails(() => loadQueueSecret(path));
+      expect(err, path).toBeInstanceOf(KeystoreError);
+      expect((err as KeystoreError).message).toBe(message);
+    }
+  });
 });
 
 describe('engine.queue in a role config', () => {
