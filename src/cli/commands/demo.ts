@@ -97,6 +97,12 @@ export function registerDemo(program: Command): void {
           this.error(err.message, { exitCode: EXIT_USAGE, code: 'fedjoin.usage' });
         throw err;
       }
+      if (flags.workersRedis && flags.processes) {
+        this.error('--workers-redis and --processes do not combine', {
+          exitCode: EXIT_USAGE,
+          code: 'fedjoin.usage',
+        });
+      }
       // loaded on use: the roles and the engine are only needed here
       const { runDemo } = await import('../../demo/in-process.js');
       const { writeDemoReport } = await import('../../demo/report.js');
@@ -126,12 +132,6 @@ export function registerDemo(program: Command): void {
           throw new Error(`demo --processes: ${reason}`);
         }
         return;
-      }
-      if (flags.workersRedis && flags.processes) {
-        this.error('--workers-redis and --processes do not combine', {
-          exitCode: EXIT_USAGE,
-          code: 'fedjoin.usage',
-        });
       }
       const queue = flags.workersRedis ? await startDemoQueue(options, flags.json !== true) : undefined;
       let result: Awaited<ReturnType<typeof runDemo>>;
