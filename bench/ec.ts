@@ -5,7 +5,6 @@
 // Writes bench/results/ec-<date>-<host>.{json,md} (lib/results.ts).
 // Run: npm run bench:ec [-- --quick] [--out DIR] [--baseline]
 import { randomBytes } from 'node:crypto';
-import { loadavg } from 'node:os';
 import { ristretto255, ristretto255_hasher } from '@noble/curves/ed25519.js';
 import { bytesToNumberLE } from '@noble/curves/utils.js';
 import sodium from 'libsodium-wrappers-sumo';
@@ -14,7 +13,7 @@ import { canonicalKey, generateJoinSecret } from '../src/data/join-key.js';
 import { blindAndRerandomize, decryptPoints, encryptTags, generateEcKey } from '../src/ec/elgamal.js';
 import { hashToGroupBatch } from '../src/ec/hash-to-group.js';
 import { lib, libsodiumVersion, randomScalars } from '../src/ec/ristretto.js';
-import { describeEnvironment } from './lib/environment.js';
+import { describeEnvironment, loadAverage } from './lib/environment.js';
 import { exitOnRefusal, startRun, writeResults } from './lib/results.js';
 import { keep } from './lib/sink.js';
 
@@ -395,7 +394,7 @@ async function main(): Promise<void> {
   const prim = await measure(primitives);
   const rows = await measure(perRow);
   const tagging = rows.find((m) => m.caseId === 'owner.tag')!;
-  const loadAtEnd = Math.round(loadavg()[0] * 100) / 100;
+  const loadAtEnd = loadAverage();
   const markdown = [
     '# ristretto255 bench (issue 10)',
     '',

@@ -7,7 +7,7 @@
 // bench/results/join-<date>-<host>.{json,md} (with --baseline also bench/baselines/join.{json,md}).
 // Run: npm run bench:join [-- --nested 64 --key-columns 1,2,3 --hashed 10000] [--out DIR] [--baseline [--force]]
 import { readFileSync } from 'node:fs';
-import { availableParallelism, loadavg } from 'node:os';
+import { availableParallelism } from 'node:os';
 import type { PublicKey } from 'paillier-bigint';
 import { Table } from '../src/data/table.js';
 import { generateEcKey } from '../src/ec/elgamal.js';
@@ -15,13 +15,17 @@ import { createEngine, type Engine } from '../src/engine/engine.js';
 import { ecKeyOf, generateKeys } from '../src/engine/keys.js';
 import { pack, wordsFor } from '../src/engine/limbs.js';
 import { createFederation } from '../src/roles/federation.js';
-import { BASELINES_DIR, exitOnRefusal, runHeader, startRun, writeResults } from './lib/results.js';
+import { loadAverage } from './lib/environment.js';
+import {
+  BASELINES_DIR,
+  exitOnRefusal,
+  numberArg,
+  runHeader,
+  startRun,
+  stringArg,
+  writeResults,
+} from './lib/results.js';
 import { SplitTransport } from './lib/split-transport.js';
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
 
 /** A table of `rows` rows whose integer key repeats every `distinct` rows, with one value column. */
 function table(name: string, rows: number, distinct: number): Table {
@@ -179,14 +183,11 @@ function cpuShare(since: NodeJS.CpuUsage, work: number) {
 }
 
 async function main(): Promise<void> {
-  const bits = arg('bits', 2048);
+  const bits = numberArg(process.argv, 'bits', 2048);
   // 64 x 64: the row tables (built once per row and query, ~1.6 pairs' work each) add ~5% there
-  const nested = arg('nested', 64);
-  const keyColumnsAt = process.argv.indexOf('--key-columns');
-  const nestedKeyColumns = (keyColumnsAt >= 0 ? process.argv[keyColumnsAt + 1] : '1,2,3')
-    .split(',')
-    .map(Number);
-  const hashed = arg('hashed', 2000);
+  const nested = numberArg(process.argv, 'nested', 64);
+  const nestedKeyColumns = stringArg(process.argv, 'key-columns', '1,2,3').split(',').map(Number);
+  const hashed = numberArg(process.argv, 'hashed', 2000);
   const bench = startRun(process.argv);
   const engine = await createEngine({ encryption: 'djn' });
   const cores = availableParallelism();
@@ -259,7 +260,7 @@ async function main(): Promise<void> {
         taggingRowsPerSecond: (2 * n) / taggingSeconds,
         taggingRowsPerCpuSecond: (2 * n) / taggingCpuSeconds,
         baseline: hashedBaseline(n),
-        loadAtEnd: Math.round(loadavg()[0] * 100) / 100,
+        loadAtEnd: loadAverage(),
       };
     }
     rows.push(row);
@@ -299,7 +300,7 @@ async function main(): Promise<void> {
     };
     rows.push(row);
     console.log(
-      `nested join ${n} x ${n}, ${keyCols} key column(s): ${seconds.toFixed(1)} s, ${row.perSecond.toFixed(1)} pairs/s, ${answer.rowsJoined} rows joined; CPU ${row.cpuSeconds?.toFixed(1)} s (all threads), ${row.perCpuSecond?.toFixed(1)} pairs per CPU-second (load ${loadavg()[0].toFixed(2)})`,
+      `nested join ${n} x ${n}, ${keyCols} key column(s): ${seconds.toFixed(1)} s, ${row.perSecond.toFixed(1)} pairs/s, ${answer.rowsJoined} rows joined; CPU ${row.cpuSeconds?.toFixed(1)} s (all threads), ${row.perCpuSecond?.toFixed(1)} pairs per CPU-second (load ${loadAverage().toFixed(2)})`,
     );
   };
   if (nested > 0) for (const keyCols of nestedKeyColumns) await runNested(nested, keyCols);
@@ -307,7 +308,7 @@ async function main(): Promise<void> {
   // one pair's CPU at n x n: A's pair + its share of 2n row tables + B's zero test
   const perPair = split ? split.pairMs + split.zeroTestMs + (2 * split.tableMs) / nested : 0;
   const splitLine = split
-    ? `Nested split, CPU ms on this machine during the run (load ${loadavg()[0].toFixed(2)}): A ${split.pairMs.toFixed(2)} a pair + ${split.tableMs.toFixed(2)} a row table, B ${split.zeroTestMs.toFixed(2)} a zero test; ${perPair.toFixed(2)} a pair at ${nested} x ${nested}, so ${((1000 * cores) / perPair).toFixed(0)} pairs/s on ${cores} idle cores at these CPU times.`
+    ? `Nested split, CPU ms on this machine during the run (load ${loadAverage().toFixed(2)}): A ${split.pairMs.toFixed(2)} a pair + ${split.tableMs.toFixed(2)} a row table, B ${split.zeroTestMs.toFixed(2)} a zero test; ${perPair.toFixed(2)} a pair at ${nested} x ${nested}, so ${((1000 * cores) / perPair).toFixed(0)} pairs/s on ${cores} idle cores at these CPU times.`
     : '';
   if (split) console.log(splitLine);
   if (hashed > 0) await run('hashed', hashed);

@@ -10,13 +10,10 @@ import { readWords, toWords, wordsFor } from '../src/engine/limbs.js';
 import { Arena } from '../src/engine/memory.js';
 import { modPowBig, randomBelow, randomBits } from '../src/engine/modular.js';
 import { type Kernels, loadKernels } from '../src/engine/wasm.js';
+import { numberArg, stringArg } from './lib/results.js';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
-const only = arg('only', '');
-const reps = Number(arg('reps', '5'));
+const only = stringArg(process.argv, 'only', '');
+const reps = numberArg(process.argv, 'reps', 5);
 
 /** CPU milliseconds of one call of fn. */
 function cpuOnce(fn: () => void): number {
@@ -49,7 +46,7 @@ interface Build {
 async function builds(): Promise<Build[]> {
   const paths: [string, string | undefined][] = [['this build', undefined]];
   // --baseline a.wasm[,b.wasm...]: other builds, labelled by file name
-  for (const path of arg('baseline', '').split(',').filter(Boolean))
+  for (const path of stringArg(process.argv, 'baseline', '').split(',').filter(Boolean))
     paths.push([
       path
         .replace(/\/build\/fedjoin\.wasm$/, '')
@@ -114,7 +111,7 @@ async function modPowRows(all: Build[]): Promise<void> {
 
 /** us per sqrCore / mulCore at each size, looped inside WASM (benchCore). */
 async function coreRows(all: Build[]): Promise<void> {
-  const iters = Number(arg('iters', '2000'));
+  const iters = numberArg(process.argv, 'iters', 2000);
   for (const bits of [2048, 4096]) {
     const modulus = randomBits(bits) | (1n << BigInt(bits - 1)) | 1n;
     const labels: string[] = [];
@@ -144,9 +141,9 @@ async function coreRows(all: Build[]): Promise<void> {
  * cost per row beside them.
  */
 async function joinRows(all: Build[]): Promise<void> {
-  const bits = Number(arg('bits', '2048'));
-  const [rows, cols] = arg('tile', '4x4').split('x').map(Number);
-  const geometries = arg('geometries', '5x3,6x2,5x2,5x4,6x1,6x3,7x2,4x4')
+  const bits = numberArg(process.argv, 'bits', 2048);
+  const [rows, cols] = stringArg(process.argv, 'tile', '4x4').split('x').map(Number);
+  const geometries = stringArg(process.argv, 'geometries', '5x3,6x2,5x2,5x4,6x1,6x3,7x2,4x4')
     .split(',')
     .map((g) => g.split('x').map(Number));
   const { publicKey } = await generateKeys(bits);
@@ -240,7 +237,7 @@ async function joinRows(all: Build[]): Promise<void> {
 
 /** B's side of a pair: zeroTestBatch (c^(p-1) mod p^2) per ciphertext at `--bits`, each build. */
 async function zeroTestRows(all: Build[]): Promise<void> {
-  const bits = Number(arg('bits', '2048'));
+  const bits = numberArg(process.argv, 'bits', 2048);
   const { publicKey, privateKey } = await generateKeys(bits);
   const key = privateMaterial(privateKey, publicKey);
   const n2 = key.n * key.n;

@@ -8,18 +8,13 @@ import { availableParallelism } from 'node:os';
 import { createEngine, type Engine } from '../src/engine/engine.js';
 import { generateKeys, type KeyPair } from '../src/engine/keys.js';
 import { randomBelow } from '../src/engine/modular.js';
-import { exitOnRefusal, runHeader, startRun, writeResults } from './lib/results.js';
+import { exitOnRefusal, numberArg, runHeader, startRun, writeResults } from './lib/results.js';
 
 interface Row {
   op: string;
   workers: number;
   opsPerSecond: number;
   speedup: number;
-}
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
 }
 
 /** Median wall time of `reps` runs of fn, in ms. */
@@ -89,9 +84,9 @@ export async function runPoolScaling(batch: number, maxWorkers: number, reps: nu
 }
 
 async function main(): Promise<void> {
-  const batch = arg('batch', 64);
-  const maxWorkers = arg('max-workers', availableParallelism());
-  const reps = arg('reps', 3);
+  const batch = numberArg(process.argv, 'batch', 64);
+  const maxWorkers = numberArg(process.argv, 'max-workers', availableParallelism());
+  const reps = numberArg(process.argv, 'reps', 3);
   const run = startRun(process.argv);
   const rows = await runPoolScaling(batch, maxWorkers, reps);
   const md = [

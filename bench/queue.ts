@@ -2,7 +2,6 @@
 // own: the nested join through the roles, 1 vs 2 worker processes, per-job cost, a SIGKILL
 // mid-job, a projection to 10 and 100 machines; to bench/results/queue-*.{json,md}. Flags:
 // --rows 100 --role-workers 2 --scale-rows 64 --scale-cols 32 --jobs 300 --bits 2048 --only jobs,...
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,6 +13,7 @@ import { createEngine, type Engine } from '../src/engine/engine.js';
 import { generateKeys, type KeyPair } from '../src/engine/keys.js';
 import { pack, wordsFor } from '../src/engine/limbs.js';
 import { OPS } from '../src/engine/ops.js';
+import { minShardValues } from '../src/engine/shard.js';
 import { JOIN_COMB } from '../src/engine/tasks.js';
 import { tileShape } from '../src/join/nested.js';
 import { saveKey } from '../src/keystore/index.js';
@@ -22,24 +22,21 @@ import { InProcessTransport } from '../src/protocol/transport.js';
 import { QUEUE_DEFAULTS, type QueueRole, type QueueSettings } from '../src/queue/config.js';
 import {
   type RedisServer,
-  spawnWorker,
   startRedisServer,
+  startWorkers,
+  stopWorkers,
   type WorkerProcess,
   writeQueueSecret,
 } from '../src/queue/local.js';
+import { MIN_JOB_COST } from '../src/queue/runner.js';
 import { Client } from '../src/roles/client.js';
 import { DataOwner } from '../src/roles/data-owner.js';
 import { ServerA } from '../src/roles/server-a.js';
 import { ServerB } from '../src/roles/server-b.js';
-import { exitOnRefusal, runHeader, startRun, writeResults } from './lib/results.js';
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
+import { loadAverage } from './lib/environment.js';
+import { exitOnRefusal, numberArg, runHeader, startRun, stringArg, writeResults } from './lib/results.js';
 
 const PASSPHRASE = 'bench-queue-passphrase';
-const uptime = () => execFileSync('uptime', { encoding: 'utf8' }).trim();
 
 interface Context {
   bits: number;
@@ -56,27 +53,18 @@ function settings(ctx: Context, role: QueueRole): QueueSettings {
   return { redis: ctx.redis.url, role, secretFile: ctx.secrets[role] };
 }
 
-async function startWorkers(ctx: Context, role: QueueRole, count: number): Promise<WorkerProcess[]> {
+/** `fedjoin worker` processes of one thread each, B's opening the sealed key file. */
+async function startRoleWorkers(ctx: Context, role: QueueRole, count: number): Promise<WorkerProcess[]> {
   const config = join(ctx.dir, `${role}.json`);
   await writeFile(config, JSON.stringify({ role, credentials: ctx.dir, keyFile: ctx.keyFile }));
-  const workers = Array.from({ length: count }, () =>
-    spawnWorker({
-      role,
-      redis: ctx.redis.url,
-      secretFile: ctx.secrets[role],
-      threads: 1,
-      args: ['--config', config],
-      env: { FEDJOIN_PASSPHRASE: PASSPHRASE },
-    }),
-  );
-  await Promise.all(workers.map((w) => w.waitFor('ready')));
-  return workers;
-}
-
-async function stopWorkers(workers: readonly WorkerProcess[]): Promise<void> {
-  for (const w of workers)
-    if (w.process.exitCode === null && w.process.signalCode === null) w.process.kill('SIGTERM');
-  await Promise.all(workers.map((w) => w.exited));
+  return startWorkers(count, {
+    role,
+    redis: ctx.redis.url,
+    secretFile: ctx.secrets[role],
+    threads: 1,
+    args: ['--config', config],
+    env: { FEDJOIN_PASSPHRASE: PASSPHRASE },
+  });
 }
 
 /** Redis's own counters: commands processed and bytes in and out. */
@@ -168,8 +156,8 @@ async function overhead(ctx: Context, rows: number, perRole: number) {
   const poolRun = await nestedJoin(ctx, pool, pool, rows);
   await pool.close();
   const [workersA, workersB] = await Promise.all([
-    startWorkers(ctx, 'server-a', perRole),
-    startWorkers(ctx, 'server-b', perRole),
+    startRoleWorkers(ctx, 'server-a', perRole),
+    startRoleWorkers(ctx, 'server-b', perRole),
   ]);
   const a = await createEngine({ queue: settings(ctx, 'server-a') });
   const b = await createEngine({ queue: settings(ctx, 'server-b') });
@@ -214,7 +202,7 @@ async function scaling(ctx: Context, rows: number, cols: number) {
   const busy: number[] = [];
   const runnerCpuMs: number[] = [];
   for (const count of [1, 2]) {
-    workers.push(...(await startWorkers(ctx, 'server-a', count - workers.length)));
+    workers.push(...(await startRoleWorkers(ctx, 'server-a', count - workers.length)));
     // the registry is read at most once a second: let it see the new worker
     await new Promise((resolve) => setTimeout(resolve, 1100));
     const cpuBefore = workers.map((w) => cpuSeconds(w.process.pid));
@@ -275,7 +263,7 @@ async function perJob(ctx: Context, jobs: number) {
     for (let i = 0; i < jobs; i++) await pool.add(publicKey, [c], [c]);
   });
   await pool.close();
-  const workers = await startWorkers(ctx, 'server-a', 1);
+  const workers = await startRoleWorkers(ctx, 'server-a', 1);
   const engine = await createEngine({ queue: settings(ctx, 'server-a') });
   await engine.add(publicKey, [c], [c]);
   const serial = await measured(ctx, async () => {
@@ -313,7 +301,7 @@ async function perJob(ctx: Context, jobs: number) {
 async function killCost(ctx: Context, rows: number, cols: number) {
   const { left, right } = await joinInputs(ctx, rows, cols);
   const engine = await createEngine({ queue: settings(ctx, 'server-a') });
-  const workers = await startWorkers(ctx, 'server-a', 2);
+  const workers = await startRoleWorkers(ctx, 'server-a', 2);
   await new Promise((resolve) => setTimeout(resolve, 1100));
   const baseline = await measured(ctx, () => engine.joinPairsPacked(ctx.keys.publicKey, left, right));
   const victim = workers[0];
@@ -324,7 +312,7 @@ async function killCost(ctx: Context, rows: number, cols: number) {
     await new Promise((resolve) => setTimeout(resolve, 300));
     victim.process.kill('SIGKILL');
     killedAt = performance.now();
-    replacement.push(...(await startWorkers(ctx, 'server-a', 1)));
+    replacement.push(...(await startRoleWorkers(ctx, 'server-a', 1)));
   });
   const killed = await measured(ctx, () => engine.joinPairsPacked(ctx.keys.publicKey, left, right));
   await kill;
@@ -400,16 +388,15 @@ function median(values: number[]): number {
 }
 
 async function main(): Promise<void> {
-  const bits = arg('bits', 2048);
-  const rows = arg('rows', 100);
-  const scaleRows = arg('scale-rows', 64);
-  const scaleCols = arg('scale-cols', 32);
-  const jobs = arg('jobs', 300);
-  const i = process.argv.indexOf('--only');
-  const only = new Set(i >= 0 ? process.argv[i + 1].split(',') : ['jobs', 'scaling', 'kill', 'overhead']);
+  const bits = numberArg(process.argv, 'bits', 2048);
+  const rows = numberArg(process.argv, 'rows', 100);
+  const scaleRows = numberArg(process.argv, 'scale-rows', 64);
+  const scaleCols = numberArg(process.argv, 'scale-cols', 32);
+  const jobs = numberArg(process.argv, 'jobs', 300);
+  const roleWorkers = numberArg(process.argv, 'role-workers', 2);
+  const only = new Set(stringArg(process.argv, 'only', 'jobs,scaling,kill,overhead').split(','));
   const bench = startRun(process.argv);
-  const uptimeStart = uptime();
-  console.error(`bench:queue ${bits}-bit; ${uptimeStart}`);
+  console.error(`bench:queue ${bits}-bit; load average ${bench.environment.loadAverage}`);
   const dir = await mkdtemp(join(tmpdir(), 'fedjoin-bench-queue-'));
   const redis = await startRedisServer();
   const keys = await generateKeys(bits);
@@ -437,12 +424,11 @@ async function main(): Promise<void> {
     console.error('scaling', scale);
     const kill = only.has('kill') ? await killCost(ctx, scaleRows, scaleCols) : null;
     console.error('kill', kill);
-    const over = only.has('overhead') && rows > 0 ? await overhead(ctx, rows, arg('role-workers', 2)) : null;
+    const over = only.has('overhead') && rows > 0 ? await overhead(ctx, rows, roleWorkers) : null;
     console.error('overhead', over);
     const projection = scale && jobsResult ? project(bits, scale, jobsResult, bandwidth) : null;
     const result = {
-      uptimeStart,
-      uptimeEnd: uptime(),
+      loadAtEnd: loadAverage(),
       overhead: over,
       scaling: scale,
       perJob: jobsResult,
@@ -502,7 +488,8 @@ function project(bits: number, scale: Scale, jobs: PerJob, bandwidth: Bandwidth)
     cols: 1,
     randWords: 0,
   });
-  const zeroTestCost = OPS.zeroTest.cost({ op: 'zeroTest', key: { ...key, q: key.p }, count: 1, input });
+  const zeroTest = { op: 'zeroTest' as const, key: { ...key, q: key.p }, count: 1, input };
+  const zeroTestCost = OPS.zeroTest.cost(zeroTest);
   const { tileRows, tileCols } = tileShape(10_000, 10_000);
   const tilePairs = tileRows * tileCols;
   const n2Bytes = (2 * bits) / 8;
@@ -513,8 +500,9 @@ function project(bits: number, scale: Scale, jobs: PerJob, bandwidth: Bandwidth)
   // the indicator again (base64). The measured 100 x 100 join, on 2 workers, moves less.
   const each = (tableBytes * 4) / 3 / tileCols + n2Bytes + (4 / 3) * n2Bytes;
   const redisBytesPerPair = 2 * each + tableBytes / tileRows + tableBytes;
-  // jobs per pair: one per left row at A; B's zero tests in shards of >= 1e11 (runner.ts)
-  const jobsPerPair = 1 / tileCols + Math.ceil(tilePairs / Math.ceil(1e11 / zeroTestCost)) / tilePairs;
+  // jobs per pair: one per left row at A; B's zero tests in shards of MIN_JOB_COST or more
+  const jobsPerPair =
+    1 / tileCols + Math.ceil(tilePairs / minShardValues(zeroTest, MIN_JOB_COST)) / tilePairs;
   const latency = jobs.queueMsPerJob / 1000;
   return [10, 100].map((machines) => {
     const cores = machines * 16;
@@ -549,8 +537,7 @@ function project(bits: number, scale: Scale, jobs: PerJob, bandwidth: Bandwidth)
 
 function report(r: {
   header: string[];
-  uptimeStart: string;
-  uptimeEnd: string;
+  loadAtEnd: number;
   overhead: Overhead | null;
   scaling: Scale | null;
   perJob: PerJob | null;
@@ -565,7 +552,7 @@ function report(r: {
     '',
     ...r.header,
     '',
-    `Load: start \`${r.uptimeStart}\`; end \`${r.uptimeEnd}\` (other engineers share these cores).`,
+    `Load average at the end: ${r.loadAtEnd} (other engineers share these cores).`,
     '',
     '| measure | value |',
     '|---|---|',

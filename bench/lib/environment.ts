@@ -18,6 +18,11 @@ export interface Environment {
   git: { commit: string; dirty: boolean } | null;
 }
 
+/** The 1-minute load average now, to 2 decimals. */
+export function loadAverage(): number {
+  return Math.round(loadavg()[0] * 100) / 100;
+}
+
 function git(args: string[]): string {
   return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
 }
@@ -40,7 +45,7 @@ export function environment(): Environment {
     cores: cpu.length,
     availableParallelism: availableParallelism(),
     memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
-    loadAverage: Math.round(loadavg()[0] * 100) / 100,
+    loadAverage: loadAverage(),
     git: gitInfo,
   };
 }

@@ -56,6 +56,18 @@ export function outputOptions(argv: readonly string[]): OutputOptions {
   };
 }
 
+/** The word after --<name> among a bench's arguments, or `fallback` without the flag. */
+export function stringArg(argv: readonly string[], name: string, fallback: string): string {
+  const at = argv.indexOf(`--${name}`);
+  return at >= 0 ? argv[at + 1] : fallback;
+}
+
+/** The number after --<name> among a bench's arguments, or `fallback` without the flag. */
+export function numberArg(argv: readonly string[], name: string, fallback: number): number {
+  const at = argv.indexOf(`--${name}`);
+  return at >= 0 ? Number(argv[at + 1]) : fallback;
+}
+
 /**
  * Throws BaselineRefusedError when a baseline is asked for while the load average exceeds
  * the core count. Call it with the environment read before the bench starts: a bench that

@@ -1,6 +1,7 @@
 // Role processes for `fedjoin demo --processes` and the CLI tests: `node dist/src/cli/main.js
 // serve <role> --config <file>` children (the same code path as a real deployment), their
-// JSON-line logs collected as events, and waits on them.
+// JSON-line logs collected as events, and waits on them. `fedjoin worker` children
+// (src/queue/local.ts) are started the same way.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
@@ -29,15 +30,16 @@ export class RoleChild {
   private stderr = '';
   private stdoutRest = '';
   private readonly waiters = new Set<() => void>();
-  readonly exited: Promise<number | null>;
+  /** Resolves with the exit code, or the signal's name when a signal ended the child. */
+  readonly exited: Promise<number | NodeJS.Signals>;
   exitCode: number | null | undefined = undefined;
 
   constructor(
     readonly name: string,
     args: string[],
-    options: { env?: NodeJS.ProcessEnv; main?: string; stdin?: boolean } = {},
+    options: { env?: NodeJS.ProcessEnv; stdin?: boolean } = {},
   ) {
-    this.proc = spawn(process.execPath, [options.main ?? cliMainPath(), ...args], {
+    this.proc = spawn(process.execPath, [cliMainPath(), ...args], {
       env: { ...process.env, ...options.env },
       stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
@@ -61,7 +63,7 @@ export class RoleChild {
       this.proc.on('exit', (code, signal) => {
         this.exitCode = code ?? (signal ? null : code);
         this.wake();
-        resolve(code);
+        resolve(code ?? signal ?? -1);
       });
     });
   }
@@ -104,8 +106,8 @@ export class RoleChild {
     });
   }
 
-  listening(timeoutMs?: number): Promise<RoleEvent> {
-    return this.waitFor((e) => e.event === 'listening', timeoutMs);
+  listening(): Promise<RoleEvent> {
+    return this.waitFor((e) => e.event === 'listening');
   }
 
   send(line: unknown): void {
@@ -113,7 +115,7 @@ export class RoleChild {
   }
 
   /** SIGTERM (or `signal`), then waits for the exit. */
-  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | NodeJS.Signals> {
     if (this.exitCode === undefined) this.proc.kill(signal);
     return this.exited;
   }

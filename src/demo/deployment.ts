@@ -5,7 +5,6 @@
 // CLI tests; the role processes are started from these configs with `fedjoin serve`.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Cell, Table } from '../data/table.js';
@@ -14,6 +13,7 @@ import { initCa } from '../http/ca.js';
 import { saveKey } from '../keystore/index.js';
 import type { RoleConfigInput, TableConfigInput } from '../serve/config.js';
 import { joinSecretFileText, publicKeyFileText, writeFileAtomic } from '../serve/files.js';
+import { freePort } from './free-port.js';
 
 export type ConfigInput = Partial<RoleConfigInput>;
 
@@ -29,19 +29,6 @@ export interface LoopbackDeployment {
   /** Writes `table` as <dir>/<file> with a schema entry per column, for an owner's config. */
   writeCsv(table: Table, file?: string): Promise<TableConfigInput>;
   cleanup(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export async function prepareDeployment(options: {

@@ -9,7 +9,7 @@ import { Piscina } from 'piscina';
 import { AbortedError, type ErrorRecord, fromRecord, WorkerCrashedError } from '../errors.js';
 import { opOf } from './ops.js';
 import type { TaskRunner } from './runner.js';
-import { shardBounds, sliceTask, transferList } from './shard.js';
+import { minShardValues, shardBounds, sliceTask, transferList } from './shard.js';
 import type { KernelTask } from './tasks.js';
 
 export interface PoolOptions {
@@ -31,9 +31,7 @@ export function workerPath(): string {
 }
 
 /** Smallest shard worth a message: about 5e8 bit^2-multiplications (~1 ms at 2048 bits). */
-function minShardValues(task: KernelTask): number {
-  return Math.max(1, Math.ceil(5e8 / opOf(task).cost(task)));
-}
+const MIN_SHARD_COST = 5e8;
 
 export class PoolRunner implements TaskRunner {
   private readonly piscina: Piscina;
@@ -74,7 +72,7 @@ export class PoolRunner implements TaskRunner {
     const out = new Uint32Array(task.count * outWords);
     if (task.count === 0) return out;
     if (signal?.aborted) throw new AbortedError();
-    const bounds = shardBounds(task.count, this.workers, minShardValues(task));
+    const bounds = shardBounds(task.count, this.workers, minShardValues(task, MIN_SHARD_COST));
     let next = 0;
     const lane = async () => {
       while (next < bounds.length - 1) {

@@ -2,7 +2,7 @@
 // copies of its slices, so its buffers can be transferred to a worker without touching
 // the caller's arrays; a broadcast exponent (stride 0), the join's right-hand tile and an
 // EC task's key and alpha go whole to every shard.
-import { taskStrides } from './ops.js';
+import { opOf, taskStrides } from './ops.js';
 import type { KernelTask } from './tasks.js';
 
 /** Values [start, end) of `task` as a task of its own. */
@@ -72,6 +72,11 @@ export function secretBuffers(task: KernelTask): Uint32Array[] {
     if (task.secret) list.push(task.exp);
   }
   return list;
+}
+
+/** The fewest values of `task` whose kernel cost reaches `minCost` (ops.ts's unit), at least 1. */
+export function minShardValues(task: KernelTask, minCost: number): number {
+  return Math.max(1, Math.ceil(minCost / opOf(task).cost(task)));
 }
 
 /**

@@ -1,6 +1,6 @@
 // A role process's view of its HttpTransport: requests pass through; each message
 // received is reported (type, ids and seq only: never a field's contents, so a log of it
-// leaks nothing the wire framing does not) and `after` runs once its handler returned.
+// leaks nothing the wire framing does not).
 import type { Message } from '../protocol/messages.js';
 import type { Handler, RoleName, Transport } from '../protocol/transport.js';
 import type { HttpTransport } from './transport.js';
@@ -19,15 +19,12 @@ export class ObservedTransport implements Transport {
   constructor(
     readonly http: HttpTransport,
     private readonly onReceive?: (summary: ReceivedSummary) => void,
-    private readonly after?: (message: Message) => void,
   ) {}
 
   register(role: RoleName, handler: Handler): void {
     this.http.register(role, async (message, from) => {
       this.onReceive?.(summarise(message, from));
-      const reply = await handler(message, from);
-      this.after?.(message);
-      return reply;
+      return handler(message, from);
     });
   }
 

@@ -120,7 +120,7 @@ function decodeParts(bytes: Buffer): { header: TaskHeader; fields: Record<string
   for (const [name, words] of header.buffers) {
     const end = offset + 4 * words;
     if (!Number.isInteger(words) || words < 0 || end > bytes.length) throw notATask();
-    // a fresh, aligned copy: the worker transfers it to a pool thread
+    // a fresh copy: a buffer's words must start on a 4-byte boundary, the job's bytes need not
     const data = new Uint32Array(words);
     bytesOf(data).set(bytes.subarray(offset, end));
     fields[name] = data;

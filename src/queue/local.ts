@@ -6,10 +6,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { RoleChild } from '../demo/children.js';
+import { freePort } from '../demo/free-port.js';
 import { QUEUE_SECRET_BYTES, type QueueRole, type QueueSettings } from './config.js';
 
 export interface RedisServer {
@@ -41,18 +41,7 @@ export function findRedisServer(): string | null {
   return null;
 }
 
-/** A free TCP port on loopback (the kernel's pick; released just before redis binds it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+// the queue config tests take a free port from here
 
 /** Starts a redis-server of its own; resolves once it accepts connections. */
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
@@ -137,15 +126,6 @@ export async function writeQueueSecret(dir: string, name = 'queue.secret'): Prom
   return path;
 }
 
-/** The `fedjoin` launcher, from src/queue (tests) or dist/src/queue. */
-export function fedjoinBin(): string {
-  for (const rel of ['../../bin/fedjoin.js', '../../../bin/fedjoin.js']) {
-    const candidate = fileURLToPath(new URL(rel, import.meta.url));
-    if (existsSync(candidate)) return candidate;
-  }
-  throw new Error('bin/fedjoin.js not found');
-}
-
 export interface WorkerProcess {
   process: ChildProcess;
   /** The worker's JSON log lines so far. */
@@ -164,70 +144,51 @@ export interface SpawnWorkerOptions {
   /** Extra arguments (e.g. --config) and environment (e.g. FEDJOIN_PASSPHRASE). */
   args?: string[];
   env?: NodeJS.ProcessEnv;
-  /** Script to run instead of bin/fedjoin.js (tests wrap the worker to inject faults). */
-  script?: string;
 }
 
 /** Starts `fedjoin worker` as a child process, following its JSON log on stdout. */
-export function spawnWorker(options: SpawnWorkerOptions): WorkerProcess {
-  const args = [
-    options.script ?? fedjoinBin(),
-    'worker',
-    '--role',
-    options.role,
-    '--redis',
-    options.redis,
-    '--queue-secret',
-    options.secretFile,
-    '--workers',
-    String(options.threads),
-    ...(options.args ?? []),
-  ];
-  const child = spawn(process.execPath, args, {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...options.env },
-  });
-  const lines: Record<string, unknown>[] = [];
-  const waiters: { event: string; resolve(line: Record<string, unknown>): void }[] = [];
-  let buffered = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString();
-    for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
-      const text = buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-      let line: Record<string, unknown>;
-      try {
-        line = JSON.parse(text) as Record<string, unknown>;
-      } catch {
-        continue;
-      }
-      lines.push(line);
-      for (const waiter of waiters.filter((w) => w.event === line.event)) {
-        waiters.splice(waiters.indexOf(waiter), 1);
-        waiter.resolve(line);
-      }
-    }
-  });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-2000);
-  });
-  const exited = new Promise<number | string>((resolve) =>
-    child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)),
+function spawnWorker(options: SpawnWorkerOptions): WorkerProcess {
+  const child = new RoleChild(
+    `worker:${options.role}`,
+    [
+      'worker',
+      '--role',
+      options.role,
+      '--redis',
+      options.redis,
+      '--queue-secret',
+      options.secretFile,
+      '--workers',
+      String(options.threads),
+      ...(options.args ?? []),
+    ],
+    { env: options.env },
   );
   return {
-    process: child,
-    lines,
-    exited,
-    waitFor: (event, since = 0) => {
-      const seen = lines.slice(since).find((line) => line.event === event);
-      if (seen) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        waiters.push({ event, resolve });
-        void exited.then((code) => reject(new Error(`worker exited (${code}) before "${event}": ${stderr}`)));
-      });
-    },
+    process: child.proc,
+    lines: child.events,
+    exited: child.exited,
+    waitFor: (event, since = 0) => child.waitFor((line) => line.event === event, undefined, since),
   };
+}
+
+/** `count` workers as `options` says, once all are ready; if one fails first, none is left running. */
+export async function startWorkers(count: number, options: SpawnWorkerOptions): Promise<WorkerProcess[]> {
+  const workers = Array.from({ length: count }, () => spawnWorker(options));
+  try {
+    await Promise.all(workers.map((w) => w.waitFor('ready')));
+  } catch (err) {
+    await stopWorkers(workers);
+    throw err;
+  }
+  return workers;
+}
+
+/** SIGTERM to those still running (they finish their jobs); resolves once all have exited. */
+export async function stopWorkers(workers: readonly WorkerProcess[]): Promise<void> {
+  for (const w of workers)
+    if (w.process.exitCode === null && w.process.signalCode === null) w.process.kill('SIGTERM');
+  await Promise.all(workers.map((w) => w.exited));
 }
 
 export interface LocalQueue {
@@ -242,21 +203,22 @@ export interface LocalQueue {
 /** A redis-server, a fresh queue secret and `count` workers of `threads` threads for `role`. */
 export async function startLocalQueue(role: QueueRole, count: number, threads: number): Promise<LocalQueue> {
   const redis = await startRedisServer();
-  const secretFile = await writeQueueSecret(redis.dir);
-  const workers = Array.from({ length: count }, () =>
-    spawnWorker({ role, redis: redis.url, secretFile, threads }),
-  );
-  const stop = async () => {
-    for (const w of workers)
-      if (w.process.exitCode === null && w.process.signalCode === null) w.process.kill('SIGTERM');
-    await Promise.all(workers.map((w) => w.exited));
-    await redis.stop();
-  };
+  let secretFile: string;
+  let workers: WorkerProcess[];
   try {
-    await Promise.all(workers.map((w) => w.waitFor('ready')));
+    secretFile = await writeQueueSecret(redis.dir);
+    workers = await startWorkers(count, { role, redis: redis.url, secretFile, threads });
   } catch (err) {
-    await stop();
+    await redis.stop();
     throw err;
   }
-  return { redis, settings: { redis: redis.url, role, secretFile }, workers, stop };
+  return {
+    redis,
+    settings: { redis: redis.url, role, secretFile },
+    workers,
+    stop: async () => {
+      await stopWorkers(workers);
+      await redis.stop();
+    },
+  };
 }

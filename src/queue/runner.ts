@@ -6,9 +6,16 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
-import { opOf, taskStrides } from '../engine/ops.js';
+import { taskStrides } from '../engine/ops.js';
 import type { TaskRunner } from '../engine/runner.js';
-import { broadcastBuffers, needsPrivateKey, secretBuffers, shardBounds, sliceTask } from '../engine/shard.js';
+import {
+  broadcastBuffers,
+  minShardValues,
+  needsPrivateKey,
+  secretBuffers,
+  shardBounds,
+  sliceTask,
+} from '../engine/shard.js';
 import type { KernelOp, KernelTask } from '../engine/tasks.js';
 import {
   AbortedError,
@@ -54,18 +61,21 @@ export interface LocalRoute {
  * 2048 bits), so a job's ~9 Redis round trips and its sealing (3-4 ms on 2 busy cores,
  * bench/queue.ts) cost at most ~2 %. A join row is always worth one: 100 pairs are ~4e12.
  */
-function minShardValues(task: KernelTask): number {
-  return Math.max(1, Math.ceil(1e11 / opOf(task).cost(task)));
-}
+export const MIN_JOB_COST = 1e11;
 
 /** A call's shared part outlives an abandoned call by this much at most. */
 const SHARED_TTL_MS = 3_600_000;
 
-/** The broadcast buffers (shard.ts) worth storing once per call instead of once per job. */
+/**
+ * The broadcast buffers (shard.ts) worth storing once per call instead of once per job;
+ * never a secret one: a worker keeps a call's shared part for its later jobs and hands it
+ * to each job as is, while it wipes a job's secret buffers once the job ran.
+ */
 function sharedFields(task: KernelTask): Set<string> {
+  const secret = secretBuffers(task);
   return new Set(
     broadcastBuffers(task)
-      .filter(([, value]) => value.byteLength >= 4096)
+      .filter(([, value]) => value.byteLength >= 4096 && !secret.includes(value))
       .map(([name]) => name),
   );
 }
@@ -168,7 +178,7 @@ export class QueueRunner implements TaskRunner {
     outWords: number,
     signal?: AbortSignal,
   ): Promise<Uint32Array> {
-    const bounds = shardBounds(task.count, await this.parallelism(), minShardValues(task));
+    const bounds = shardBounds(task.count, await this.parallelism(), minShardValues(task, MIN_JOB_COST));
     const shards = bounds.length - 1;
     const shared = shards > 1 ? sharedFields(task) : new Set<string>();
     let call!: Call;
@@ -338,7 +348,7 @@ export class QueueRunner implements TaskRunner {
   }
 }
 
-export function jobId(call: string, shard: number): string {
+function jobId(call: string, shard: number): string {
   // BullMQ job ids may not contain ':'
   return `${call}.${shard}`;
 }

@@ -187,7 +187,11 @@ export class QueueWorker {
     this.log('job', { job: job.id, op, values, ...attempt, ms: Math.round(ms) });
   }
 
-  /** The task with the buffers its call shares, fetched once per call and copied per job. */
+  /**
+   * The task with the buffers its call shares, fetched once per call. Every job of the call
+   * gets the same buffers: the runner copies what it transfers to a thread (sliceTask) and
+   * writes to none, and none is secret (runner.ts), so the wipe after a job leaves them be.
+   */
   private async withShared(
     task: KernelTask,
     names: readonly string[],
@@ -213,7 +217,7 @@ export class QueueWorker {
     for (const name of names) {
       if (!(fields[name] instanceof Uint32Array))
         throw new MalformedMessageError(`queue job: shared ${name} missing`);
-      merged[name] = fields[name].slice();
+      merged[name] = fields[name];
     }
     return merged as unknown as KernelTask;
   }

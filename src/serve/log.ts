@@ -5,9 +5,9 @@ import { exactJson } from '../data/exact-json.js';
 
 export type Log = (event: string, fields?: Record<string, unknown>) => void;
 
-export function jsonLog(role: string, write: (line: string) => void = (l) => process.stdout.write(l)): Log {
+export function jsonLog(role: string): Log {
   return (event, fields = {}) =>
-    write(`${exactJson({ time: new Date().toISOString(), role, event, ...fields })}\n`);
+    process.stdout.write(`${exactJson({ time: new Date().toISOString(), role, event, ...fields })}\n`);
 }
 
 export const silentLog: Log = () => {};

@@ -107,7 +107,7 @@ async function listen(ctx: RoleContext, log: Log): Promise<RoleServer> {
  * more, the constant-time WASM backend), and serves with its policy (DP on unless the
  * config turns it off), its state file and a local log of what it refuses and why.
  */
-export async function startServerB(config: RoleConfig, log: Log, passphrase?: string): Promise<RoleContext> {
+export async function startServerB(config: RoleConfig, log: Log): Promise<RoleContext> {
   if (!config.keyFile) throw new InvalidArgumentError('config: server-b needs keyFile');
   if (config.engine.backend === 'bigint') {
     throw new InvalidArgumentError(
@@ -115,7 +115,7 @@ export async function startServerB(config: RoleConfig, log: Log, passphrase?: st
     );
   }
   const info = await readKeyInfo(config.keyFile);
-  const secret = passphrase ?? (await obtainPassphrase(`passphrase for ${config.keyFile}: `));
+  const secret = await obtainPassphrase(`passphrase for ${config.keyFile}: `);
   const keys = await loadKey(config.keyFile, secret);
   const bits = bitLength(keys.publicKey.n);
   if (config.insecureForTests) log('insecure-for-tests', { keyBits: bits, scryptN: info.kdf.N });

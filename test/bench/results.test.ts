@@ -9,7 +9,9 @@ import { environment } from '../../bench/lib/environment.js';
 import {
   BaselineRefusedError,
   checkBaselineLoad,
+  numberArg,
   outputOptions,
+  stringArg,
   writeResults,
 } from '../../bench/lib/results.js';
 
@@ -37,6 +39,16 @@ describe('outputOptions', () => {
       force: false,
     });
     expect(outputOptions(['20000', '--force'])).toEqual({ baseline: false, force: true });
+  });
+});
+
+describe('numberArg and stringArg', () => {
+  it('read the value after --<name>, or the fallback without the flag', () => {
+    const argv = ['node', 'queue.js', '--bits', '1024', '--only', 'jobs,kill', '--baseline'];
+    expect(numberArg(argv, 'bits', 2048)).toBe(1024);
+    expect(numberArg(argv, 'rows', 100)).toBe(100);
+    expect(stringArg(argv, 'only', 'jobs,scaling')).toBe('jobs,kill');
+    expect(stringArg(argv, 'tile', '4x4')).toBe('4x4');
   });
 });
 

@@ -7,9 +7,11 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliMainPath } from '../../src/demo/children.js';
+import { freePort } from '../../src/demo/free-port.js';
 import { InvalidArgumentError, KeystoreError } from '../../src/errors.js';
 import { loadQueueSecret, redactedUrl, redisOptions } from '../../src/queue/config.js';
-import { fedjoinBin, freePort, writeQueueSecret } from '../../src/queue/local.js';
+import { writeQueueSecret } from '../../src/queue/local.js';
 import { loadRoleConfig } from '../../src/serve/config.js';
 
 let dir: string;
@@ -136,7 +138,7 @@ function cli(args: string[]): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [fedjoinBin(), ...args],
+      [cliMainPath(), ...args],
       { env: { ...process.env, FEDJOIN_REDIS_URL: '', FEDJOIN_PASSPHRASE: '' }, timeout: 30_000 },
       (err, _stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
     );

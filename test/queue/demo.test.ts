@@ -3,7 +3,7 @@
 // still matches the plaintext join; nothing is left running. Small keys keep it short.
 import { execFile } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { fedjoinBin } from '../../src/queue/local.js';
+import { cliMainPath } from '../../src/demo/children.js';
 import { haveRedis } from '../helpers/redis.js';
 
 describe.skipIf(!haveRedis)('fedjoin demo --workers-redis', () => {
@@ -12,7 +12,7 @@ describe.skipIf(!haveRedis)('fedjoin demo --workers-redis', () => {
     const { code, stdout } = await new Promise<{ code: number; stdout: string }>((resolve) => {
       execFile(
         process.execPath,
-        [fedjoinBin(), ...args, '--training-rounds', '0', '--workers', '1', '--no-report'],
+        [cliMainPath(), ...args, '--training-rounds', '0', '--workers', '1', '--no-report'],
         { timeout: 120_000 },
         (err, out) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout: out }),
       );

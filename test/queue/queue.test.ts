@@ -30,7 +30,7 @@ import { concat, slice } from '../../src/protocol/batch.js';
 import { InProcessTransport } from '../../src/protocol/transport.js';
 import { decodeTask, encodeResult, replyFrame } from '../../src/queue/codec.js';
 import { KEY_PREFIX, type QueueRole, type QueueSettings, queueSecret } from '../../src/queue/config.js';
-import { spawnWorker, type WorkerProcess, writeQueueSecret } from '../../src/queue/local.js';
+import { startWorkers, stopWorkers, type WorkerProcess, writeQueueSecret } from '../../src/queue/local.js';
 import type { JobData } from '../../src/queue/runner.js';
 import { Sealer } from '../../src/queue/seal.js';
 import { QueueWorker } from '../../src/queue/worker.js';
@@ -74,27 +74,18 @@ function settings(redis: string, role: QueueRole): QueueSettings {
 }
 
 /** `fedjoin worker` processes of one thread each, configured as the role's config file says. */
-async function startWorkers(redis: string, role: QueueRole, count: number): Promise<WorkerProcess[]> {
+async function startRoleWorkers(redis: string, role: QueueRole, count: number): Promise<WorkerProcess[]> {
   const config = join(dir, `${role}-${count}-${Date.now()}.json`);
   const queue = settings(redis, role);
   await writeFile(config, JSON.stringify({ role, credentials: dir, keyFile, engine: { queue } }));
-  const workers = Array.from({ length: count }, () =>
-    spawnWorker({
-      role,
-      redis,
-      secretFile: secrets[role],
-      threads: 1,
-      args: ['--config', config],
-      env: { FEDJOIN_PASSPHRASE: PASSPHRASE },
-    }),
-  );
-  await Promise.all(workers.map((w) => w.waitFor('ready')));
-  return workers;
-}
-
-async function stopWorkers(workers: readonly WorkerProcess[]): Promise<void> {
-  for (const w of workers) w.process.kill('SIGTERM');
-  await Promise.all(workers.map((w) => w.exited));
+  return startWorkers(count, {
+    role,
+    redis,
+    secretFile: secrets[role],
+    threads: 1,
+    args: ['--config', config],
+    env: { FEDJOIN_PASSPHRASE: PASSPHRASE },
+  });
 }
 
 /** Deterministic test data (not cryptographic randomness). */
@@ -131,8 +122,8 @@ describe.skipIf(!haveRedis)('the job queue on a real redis-server', () => {
   it('joins and decrypts through 3 worker processes per role, one SIGKILLed mid-job, as SQLite and the in-process engine do', async () => {
     await withRedis(async (redis) => {
       const [workersA, workersB] = await Promise.all([
-        startWorkers(redis.url, 'server-a', 3),
-        startWorkers(redis.url, 'server-b', 3),
+        startRoleWorkers(redis.url, 'server-a', 3),
+        startRoleWorkers(redis.url, 'server-b', 3),
       ]);
       const engineA = await createEngine({ queue: settings(redis.url, 'server-a') });
       const engineB = await createEngine({ queue: settings(redis.url, 'server-b') });
@@ -164,9 +155,11 @@ describe.skipIf(!haveRedis)('the job queue on a real redis-server', () => {
         while (engineA.rerandomizerPoolSize(Y) < left.rowCount + right.rowCount) {
           await new Promise((resolve) => setTimeout(resolve, 20));
         }
-        // one of A's workers dies holding a join tile
+        // one of A's workers dies holding a join tile (not a re-randomiser job it ran before)
         const victimA = workersA[0];
-        const killedA = victimA.waitFor('job-start').then(() => victimA.process.kill('SIGKILL'));
+        const killedA = victimA
+          .waitFor('job-start', victimA.lines.length)
+          .then(() => victimA.process.kill('SIGKILL'));
         const answer = await client.query(AGGREGATE, { mode: 'nested' });
         await killedA;
         const [row] = runSqlite([left, right], AGGREGATE);
@@ -297,6 +290,33 @@ describe.skipIf(!haveRedis)('the job queue on a real redis-server', () => {
         await engine.close();
         await worker?.close();
         await queue.close();
+      }
+    });
+  });
+
+  it("runs every job of a call on the one shared part its worker fetched: the join's right tables", async () => {
+    await withRedis(async (redis) => {
+      const worker = await QueueWorker.start({ settings: settings(redis.url, 'server-a'), threads: 1 });
+      const engine = await createEngine({ queue: settings(redis.url, 'server-a') });
+      try {
+        // 24 x 16 pairs: enough work for a few jobs, each pairing its rows with all 16 right tables
+        const { cs } = await ciphertexts(24);
+        const words = wordsFor(keys.publicKey.n ** 2n);
+        const right = await local.inversePacked(keys.publicKey, pack(cs.slice(4, 20), words));
+        const tables = await local.joinTablesPacked(keys.publicKey, concat([pack(cs, words), right]));
+        const [left, rightTables] = [slice(tables, 0, 24), slice(tables, 24, 40)];
+        const queued = await engine.joinPairsPacked(keys.publicKey, left, rightTables);
+        const inProcess = await local.joinPairsPacked(keys.publicKey, left, rightTables);
+        expect(worker.stats.jobs).toBeGreaterThan(1);
+        expect(await local.zeroTestPacked(keys.privateKey, queued)).toEqual(
+          await local.zeroTestPacked(keys.privateKey, inProcess),
+        );
+        const inspect = new Redis({ host: '127.0.0.1', port: redis.port });
+        expect(await inspect.keys(`${KEY_PREFIX}:server-a:shared:*`)).toEqual([]);
+        inspect.disconnect();
+      } finally {
+        await engine.close();
+        await worker.close();
       }
     });
   });
