@@ -7,3 +7,12 @@ export function keyedTable(name: string, value: string | ColumnSchema, rows: Cel
   const column: ColumnSchema = typeof value === 'string' ? { name: value, type: 'integer' } : value;
   return Table.fromRows(name, [{ name: 'k', type: 'integer' }, column], rows);
 }
+
+/** Deterministic test data (not cryptographic randomness): a seeded linear congruential generator in [0, 1). */
+export function lcg(seed: number): () => number {
+  let x = seed;
+  return () => {
+    x = (x * 1103515245 + 12345) % 2 ** 31;
+    return x / 2 ** 31;
+  };
+}

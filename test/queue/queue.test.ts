@@ -42,6 +42,7 @@ import { ServerB } from '../../src/roles/server-b.js';
 import { expectSqliteAnswer, valuesOf } from '../helpers/answers.js';
 import { haveRedis, withRedis } from '../helpers/redis.js';
 import { runSqlite } from '../helpers/sqlite.js';
+import { lcg } from '../helpers/tables.js';
 
 const PASSPHRASE = 'queue-test-passphrase';
 /** Short locks so a SIGKILLed worker's job is retried within ~3 s. */
@@ -86,15 +87,6 @@ async function startRoleWorkers(redis: string, role: QueueRole, count: number): 
     args: ['--config', config],
     env: { FEDJOIN_PASSPHRASE: PASSPHRASE },
   });
-}
-
-/** Deterministic test data (not cryptographic randomness). */
-function lcg(seed: number): () => number {
-  let x = seed;
-  return () => {
-    x = (x * 1103515245 + 12345) % 2 ** 31;
-    return x / 2 ** 31;
-  };
 }
 
 function randomTable(name: string, rows: number, seed: number, extra: ColumnSchema): Table {

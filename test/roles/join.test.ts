@@ -26,15 +26,7 @@ import { ServerA } from '../../src/roles/server-a.js';
 import { ServerB } from '../../src/roles/server-b.js';
 import { expectSqliteAnswer } from '../helpers/answers.js';
 import { runSqlite } from '../helpers/sqlite.js';
-
-/** Deterministic test data (not cryptographic randomness). */
-function lcg(seed: number): () => number {
-  let x = seed;
-  return () => {
-    x = (x * 1103515245 + 12345) % 2 ** 31;
-    return x / 2 ** 31;
-  };
-}
+import { lcg } from '../helpers/tables.js';
 
 function randomTable(name: string, rows: number, seed: number, extra: ColumnSchema): Table {
   const rand = lcg(seed);
